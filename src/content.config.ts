@@ -1,0 +1,13 @@
+import { defineCollection } from 'astro:content';
+import { glob } from 'astro/loaders';
+import { docsSchema } from '@astrojs/starlight/schema';
+
+// Starlight's docsLoader only reads src/content/docs; the lessons live in the
+// top-level content/ folder, so we point Astro's glob loader there and keep
+// Starlight's schema so every Starlight feature (sidebar, search, TOC) works.
+export const collections = {
+  docs: defineCollection({
+    loader: glob({ base: './content', pattern: '**/[^_]*.{md,mdx}' }),
+    schema: docsSchema(),
+  }),
+};
