@@ -1,0 +1,209 @@
+/**
+ * The lab wire protocol: the one module that both the page (src/lab-client)
+ * and the lab server import. Change it here and both sides follow.
+ *
+ * Transport: one WebSocket per terminal at LAB_WS_PATH, subprotocol
+ * LAB_SUBPROTOCOL (the version lives there, so an old page talking to a new
+ * server fails at the handshake instead of misreading frames).
+ *
+ * - Binary frames carry raw terminal bytes: client -> server is keyboard
+ *   input, server -> client is shell output.
+ * - Text frames carry one JSON control message each, validated with zod on
+ *   arrival. Unknown `type`s are ignored (forward compatibility); malformed
+ *   known types are answered with an `error` message; frames over the size
+ *   limit close the socket with CloseCode.TooLarge.
+ *
+ * Authentication is an HttpOnly session cookie set by POST LAB_SESSION_PATH;
+ * the token never appears in a URL or in a message.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+export const LAB_SUBPROTOCOL = `lab.v${PROTOCOL_VERSION}`;
+export const LAB_WS_PATH = '/lab/ws';
+export const LAB_SESSION_PATH = '/lab/session';
+export const SESSION_COOKIE = 'lab_session';
+
+export const Limits = {
+  /** Largest text (control) frame either side accepts. */
+  maxControlFrameBytes: 4 * 1024,
+  /** Largest binary input frame from the page (a paste is split by the client). */
+  maxInputFrameBytes: 64 * 1024,
+  /** Terminal sizes are clamped into these bounds by the server. */
+  minCols: 10,
+  maxCols: 500,
+  minRows: 3,
+  maxRows: 200,
+} as const;
+
+/** WebSocket close codes in the 4000 range say why the server hung up. */
+export const CloseCode = {
+  Normal: 1000,
+  TooLarge: 1009,
+  Unauthorized: 4001,
+  ForbiddenOrigin: 4003,
+  NoSuchSession: 4004,
+  ProtocolError: 4005,
+  RateLimited: 4008,
+  /** Another tab/page attached to the same terminal. */
+  Replaced: 4009,
+  Idle: 4010,
+  Expired: 4011,
+  OverCapacity: 4012,
+  SandboxFailed: 4013,
+  ShuttingDown: 4014,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+const cols = z.number().int().positive().max(10_000);
+const rows = z.number().int().positive().max(10_000);
+
+// ---------------------------------------------------------------------------
+// Client -> server
+// ---------------------------------------------------------------------------
+
+export const HelloMessage = z.object({
+  type: z.literal('hello'),
+  /** Terminal name inside the session; one shell per name. */
+  terminal: z.string().regex(/^[a-z0-9-]{1,32}$/),
+  cols,
+  rows,
+  /**
+   * Output offset (bytes) the page already has. 0 after a reload: the server
+   * replays its whole bounded buffer. After a dropped connection the page
+   * sends what it has seen, so nothing is shown twice.
+   */
+  resumeFrom: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+export const ResizeMessage = z.object({ type: z.literal('resize'), cols, rows });
+
+/** Flow control: the page's xterm.js write queue passed a watermark. */
+export const PauseMessage = z.object({ type: z.literal('pause') });
+export const ResumeMessage = z.object({ type: z.literal('resume') });
+
+/** Liveness probe; the server answers with `pong` carrying the same id. */
+export const PingMessage = z.object({ type: z.literal('ping'), id: z.number().int().min(0) });
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  ResizeMessage,
+  PauseMessage,
+  ResumeMessage,
+  PingMessage,
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+// ---------------------------------------------------------------------------
+// Server -> client
+// ---------------------------------------------------------------------------
+
+/** Boot phases of a sandbox, in order; the page shows them as progress. */
+export const SandboxPhase = z.enum(['queued', 'creating', 'starting', 'engine', 'shell', 'ready']);
+export type SandboxPhase = z.infer<typeof SandboxPhase>;
+
+export const StatusMessage = z.object({
+  type: z.literal('status'),
+  phase: SandboxPhase,
+  /** 0..1, monotonic during one boot. */
+  progress: z.number().min(0).max(1),
+});
+
+/**
+ * Sent once per attach, right before the output bytes that follow it:
+ * binary frames after this start at byte offset `from` of the terminal's
+ * output. `lost` > 0 means the bounded buffer no longer held what the page
+ * asked for.
+ */
+export const AttachedMessage = z.object({
+  type: z.literal('attached'),
+  sessionExpiresAt: z.number().int(),
+  from: z.number().int().min(0),
+  lost: z.number().int().min(0),
+  /** True when this attach started a new shell (first use or after exit). */
+  freshShell: z.boolean(),
+});
+
+/** The shell process ended; a new `hello` starts a new one. */
+export const ExitMessage = z.object({ type: z.literal('exit'), code: z.number().int().nullable() });
+
+export const ErrorCode = z.enum([
+  'bad-message',
+  'over-capacity',
+  'sandbox-failed',
+  'session-expired',
+  'rate-limited',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorMessage = z.object({
+  type: z.literal('error'),
+  code: ErrorCode,
+  /** English detail for logs; the page shows its own Korean text per code. */
+  detail: z.string().max(500),
+});
+
+export const PongMessage = z.object({ type: z.literal('pong'), id: z.number().int().min(0) });
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  StatusMessage,
+  AttachedMessage,
+  ExitMessage,
+  ErrorMessage,
+  PongMessage,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+// ---------------------------------------------------------------------------
+// HTTP: POST LAB_SESSION_PATH
+// ---------------------------------------------------------------------------
+
+/** Body of a successful session request (the token itself travels only as an HttpOnly cookie). */
+export const SessionResponse = z.object({
+  /** True when an existing session was reused. */
+  resumed: z.boolean(),
+  expiresAt: z.number().int(),
+  idleTimeoutMs: z.number().int(),
+});
+export type SessionResponse = z.infer<typeof SessionResponse>;
+
+/** Error body of any lab HTTP endpoint. */
+export const HttpError = z.object({ error: ErrorCode, detail: z.string() });
+
+// ---------------------------------------------------------------------------
+// Parsing helpers used by both sides
+// ---------------------------------------------------------------------------
+
+export type ParseResult<T> =
+  | { ok: true; message: T }
+  | { ok: false; reason: 'unknown-type' | 'invalid'; detail: string };
+
+function parseWith<T>(schema: z.ZodType<T>, known: ReadonlySet<string>, text: string): ParseResult<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'invalid', detail: 'not JSON' };
+  }
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string') return { ok: false, reason: 'invalid', detail: 'missing type' };
+  if (!known.has(type)) return { ok: false, reason: 'unknown-type', detail: type.slice(0, 40) };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: 'invalid', detail: parsed.error.issues[0]?.message ?? 'invalid' };
+  return { ok: true, message: parsed.data };
+}
+
+const clientTypes = new Set(['hello', 'resize', 'pause', 'resume', 'ping']);
+const serverTypes = new Set(['status', 'attached', 'exit', 'error', 'pong']);
+
+export const parseClientMessage = (text: string) => parseWith(ClientMessage, clientTypes, text);
+export const parseServerMessage = (text: string) => parseWith(ServerMessage, serverTypes, text);
+
+export function clampSize(c: number, r: number): { cols: number; rows: number } {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(v)));
+  return { cols: clamp(c, Limits.minCols, Limits.maxCols), rows: clamp(r, Limits.minRows, Limits.maxRows) };
+}
+
+export const encode = (message: ClientMessage | ServerMessage): string => JSON.stringify(message);
