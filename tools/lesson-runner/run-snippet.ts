@@ -1,0 +1,92 @@
+/**
+ * Running one snippet in a lab terminal the way the page's 실행 does:
+ * bracketed paste of the whole snippet plus Enter, so bash reads it as one
+ * input and its shell integration prints one C (start) and one D;<exit>
+ * (end) mark around it. Scripted input and interrupts cover interactive and
+ * long-running snippets.
+ */
+import type { LabTerminal } from './lab-terminal.ts';
+import { cleanTerminalOutput, findShellMarks } from './terminal-text.ts';
+import type { SnippetOutcome } from './judge.ts';
+
+export interface RunnableSnippet {
+  code: string;
+  /** Seconds before Ctrl-C for long-running snippets. */
+  timeout?: number;
+  /** Decoded scripted input (see docs/architecture.md, meta `input=`). */
+  input?: string;
+}
+
+export const PASTE_START = '\x1b[200~';
+export const PASTE_END = '\x1b[201~';
+/** Upper bound for any snippet that is not interrupted on purpose. */
+const SNIPPET_LIMIT_MS = 180_000;
+/** Pause before each scripted input line, so the interactive program is ready to read. */
+const INPUT_DELAY_MS = 1_500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Splits scripted input into what to send: each line that has visible text gets Enter. */
+export function inputKeystrokes(input: string): string[] {
+  return input.split('\n').map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line)).filter((k) => k !== '');
+}
+
+/** Waits until the shell has drawn a prompt after `from` (B mark: prompt end). */
+export async function waitForPrompt(terminal: LabTerminal, from: number, ms = 120_000): Promise<void> {
+  await terminal.waitFor(
+    () => findShellMarks(terminal.text.slice(from)).some((m) => m.kind === 'B'),
+    ms,
+    'the shell prompt',
+  );
+}
+
+export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet): Promise<SnippetOutcome> {
+  const sentAt = terminal.text.length;
+  const marksSince = () => findShellMarks(terminal.text.slice(sentAt));
+  const started = () => marksSince().find((m) => m.kind === 'C');
+  const finished = () => {
+    const marks = marksSince();
+    const c = marks.findIndex((m) => m.kind === 'C');
+    // A snippet bash cannot parse never starts (no C); its D still comes.
+    return marks.slice(c === -1 ? 0 : c).find((m) => m.kind === 'D');
+  };
+
+  terminal.send(`${PASTE_START}${snippet.code.replace(/\n+$/, '')}${PASTE_END}\r`);
+
+  let interrupted = false;
+  const scripted = (async () => {
+    if (!snippet.input && !snippet.timeout) return;
+    await terminal.waitFor(() => started() !== undefined || finished() !== undefined, 30_000, 'the snippet to start');
+    for (const keys of inputKeystrokes(snippet.input ?? '')) {
+      await sleep(INPUT_DELAY_MS);
+      if (finished()) return;
+      terminal.send(keys);
+    }
+    if (snippet.timeout) {
+      const deadline = Date.now() + snippet.timeout * 1000;
+      while (!finished() && Date.now() < deadline) await sleep(100);
+      if (!finished()) {
+        interrupted = true;
+        terminal.send('\x03');
+      }
+    }
+  })();
+
+  let exit: number | null = null;
+  try {
+    const limit = (snippet.timeout ?? 0) * 1000 + SNIPPET_LIMIT_MS;
+    await terminal.waitFor(() => finished() !== undefined, limit, 'the snippet to finish');
+    exit = finished()?.exit ?? null;
+  } catch {
+    interrupted = true;
+    terminal.send('\x03');
+  }
+  await scripted.catch(() => undefined);
+
+  const text = terminal.text.slice(sentAt);
+  const start = started();
+  const end = finished();
+  const output = cleanTerminalOutput(text.slice(start?.end ?? 0, end?.start ?? text.length));
+  if (end) await waitForPrompt(terminal, sentAt + end.end, 30_000).catch(() => undefined);
+  return { exit, output: output.replace(/^\n+/, ''), interrupted };
+}
