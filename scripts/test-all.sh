@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: sets up what the tests need on a fresh Debian
+# machine (Debian packages, a Docker engine, the offline images, the site),
+# then runs every suite: unit, site, integration (real Docker), e2e (real
+# Chromium), and finally the lesson runner over every runnable snippet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "system packages";  bash scripts/install-system-deps.sh
+step "docker engine";    bash scripts/ensure-docker.sh
+step "lesson images";    bash scripts/build-images.sh
+step "site build";       npm run build
+
+step "unit, site, integration and browser tests"
+# One runner invocation so the summary counts everything; files run one at a
+# time because integration and e2e suites share one Docker engine.
+node --test --test-concurrency=1 \
+  'src/**/*.test.ts' 'lab-server/src/**/*.test.ts' 'tools/**/*.test.ts' \
+  'tests/site/*.test.ts' 'tests/integration/*.test.ts' 'tests/e2e/*.test.ts'
+
+step "every runnable snippet of every lesson"
+npm run test:lessons
