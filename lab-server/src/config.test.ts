@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, parseDuration, parseSize } from './config.ts';
+
+test('defaults are the documented ones', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 4321);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.instance, 'lab');
+  assert.equal(c.sessions.idleTimeoutMs, 30 * 60_000);
+  assert.equal(c.sessions.maxLifetimeMs, 4 * 3_600_000);
+  assert.equal(c.sessions.detachGraceMs, 3 * 60_000);
+  assert.equal(c.terminal.bufferBytes, 256 * 1024);
+  assert.equal(c.sandbox.image, 'lab/sandbox:latest');
+  assert.equal(c.sandbox.nanoCpus, 1e9);
+  assert.equal(c.sandbox.warmPool, 1);
+  assert.equal(c.sandbox.egress, false);
+  assert.equal(c.sandbox.runtime, undefined);
+  assert.equal(c.shutdownTimeoutMs, 20_000);
+  assert.deepEqual(c.allowedOrigins, []);
+  assert.equal(c.cookie.sameSite, 'Strict');
+  assert.ok(c.siteDir.endsWith('/dist'));
+});
+
+test('durations, sizes and lists are parsed', () => {
+  const c = loadConfig({
+    PORT: '8080',
+    LAB_IDLE_TIMEOUT: '90s',
+    LAB_MAX_LIFETIME: '2h',
+    LAB_OUTPUT_BUFFER: '1m',
+    LAB_SANDBOX_MEMORY: '1.5g',
+    LAB_SANDBOX_CPUS: '0.5',
+    LAB_ALLOWED_ORIGINS: 'https://docs.example.org, http://localhost:3000/',
+    LAB_TRUSTED_PROXY: 'loopback,10.0.0.0/8',
+    LAB_EGRESS: 'on',
+    LAB_RUNTIME: 'sysbox-runc',
+  });
+  assert.equal(c.port, 8080);
+  assert.equal(c.sessions.idleTimeoutMs, 90_000);
+  assert.equal(c.sessions.maxLifetimeMs, 7_200_000);
+  assert.equal(c.terminal.bufferBytes, 1024 * 1024);
+  assert.equal(c.sandbox.memoryBytes, 1.5 * 1024 ** 3);
+  assert.equal(c.sandbox.nanoCpus, 5e8);
+  assert.deepEqual(c.allowedOrigins, ['https://docs.example.org', 'http://localhost:3000']);
+  assert.deepEqual(c.trustedProxies, ['loopback', '10.0.0.0/8']);
+  assert.equal(c.sandbox.egress, true);
+  assert.equal(c.sandbox.runtime, 'sysbox-runc');
+});
+
+test('empty values mean default', () => {
+  assert.equal(loadConfig({ PORT: '' }).port, 4321);
+});
+
+test('every bad variable is named in one error', () => {
+  assert.throws(
+    () => loadConfig({ PORT: 'abc', LAB_IDLE_TIMEOUT: 'soon', LAB_ALLOWED_ORIGINS: 'docs.example.org', LAB_INSTANCE: 'Bad Name' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const text = err.message;
+      for (const name of ['PORT', 'LAB_IDLE_TIMEOUT', 'LAB_ALLOWED_ORIGINS', 'LAB_INSTANCE']) assert.match(text, new RegExp(name));
+      assert.match(text, /"soon"/);
+      assert.equal(err.problems.length, 4);
+      return true;
+    },
+  );
+});
+
+test('SameSite=None forces Secure and refuses an explicit off', () => {
+  assert.equal(loadConfig({ LAB_COOKIE_SAMESITE: 'None' }).cookie.secure, 'on');
+  assert.throws(() => loadConfig({ LAB_COOKIE_SAMESITE: 'None', LAB_COOKIE_SECURE: 'off' }), /LAB_COOKIE_SECURE/);
+});
+
+test('origins must be bare origins', () => {
+  assert.throws(() => loadConfig({ LAB_ALLOWED_ORIGINS: 'https://x.org/path' }), /LAB_ALLOWED_ORIGINS/);
+  assert.throws(() => loadConfig({ LAB_PUBLIC_ORIGIN: 'ftp://x.org' }), /LAB_PUBLIC_ORIGIN/);
+  assert.throws(() => loadConfig({ LAB_TRUSTED_PROXY: 'everyone' }), /LAB_TRUSTED_PROXY/);
+});
+
+test('unit parsers', () => {
+  assert.equal(parseDuration('500'), 500);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('4h'), 14_400_000);
+  assert.equal(parseDuration('4 days'), undefined);
+  assert.equal(parseSize('256k'), 262_144);
+  assert.equal(parseSize('2GiB'), 2 * 1024 ** 3);
+  assert.equal(parseSize('100'), 100);
+  assert.equal(parseSize('-1'), undefined);
+});

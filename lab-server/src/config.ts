@@ -1,0 +1,320 @@
+/**
+ * Configuration of the lab server, read once from the environment and
+ * validated with zod. Every knob has a default that works on one machine
+ * (`npm start`); a bad value stops the server at startup with a message that
+ * names the variable, what was expected and what was given, instead of a
+ * surprise at the first session.
+ *
+ * Durations accept `500ms`, `90s`, `30m`, `4h` (or plain milliseconds);
+ * sizes accept `256k`, `1g`, `1.5g` (binary units, or plain bytes).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
+}
+
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+}
+
+const duration = (fallback: string, min = 0) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms < min) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 30m, 4h (at least ${min} ms), got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const size = (fallback: string, min = 0) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const bytes = parseSize(text);
+      if (bytes === undefined || bytes < min) {
+        ctx.addIssue({ code: 'custom', message: `expected a size like 256k, 1g (at least ${min} bytes), got "${text}"` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const n = Number(text);
+      if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${text}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const number = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((text, ctx) => {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got "${text}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const onOff = (fallback: 'on' | 'off') =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const v = text.trim().toLowerCase();
+      if (['on', 'true', '1', 'yes'].includes(v)) return true;
+      if (['off', 'false', '0', 'no'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected on or off, got "${text}"` });
+      return z.NEVER;
+    });
+
+/** An origin as browsers send it: scheme://host[:port], nothing else. */
+function normalizeOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    if (url.pathname !== '/' || url.search || url.hash || url.username) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+const originList = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const out: string[] = [];
+    for (const item of text.split(/[\s,]+/).filter(Boolean)) {
+      const origin = normalizeOrigin(item);
+      if (!origin) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin like https://docs.example.org` });
+        return z.NEVER;
+      }
+      out.push(origin);
+    }
+    return out;
+  });
+
+const optionalOrigin = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const origin = normalizeOrigin(text.trim());
+    if (!origin) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not an origin like https://docs.example.org` });
+      return z.NEVER;
+    }
+    return origin;
+  });
+
+/** `loopback`, `private`, IPs and CIDRs; see origin.ts for how they are used. */
+const proxyList = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const items = text.split(/[\s,]+/).filter(Boolean);
+    for (const item of items) {
+      if (item === 'loopback' || item === 'private') continue;
+      const [ip, bits] = item.split('/');
+      const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip ?? '');
+      const isV6 = (ip ?? '').includes(':');
+      const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isV4 ? 32 : 128));
+      if (!(isV4 || isV6) || !bitsOk) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not loopback, private, an IP or a CIDR` });
+        return z.NEVER;
+      }
+    }
+    return items;
+  });
+
+const EnvSchema = z
+  .object({
+    PORT: int(4321, 0, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+    /** Names this server's Docker objects (label lab.owner); two servers on one engine need two names. */
+    LAB_INSTANCE: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'expected 1-40 of a-z 0-9 _ . - (starting with a letter or digit)')
+      .default('lab'),
+    LAB_SITE_DIR: z.string().default(path.join(repoRoot, 'dist')),
+
+    // --- who may talk to us -------------------------------------------------
+    LAB_PUBLIC_ORIGIN: optionalOrigin,
+    LAB_ALLOWED_ORIGINS: originList,
+    LAB_TRUSTED_PROXY: proxyList,
+    LAB_COOKIE_SAMESITE: z.enum(['Strict', 'Lax', 'None']).default('Strict'),
+    LAB_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
+
+    // --- sessions -------------------------------------------------------------
+    LAB_IDLE_TIMEOUT: duration('30m', 1000),
+    LAB_MAX_LIFETIME: duration('4h', 1000),
+    LAB_DETACH_GRACE: duration('3m'),
+    LAB_MAX_SESSIONS: int(20, 1, 10_000),
+    LAB_MAX_SESSIONS_PER_CLIENT: int(4, 1, 10_000),
+    LAB_MAX_TERMINALS: int(4, 1, 64),
+    LAB_OUTPUT_BUFFER: size('256k', 4096),
+    /** Messages per second per WebSocket (token bucket rate) and burst size. */
+    LAB_WS_RATE: number(200, 1, 100_000),
+    LAB_WS_BURST: int(400, 1, 1_000_000),
+    /** Pause the shell's output while the socket has more than this queued; resume below a quarter of it. */
+    LAB_WS_HIGH_WATER: size('1m', 16 * 1024),
+
+    // --- sandboxes -----------------------------------------------------------
+    LAB_SANDBOX_IMAGE: z.string().min(1).default('lab/sandbox:latest'),
+    LAB_SANDBOX_CPUS: number(1, 0.1, 64),
+    LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2),
+    LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000),
+    LAB_SANDBOX_DISK: size('4g', 256 * 1024 ** 2),
+    LAB_DISK_CHECK_INTERVAL: duration('20s', 1000),
+    LAB_EGRESS: onOff('off'),
+    LAB_RUNTIME: z.string().optional().transform((v) => (v && v.trim() ? v.trim() : undefined)),
+    LAB_WARM_POOL: int(1, 0, 100),
+    LAB_BOOT_CONCURRENCY: int(2, 1, 64),
+    LAB_BOOT_TIMEOUT: duration('60s', 1000),
+    LAB_RECONCILE_INTERVAL: duration('60s', 1000),
+    LAB_SHUTDOWN_TIMEOUT: duration('20s', 1000),
+    /** Off for a server that should not touch the mirror container (tests of a second server on one engine). */
+    LAB_MIRROR: onOff('on'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
+      ctx.addIssue({ code: 'custom', path: ['LAB_COOKIE_SECURE'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
+    }
+  });
+
+export type Env = z.output<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  instance: string;
+  siteDir: string;
+  publicOrigin: string | undefined;
+  allowedOrigins: string[];
+  trustedProxies: string[];
+  cookie: { sameSite: 'Strict' | 'Lax' | 'None'; secure: 'auto' | 'on' | 'off' };
+  sessions: {
+    idleTimeoutMs: number;
+    maxLifetimeMs: number;
+    detachGraceMs: number;
+    maxSessions: number;
+    maxPerClient: number;
+    maxTerminals: number;
+  };
+  terminal: { bufferBytes: number; rate: number; burst: number; highWaterBytes: number; lowWaterBytes: number };
+  sandbox: {
+    image: string;
+    nanoCpus: number;
+    memoryBytes: number;
+    pidsLimit: number;
+    diskBytes: number;
+    diskCheckIntervalMs: number;
+    egress: boolean;
+    runtime: string | undefined;
+    warmPool: number;
+    bootConcurrency: number;
+    bootTimeoutMs: number;
+  };
+  reconcileIntervalMs: number;
+  shutdownTimeoutMs: number;
+  mirror: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid lab server configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment (only the variables above are read); throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, so `LAB_X= npm start` means "default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        const given = cleaned[name];
+        const detail = issue.code === 'invalid_value' && given !== undefined ? `${issue.message}, got "${given}"` : issue.message;
+        return `${name}: ${detail}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    instance: e.LAB_INSTANCE,
+    siteDir: path.resolve(e.LAB_SITE_DIR),
+    publicOrigin: e.LAB_PUBLIC_ORIGIN,
+    allowedOrigins: e.LAB_ALLOWED_ORIGINS,
+    trustedProxies: e.LAB_TRUSTED_PROXY,
+    cookie: { sameSite: e.LAB_COOKIE_SAMESITE, secure: e.LAB_COOKIE_SAMESITE === 'None' ? 'on' : e.LAB_COOKIE_SECURE },
+    sessions: {
+      idleTimeoutMs: e.LAB_IDLE_TIMEOUT,
+      maxLifetimeMs: e.LAB_MAX_LIFETIME,
+      detachGraceMs: e.LAB_DETACH_GRACE,
+      maxSessions: e.LAB_MAX_SESSIONS,
+      maxPerClient: Math.min(e.LAB_MAX_SESSIONS_PER_CLIENT, e.LAB_MAX_SESSIONS),
+      maxTerminals: e.LAB_MAX_TERMINALS,
+    },
+    terminal: {
+      bufferBytes: e.LAB_OUTPUT_BUFFER,
+      rate: e.LAB_WS_RATE,
+      burst: e.LAB_WS_BURST,
+      highWaterBytes: e.LAB_WS_HIGH_WATER,
+      lowWaterBytes: Math.floor(e.LAB_WS_HIGH_WATER / 4),
+    },
+    sandbox: {
+      image: e.LAB_SANDBOX_IMAGE,
+      nanoCpus: Math.round(e.LAB_SANDBOX_CPUS * 1e9),
+      memoryBytes: e.LAB_SANDBOX_MEMORY,
+      pidsLimit: e.LAB_SANDBOX_PIDS,
+      diskBytes: e.LAB_SANDBOX_DISK,
+      diskCheckIntervalMs: e.LAB_DISK_CHECK_INTERVAL,
+      egress: e.LAB_EGRESS,
+      runtime: e.LAB_RUNTIME,
+      warmPool: e.LAB_WARM_POOL,
+      bootConcurrency: e.LAB_BOOT_CONCURRENCY,
+      bootTimeoutMs: e.LAB_BOOT_TIMEOUT,
+    },
+    reconcileIntervalMs: e.LAB_RECONCILE_INTERVAL,
+    shutdownTimeoutMs: e.LAB_SHUTDOWN_TIMEOUT,
+    mirror: e.LAB_MIRROR,
+  };
+}
