@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { labEndpoints } from './config.ts';
+
+test('same origin by default, ws scheme follows http/https', () => {
+  assert.deepEqual(labEndpoints(undefined, 'http://localhost:4321/lessons/a/'), {
+    sessionUrl: 'http://localhost:4321/lab/session',
+    wsUrl: 'ws://localhost:4321/lab/ws',
+  });
+  assert.deepEqual(labEndpoints('', 'https://docs.example.org/x'), {
+    sessionUrl: 'https://docs.example.org/lab/session',
+    wsUrl: 'wss://docs.example.org/lab/ws',
+  });
+});
+
+test('a configured lab URL wins, with its path prefix', () => {
+  assert.deepEqual(labEndpoints('https://lab.example.org/', 'https://docs.example.org/x'), {
+    sessionUrl: 'https://lab.example.org/lab/session',
+    wsUrl: 'wss://lab.example.org/lab/ws',
+  });
+  assert.deepEqual(labEndpoints('http://10.0.0.5:8080/training', 'https://docs.example.org/'), {
+    sessionUrl: 'http://10.0.0.5:8080/training/lab/session',
+    wsUrl: 'ws://10.0.0.5:8080/training/lab/ws',
+  });
+});

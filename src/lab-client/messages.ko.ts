@@ -1,0 +1,94 @@
+/**
+ * Every Korean string the lab client shows, in one place, so wording stays
+ * consistent and a reviewer can read the whole UI voice at once.
+ * Error texts always say what the reader can do next.
+ */
+import type { SandboxPhase } from '../../lab-server/src/protocol.ts';
+
+export const ko = {
+  dock: {
+    region: '실습 터미널',
+    title: '터미널',
+    terminalLabel: '실습 터미널. 샌드박스의 bash 셸입니다. F6 키로 터미널 밖으로 이동합니다.',
+    resizeHandle: '터미널 높이 조절 (위·아래 화살표)',
+    collapse: '접기',
+    expand: '펼치기',
+    close: '터미널 닫기',
+    newSandbox: '새 샌드박스',
+    newSandboxTitle: '지금 샌드박스를 버리고 빈 샌드박스로 새로 시작합니다',
+    confirmNewSandbox:
+      '지금 샌드박스를 버리고 새로 시작할까요?\n실행 중인 컨테이너, 이미지, 파일이 모두 사라집니다.',
+    retry: '다시 연결',
+    keysToolbar: '특수 키',
+    copied: '선택한 내용을 복사했습니다.',
+    keys: {
+      ctrlC: { label: 'Ctrl-C', title: '실행 중인 명령 중단 (Ctrl-C)' },
+      tab: { label: 'Tab', title: '자동 완성 (Tab)' },
+      esc: { label: 'Esc', title: 'Esc' },
+      up: { label: '↑', title: '이전 명령 (위 화살표)' },
+      down: { label: '↓', title: '다음 명령 (아래 화살표)' },
+      left: { label: '←', title: '왼쪽 화살표' },
+      right: { label: '→', title: '오른쪽 화살표' },
+      ctrlD: { label: 'Ctrl-D', title: '입력 끝 (Ctrl-D)' },
+    },
+  },
+
+  status: {
+    connecting: '실습 서버에 연결하는 중…',
+    requestingSession: '실습 세션을 준비하는 중…',
+    connected: '연결됨',
+    reconnecting: (seconds: number) => `연결이 끊겼습니다. ${seconds}초 후 다시 연결합니다…`,
+    reconnectingNow: '다시 연결하는 중…',
+    offline: '인터넷 연결이 끊겼습니다. 연결이 돌아오면 자동으로 다시 연결합니다.',
+    lostOutput: (bytes: number) => `(연결이 끊긴 동안의 출력 중 ${formatBytes(bytes)}는 보관 기간이 지나 표시할 수 없습니다)`,
+    newShell: '새 셸을 시작했습니다.',
+    shellExited: (code: number | null) =>
+      `셸이 종료되었습니다${code === null ? '' : ` (종료 코드 ${code})`}. 다음 실행이나 ‘다시 연결’로 새 셸을 엽니다.`,
+  },
+
+  /** Progress while the sandbox boots, one line per protocol phase. */
+  phase: {
+    queued: '샌드박스 차례를 기다리는 중…',
+    creating: '샌드박스를 만드는 중…',
+    starting: '샌드박스를 시작하는 중…',
+    engine: '샌드박스 안의 Docker 엔진을 켜는 중…',
+    shell: '셸을 여는 중…',
+    ready: '샌드박스 준비 완료',
+  } satisfies Record<SandboxPhase, string>,
+
+  error: {
+    unreachable:
+      '실습 서버에 연결할 수 없습니다. 네트워크를 확인하고 ‘다시 연결’을 누르세요. 자동으로도 계속 다시 시도합니다.',
+    overCapacity: '실습 서버가 지금 가득 찼습니다. 잠시 후 자동으로 다시 시도합니다.',
+    sandboxFailed: '샌드박스를 시작하지 못했습니다. ‘새 샌드박스’를 눌러 다시 만들어 보세요.',
+    sessionExpired: '실습 세션이 만료되었습니다. ‘새 샌드박스’를 눌러 새로 시작하세요. 이전 컨테이너와 파일은 남아 있지 않습니다.',
+    rateLimited: '요청이 너무 많습니다. 잠시 후 자동으로 다시 시도합니다.',
+    forbiddenOrigin: '이 페이지 주소에서는 실습 서버를 쓸 수 없습니다. 운영자에게 실습 서버의 허용 주소 설정을 확인해 달라고 요청하세요.',
+    replaced: '다른 탭이나 창에서 이 터미널을 열었습니다. 여기서 계속하려면 ‘다시 연결’을 누르세요.',
+    idle: '오랫동안 입력이 없어 연결을 쉬고 있습니다. ‘다시 연결’이나 실행을 누르면 이어서 씁니다.',
+    shuttingDown: '실습 서버가 다시 시작하는 중입니다. 잠시 후 자동으로 다시 연결합니다.',
+    protocol: '실습 서버와 주고받은 내용이 올바르지 않습니다. 페이지를 새로 고쳐 보세요.',
+    internal: '실습 서버에서 오류가 났습니다. 잠시 후 자동으로 다시 시도합니다.',
+    cookiesBlocked: '실습 세션을 만들지 못했습니다. 이 사이트의 쿠키를 허용한 뒤 ‘다시 연결’을 누르세요.',
+  },
+
+  snippet: {
+    queued: '대기 중… (앞의 명령이 끝나면 실행합니다)',
+    running: '실행 중…',
+    ok: '✓',
+    okLabel: '성공 (종료 코드 0)',
+    fail: (code: number) => `✗ 종료 코드 ${code}`,
+    sent: '보냈습니다 (종료 코드를 알 수 없음)',
+    unreachable: '실습 서버에 연결할 수 없어 실행하지 못했습니다. 아래 터미널의 안내를 확인하세요.',
+    notStarted: (reason: string) => `실행하지 못했습니다: ${reason}`,
+    cancelled: '새 샌드박스를 시작해 실행을 취소했습니다.',
+  },
+
+  progress: (done: number, total: number) => `${done}/${total} 실행`,
+} as const;
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes}바이트`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)}KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)}MB`;
+}

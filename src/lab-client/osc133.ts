@@ -1,0 +1,126 @@
+/**
+ * Shell integration marks (OSC 133, the FinalTerm/iTerm2/VS Code convention)
+ * printed by the sandbox's bash: A prompt start, B prompt end (waiting for
+ * input), C command start, D;<exit> command end.
+ *
+ * The tracker ties each 실행 to the command it started: the snippet is
+ * "armed" when its paste is sent, the next C belongs to it, and the D that
+ * follows carries its exit code. It also knows when bash sits at an empty
+ * prompt, which is the only safe moment to paste the next snippet: bash
+ * switches bracketed paste (mode 2004) on just before drawing the prompt,
+ * so a paste sent earlier would not be wrapped and a multi-line snippet
+ * would run line by line.
+ */
+export type Mark =
+  | { kind: 'A' }
+  | { kind: 'B' }
+  | { kind: 'C' }
+  | { kind: 'D'; exit: number | null };
+
+/** Parses the payload of one OSC 133 sequence ("A", "D;0", "C;cmdline=…"). */
+export function parseMark(data: string): Mark | null {
+  const [head, arg] = data.split(';', 2);
+  switch (head) {
+    case 'A':
+    case 'B':
+    case 'C':
+      return { kind: head };
+    case 'D': {
+      const exit = arg !== undefined && /^-?\d{1,10}$/.test(arg) ? Number(arg) : null;
+      return { kind: 'D', exit };
+    }
+    default:
+      return null;
+  }
+}
+
+export type ShellState =
+  /** No mark seen yet (fresh terminal, or a shell without integration). */
+  | 'unknown'
+  /** Between A and B: bash is drawing its prompt. */
+  | 'prompt'
+  /** After B: bash waits for input; a paste now is wrapped and runs as one block. */
+  | 'input'
+  /** After C: a command runs (ours or one the reader typed). */
+  | 'running'
+  /** After D, before the next A. */
+  | 'finished';
+
+export type TrackerEvent =
+  | { type: 'start'; id: string }
+  | { type: 'end'; id: string; exit: number | null };
+
+export class CommandTracker {
+  state: ShellState = 'unknown';
+  /** Snippet whose paste was sent but whose C has not arrived yet. */
+  pending: string | null = null;
+  /** Snippet whose command is running (C seen, D not yet). */
+  running: string | null = null;
+  /** True once any mark was seen: the shell has integration. */
+  integrated = false;
+
+  /** bash waits at a prompt and none of our snippets is in flight. */
+  get idle(): boolean {
+    return this.state === 'input' && this.pending === null && this.running === null;
+  }
+
+  /** Call right before sending a snippet's paste. */
+  arm(id: string): void {
+    this.pending = id;
+  }
+
+  /**
+   * Gives up on the armed snippet (no C arrived: a shell without marks, or a
+   * snippet that was only comments). Returns its id, if any.
+   */
+  disarm(): string | null {
+    const id = this.pending;
+    this.pending = null;
+    return id;
+  }
+
+  /** Forget everything, e.g. when a new shell starts. */
+  reset(): TrackerEvent[] {
+    const events: TrackerEvent[] = [];
+    for (const id of [this.running, this.pending]) if (id !== null) events.push({ type: 'end', id, exit: null });
+    this.state = 'unknown';
+    this.pending = null;
+    this.running = null;
+    return events;
+  }
+
+  handle(mark: Mark): TrackerEvent[] {
+    this.integrated = true;
+    const events: TrackerEvent[] = [];
+    switch (mark.kind) {
+      case 'A':
+        // A prompt without our C: the pasted block ran no command (comments
+        // only, or an empty line). A running snippet without D: the shell
+        // printed a prompt anyway (e.g. a trap); either way it is over.
+        for (const id of [this.running, this.pending]) if (id !== null) events.push({ type: 'end', id, exit: null });
+        this.running = null;
+        this.pending = null;
+        this.state = 'prompt';
+        break;
+      case 'B':
+        this.state = 'input';
+        break;
+      case 'C':
+        this.state = 'running';
+        if (this.pending !== null && this.running === null) {
+          this.running = this.pending;
+          this.pending = null;
+          events.push({ type: 'start', id: this.running });
+        }
+        break;
+      case 'D':
+        this.state = 'finished';
+        if (this.running !== null) {
+          events.push({ type: 'end', id: this.running, exit: mark.exit });
+          this.running = null;
+        }
+        break;
+    }
+    return events;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Per-lesson progress: localStorage `lab-progress:<lesson>` holds a JSON
+ * array of the snippet ids that finished with exit code 0. Pure functions
+ * over a Storage-like object so they run in node tests as well.
+ */
+export const progressKey = (lesson: string) => `lab-progress:${lesson}`;
+
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export function readProgress(store: KeyValueStore, lesson: string): string[] {
+  try {
+    const raw = JSON.parse(store.getItem(progressKey(lesson)) ?? '[]');
+    return Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return []; // corrupt entry: start over rather than break the page
+  }
+}
+
+/** Adds `id` to the lesson's passed snippets; returns the new list. */
+export function recordPass(store: KeyValueStore, lesson: string, id: string): string[] {
+  const ids = readProgress(store, lesson);
+  if (!ids.includes(id)) ids.push(id);
+  try {
+    store.setItem(progressKey(lesson), JSON.stringify(ids));
+  } catch {
+    // storage full or disabled (private mode): progress is a nicety
+  }
+  return ids;
+}
+
+/** n of "n/m 실행": passed ids that are still on the page (a changed snippet has a new id). */
+export function countDone(passed: readonly string[], pageIds: readonly string[]): number {
+  const set = new Set(passed);
+  return new Set(pageIds.filter((id) => set.has(id))).size;
+}
