@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { test } from 'node:test';
+import { OriginPolicy } from './origin.ts';
+
+/** The fields of a request the policy reads (a real IncomingMessage needs a socket). */
+function req(headers: Record<string, string>, remoteAddress = '203.0.113.7', encrypted = false): IncomingMessage {
+  return { headers, socket: { remoteAddress, encrypted } } as unknown as IncomingMessage;
+}
+
+const plain = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: [] });
+
+test('same origin (from Host) is allowed, cross-origin is not', () => {
+  assert.deepEqual(plain.check(req({ host: 'localhost:4321', origin: 'http://localhost:4321' })), {
+    ok: true,
+    origin: 'http://localhost:4321',
+    crossOrigin: false,
+  });
+  const foreign = plain.check(req({ host: 'localhost:4321', origin: 'http://evil.example' }));
+  assert.equal(foreign.ok, false);
+  assert.equal(!foreign.ok && foreign.reason, 'foreign-origin');
+  // Same host, other port or scheme: another origin.
+  assert.equal(plain.check(req({ host: 'localhost:4321', origin: 'http://localhost:4322' })).ok, false);
+  assert.equal(plain.check(req({ host: 'localhost:4321', origin: 'https://localhost:4321' })).ok, false);
+});
+
+test('missing, null and garbage Origin are refused', () => {
+  const missing = plain.check(req({ host: 'localhost:4321' }));
+  assert.equal(!missing.ok && missing.reason, 'missing-origin');
+  assert.equal(plain.check(req({ host: 'localhost:4321', origin: 'null' })).ok, false);
+  assert.equal(plain.check(req({ host: 'localhost:4321', origin: 'not a url' })).ok, false);
+});
+
+test('allowlisted origins are allowed as cross-origin', () => {
+  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: ['https://docs.example.org'], trustedProxies: [] });
+  assert.deepEqual(p.check(req({ host: 'lab.example.org', origin: 'https://docs.example.org' })), {
+    ok: true,
+    origin: 'https://docs.example.org',
+    crossOrigin: true,
+  });
+  assert.equal(p.isAllowedCrossOrigin('https://docs.example.org'), true);
+  assert.equal(p.isAllowedCrossOrigin('https://other.example.org'), false);
+});
+
+test('LAB_PUBLIC_ORIGIN pins the own origin (DNS rebinding)', () => {
+  const p = new OriginPolicy({ publicOrigin: 'https://lab.example.org', allowedOrigins: [], trustedProxies: [] });
+  assert.equal(p.check(req({ host: 'rebind.evil.example', origin: 'http://rebind.evil.example' })).ok, false);
+  assert.equal(p.check(req({ host: 'anything', origin: 'https://lab.example.org' })).ok, true);
+});
+
+test('forwarded headers count only from a trusted proxy', () => {
+  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: ['loopback'] });
+  const viaProxy = req(
+    { host: '127.0.0.1:4321', 'x-forwarded-host': 'lab.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.9', origin: 'https://lab.example.org' },
+    '::ffff:127.0.0.1',
+  );
+  assert.equal(p.ownOrigin(viaProxy), 'https://lab.example.org');
+  assert.equal(p.isHttps(viaProxy), true);
+  assert.equal(p.clientIp(viaProxy), '198.51.100.9');
+  assert.equal(p.check(viaProxy).ok, true);
+
+  const direct = req({ host: 'lab.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.9' }, '203.0.113.5');
+  assert.equal(p.isHttps(direct), false);
+  assert.equal(p.clientIp(direct), '203.0.113.5');
+});
+
+test('client IP is the right-most untrusted X-Forwarded-For hop', () => {
+  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: ['10.0.0.0/8', '127.0.0.1'] });
+  // The client claims 1.2.3.4; the edge proxy (10.0.0.2) appended the real peer 198.51.100.9.
+  const r = req({ 'x-forwarded-for': '1.2.3.4, 198.51.100.9, 10.0.0.2' }, '127.0.0.1');
+  assert.equal(p.clientIp(r), '198.51.100.9');
+  assert.equal(plain.clientIp(req({}, '::ffff:192.0.2.1')), '192.0.2.1');
+});

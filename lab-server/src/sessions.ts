@@ -1,0 +1,152 @@
+/**
+ * Sessions: who owns which sandbox, and for how long. Pure bookkeeping (no
+ * Docker, no sockets, no timers) so caps and expiry are tested with an
+ * injected clock; the Lab (lab.ts) calls sweep() on a timer and does the
+ * tearing down.
+ *
+ * - A session is named by a random token (32 bytes from the CSPRNG, 256
+ *   bits, base64url) that travels only in an HttpOnly cookie. The server
+ *   keeps only its SHA-256: a lookup hashes the presented token, so string
+ *   comparison timing leaks nothing, and logs and Docker labels use a short
+ *   prefix of the hash (`id`), never the token.
+ * - Lifetime: every session ends `maxLifetimeMs` after creation.
+ * - Idle: while a WebSocket is attached the session is in use. When the last
+ *   one closes, a grace period covers reloads and dropped networks, and
+ *   after it the idle timeout runs; so a detached session ends
+ *   `detachGraceMs + idleTimeoutMs` after its last socket closed.
+ * - Caps: a global maximum and a per-client (IP) maximum of live sessions;
+ *   the caller turns a refusal into HTTP 503 {error:'over-capacity'}.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export type Clock = () => number;
+
+export interface SessionLimits {
+  maxSessions: number;
+  maxPerClient: number;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  detachGraceMs: number;
+}
+
+export type EndReason = 'idle' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown';
+
+export class Session {
+  /** Short SHA-256 prefix of the token: safe for logs and Docker labels. */
+  readonly id: string;
+  readonly tokenHash: string;
+  readonly client: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Number of WebSockets attached right now. */
+  attached = 0;
+  /** When `attached` last dropped to 0 (creation counts as a detach). */
+  detachedAt: number;
+  ended = false;
+
+  constructor(tokenHash: string, client: string, now: number, lifetimeMs: number) {
+    this.tokenHash = tokenHash;
+    this.id = tokenHash.slice(0, 16);
+    this.client = client;
+    this.createdAt = now;
+    this.expiresAt = now + lifetimeMs;
+    this.detachedAt = now;
+  }
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** 256 bits from the CSPRNG; base64url so it is cookie-safe as is. */
+export const newToken = (): string => randomBytes(32).toString('base64url');
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export type CreateResult =
+  | { ok: true; token: string; session: Session }
+  | { ok: false; reason: 'global-cap' | 'client-cap' };
+
+export class SessionRegistry {
+  private readonly byHash = new Map<string, Session>();
+  private readonly perClient = new Map<string, number>();
+  private readonly limits: SessionLimits;
+  private readonly clock: Clock;
+
+  constructor(limits: SessionLimits, clock: Clock = Date.now) {
+    this.limits = limits;
+    this.clock = clock;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  countFor(client: string): number {
+    return this.perClient.get(client) ?? 0;
+  }
+
+  all(): Session[] {
+    return [...this.byHash.values()];
+  }
+
+  /** Capacity check and creation in one step (single-threaded, so no race between them). */
+  create(client: string): CreateResult {
+    if (this.byHash.size >= this.limits.maxSessions) return { ok: false, reason: 'global-cap' };
+    if (this.countFor(client) >= this.limits.maxPerClient) return { ok: false, reason: 'client-cap' };
+    const token = newToken();
+    const session = new Session(hashToken(token), client, this.clock(), this.limits.maxLifetimeMs);
+    this.byHash.set(session.tokenHash, session);
+    this.perClient.set(client, this.countFor(client) + 1);
+    return { ok: true, token, session };
+  }
+
+  /** The live session for a presented token, or undefined (unknown, malformed or past a deadline). */
+  lookup(token: string | undefined): Session | undefined {
+    if (!token || !TOKEN_SHAPE.test(token)) return undefined;
+    const session = this.byHash.get(hashToken(token));
+    if (!session || session.ended || this.endReason(session) !== undefined) return undefined;
+    return session;
+  }
+
+  attach(session: Session): void {
+    session.attached++;
+  }
+
+  detach(session: Session): void {
+    session.attached = Math.max(0, session.attached - 1);
+    if (session.attached === 0) session.detachedAt = this.clock();
+  }
+
+  /** When the session will end for idleness, if nothing attaches before. Undefined while attached. */
+  idleDeadline(session: Session): number | undefined {
+    if (session.attached > 0) return undefined;
+    return session.detachedAt + this.limits.detachGraceMs + this.limits.idleTimeoutMs;
+  }
+
+  /** Why the session should end now, or undefined if it may live on. */
+  endReason(session: Session): EndReason | undefined {
+    const now = this.clock();
+    if (now >= session.expiresAt) return 'expired';
+    const idle = this.idleDeadline(session);
+    if (idle !== undefined && now >= idle) return 'idle';
+    return undefined;
+  }
+
+  /** Removes and returns every session past a deadline. */
+  sweep(): Array<{ session: Session; reason: EndReason }> {
+    const out: Array<{ session: Session; reason: EndReason }> = [];
+    for (const session of this.byHash.values()) {
+      const reason = this.endReason(session);
+      if (reason) out.push({ session, reason });
+    }
+    for (const { session } of out) this.remove(session);
+    return out;
+  }
+
+  remove(session: Session): void {
+    if (!this.byHash.delete(session.tokenHash)) return;
+    session.ended = true;
+    const left = this.countFor(session.client) - 1;
+    if (left > 0) this.perClient.set(session.client, left);
+    else this.perClient.delete(session.client);
+  }
+}
