@@ -1,7 +1,37 @@
 /**
  * The one client entry point the 실행 buttons call (via dynamic import, so
- * nothing here loads before the first click).
+ * nothing here, xterm included, loads before the first click).
+ *
+ *   const { runSnippet } = await import('../lab-client/index.ts');
+ *   await runSnippet({ code, snippetId, lesson, snippet });
+ *
+ * On every page load the page script should also restore an open dock (the
+ * reader had the terminal open on the previous page of this tab):
+ *
+ *   import { shouldRestoreDock } from '../lab-client/dock-state.ts'; // tiny, no deps
+ *   if (shouldRestoreDock()) import('../lab-client/index.ts').then((m) => m.restoreDock());
+ *
+ * Behaviour of a click:
+ * - first click: load xterm, open the dock, request a session, connect;
+ * - the snippet is pasted with bracketed paste once bash waits at an empty
+ *   prompt, then Enter is sent; bash runs the whole block as one input;
+ * - if a snippet (or a command the reader typed) is still running, the new
+ *   one is queued and shows 대기 중…; queued snippets run in click order.
+ *   Queueing (rather than asking) keeps a reader who clicks down the page
+ *   in flow, and Ctrl-C in the terminal always gets them out;
+ * - the returned promise settles when the snippet finished (✓ / ✗), or at
+ *   once when it cannot run (lab unreachable), after updating
+ *   [data-lab-status].
  */
+import { configuredLabUrl, labEndpoints } from './config.ts';
+import { LabConnection, type ConnectionState } from './connection.ts';
+import { Dock, type DockStatus } from './dock.ts';
+import { OutputFlow } from './flow.ts';
+import { ko } from './messages.ko.ts';
+import { CommandTracker, type TrackerEvent } from './osc133.ts';
+import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
+import { createTerminal, type LabTerminal } from './terminal.ts';
+
 export interface RunRequest {
   /** The snippet exactly as the lesson shows it. */
   code: string;
@@ -13,7 +43,332 @@ export interface RunRequest {
   snippet: HTMLElement;
 }
 
+interface Job {
+  request: RunRequest;
+  done: Promise<void>;
+  settle: () => void;
+}
+
+/** No C mark this long after the paste: the shell has no integration, stop waiting. */
+const START_TIMEOUT_MS = 10_000;
+/** Without any OSC 133 mark after attaching, treat the shell as ready after this quiet time. */
+const NO_INTEGRATION_GRACE_MS = 2_500;
+
+const canHover = () => window.matchMedia('(pointer: fine)').matches;
+
+class Lab {
+  readonly dock: Dock;
+  readonly terminal: LabTerminal;
+  readonly connection: LabConnection;
+  readonly tracker = new CommandTracker();
+  readonly flow: OutputFlow;
+  private queue: Job[] = [];
+  private current: Job | null = null;
+  private startTimer: ReturnType<typeof setTimeout> | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  private graceOver = false;
+  private retryTicker: ReturnType<typeof setInterval> | null = null;
+  private pumping = false;
+  private attachedOnce = false;
+
+  constructor() {
+    this.dock = new Dock({
+      newSandbox: () => void this.newSandbox(),
+      retry: () => this.connection.reconnectNow(),
+      key: (name) => {
+        this.terminal.key(name);
+        this.terminal.term.focus();
+      },
+      shown: () => this.terminal.fit(),
+      modeChanged: (mode) => {
+        if (mode !== 'closed') this.connection.start();
+      },
+    });
+    this.dock.mount();
+    this.terminal = createTerminal(this.dock.terminalHost, {
+      input: (bytes) => {
+        if (!this.connection.sendInput(bytes)) this.dock.announce(ko.status.offline);
+      },
+      mark: (mark) => this.onTrackerEvents(this.tracker.handle(mark)),
+      resize: (cols, rows) => this.connection.resize(cols, rows),
+      leave: () => this.dock.focusControls(),
+      notice: (text) => this.dock.announce(text),
+    });
+    this.connection = new LabConnection(
+      labEndpoints(configuredLabUrl(), location.href),
+      () => ({ cols: this.terminal.term.cols, rows: this.terminal.term.rows }),
+      {
+        state: (state) => this.onConnectionState(state),
+        output: (bytes) => this.write(bytes),
+        attached: (info) => {
+          this.flow.newConnection();
+          if (info.freshShell) {
+            for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
+            if (this.attachedOnce) this.notice(ko.status.newShell);
+            this.startGrace();
+          } else if (info.replay) {
+            this.startGrace();
+          }
+          if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
+          this.attachedOnce = true;
+        },
+      },
+    );
+    this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
+  }
+
+  /** Writes shell output into xterm, counting it for flow control. */
+  private write(bytes: Uint8Array): void {
+    const n = bytes.byteLength;
+    this.flow.written(n);
+    this.terminal.write(bytes, () => this.flow.processed(n));
+  }
+
+  /** A dim line of our own between shell output (never mistaken for it). */
+  private notice(text: string): void {
+    this.terminal.write(`\r\n\x1b[2m[${text}]\x1b[0m\r\n`);
+  }
+
+  open(): void {
+    if (this.dock.mode !== 'open') this.dock.setMode('open');
+    this.connection.start();
+  }
+
+  restore(): void {
+    this.dock.restore();
+    this.connection.start();
+  }
+
+  run(request: RunRequest): Promise<void> {
+    const same = [this.current, ...this.queue].find((j) => j?.request.snippetId === request.snippetId && j.request.snippet === request.snippet);
+    if (same) return same.done;
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const job: Job = { request, done, settle };
+    this.queue.push(job);
+    showSnippetState(request.snippet, this.current || this.queue.length > 1 ? 'queued' : 'running');
+    this.open();
+    void this.pump();
+    return done;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.current && this.queue.length > 0) {
+        const job = this.queue[0]!;
+        try {
+          await this.connection.ready();
+        } catch (error) {
+          const reason = (error as Error).message;
+          const text = reason === 'forbidden-origin' ? ko.snippet.notStarted(ko.error.forbiddenOrigin) : ko.snippet.unreachable;
+          // Everything waiting would meet the same wall: say so on each.
+          for (const j of this.queue.splice(0)) {
+            showSnippetState(j.request.snippet, 'error', { reason: text });
+            j.settle();
+          }
+          break;
+        }
+        if (!this.isIdle()) showSnippetState(job.request.snippet, 'queued');
+        await this.waitIdle();
+        if (this.queue[0] !== job || this.connection.state.kind !== 'connected') continue;
+        this.queue.shift();
+        this.start(job);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private start(job: Job): void {
+    this.current = job;
+    const { snippet, code, snippetId } = job.request;
+    showSnippetState(snippet, 'running');
+    this.tracker.arm(snippetId);
+    // Ctrl-E Ctrl-U clears anything half-typed at the prompt, so the snippet
+    // runs exactly as written; then the paste (wrapped in bracketed-paste
+    // markers because bash enabled mode 2004 with its prompt) and Enter.
+    this.connection.sendInput(new TextEncoder().encode('\x05\x15'));
+    this.terminal.paste(code.replace(/\s+$/, ''));
+    this.connection.sendInput(new TextEncoder().encode('\r'));
+    if (canHover()) this.terminal.term.focus();
+    this.startTimer = setTimeout(() => {
+      const id = this.tracker.disarm();
+      if (id !== null) this.finish(id, null);
+    }, START_TIMEOUT_MS);
+  }
+
+  private onTrackerEvents(events: TrackerEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'start') {
+        if (this.startTimer !== null) clearTimeout(this.startTimer);
+        this.startTimer = null;
+      } else {
+        this.finish(e.id, e.exit);
+      }
+    }
+    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Settles the current job if it is `id`; `errorText` marks it as not run. */
+  private finish(id: string, exit: number | null, errorText?: string): void {
+    const job = this.current;
+    if (!job || job.request.snippetId !== id) return;
+    if (this.startTimer !== null) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    this.current = null;
+    const { snippet, lesson, snippetId } = job.request;
+    if (errorText) showSnippetState(snippet, 'error', { reason: errorText });
+    else if (exit === 0) {
+      showSnippetState(snippet, 'ok');
+      recordSnippetPass(lesson, snippetId);
+    } else if (exit === null) showSnippetState(snippet, 'sent');
+    else showSnippetState(snippet, 'fail', { exit });
+    job.settle();
+    void this.pump();
+  }
+
+  private isIdle(): boolean {
+    if (this.current) return false;
+    if (this.tracker.integrated) return this.tracker.idle;
+    return this.graceOver; // a shell without marks: best effort
+  }
+
+  /** Resolves when bash waits at a prompt and xterm has parsed all output so far. */
+  private async waitIdle(): Promise<void> {
+    for (;;) {
+      await new Promise<void>((resolve) => this.terminal.write('', resolve));
+      if (this.isIdle()) return;
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  private startGrace(): void {
+    this.graceOver = false;
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => {
+      this.graceOver = true;
+      if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
+    }, NO_INTEGRATION_GRACE_MS);
+  }
+
+  private async newSandbox(): Promise<void> {
+    for (const j of [this.current, ...this.queue.splice(0)]) {
+      if (!j) continue;
+      showSnippetState(j.request.snippet, 'error', { reason: ko.snippet.cancelled });
+      j.settle();
+    }
+    this.current = null;
+    this.tracker.reset();
+    this.terminal.term.reset();
+    this.attachedOnce = false;
+    this.open();
+    await this.connection.newSandbox();
+  }
+
+  private onConnectionState(state: ConnectionState): void {
+    if (this.retryTicker !== null) clearInterval(this.retryTicker);
+    this.retryTicker = null;
+    if (state.kind === 'retrying') {
+      const tick = () => this.dock.setStatus(statusFor(state));
+      this.retryTicker = setInterval(tick, 1000);
+    }
+    this.dock.setStatus(statusFor(state));
+  }
+}
+
+/** Korean status line (and suggested action) for a connection state. */
+export function statusFor(state: ConnectionState): DockStatus {
+  switch (state.kind) {
+    case 'idle':
+      return { tone: 'neutral', text: '' };
+    case 'connecting':
+      return { tone: 'busy', text: state.step === 'session' ? ko.status.requestingSession : ko.status.connecting };
+    case 'booting':
+      return { tone: 'busy', text: ko.phase[state.phase], progress: state.progress };
+    case 'connected':
+      return { tone: 'ok', text: ko.status.connected };
+    case 'offline':
+      return { tone: 'error', text: ko.status.offline, action: 'retry' };
+    case 'exited':
+      return { tone: 'neutral', text: ko.status.shellExited(state.code), action: 'retry' };
+    case 'retrying': {
+      const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
+      switch (state.reason) {
+        case 'unreachable':
+          return { tone: 'error', text: `${ko.error.unreachable} (${seconds}초)`, action: 'retry' };
+        case 'network':
+          return { tone: 'busy', text: ko.status.reconnecting(seconds), action: 'retry' };
+        case 'over-capacity':
+          return { tone: 'error', text: `${ko.error.overCapacity} (${seconds}초)`, action: 'retry' };
+        case 'rate-limited':
+          return { tone: 'error', text: `${ko.error.rateLimited} (${seconds}초)`, action: 'retry' };
+        case 'shutting-down':
+          return { tone: 'busy', text: `${ko.error.shuttingDown} (${seconds}초)` };
+        case 'internal':
+          return { tone: 'error', text: `${ko.error.internal} (${seconds}초)`, action: 'retry' };
+      }
+    }
+    // falls through only if a reason is added without text (type error above)
+    case 'stopped':
+      switch (state.reason) {
+        case 'sandbox-failed':
+          return { tone: 'error', text: ko.error.sandboxFailed, action: 'new-sandbox' };
+        case 'session-expired':
+          return { tone: 'error', text: ko.error.sessionExpired, action: 'new-sandbox' };
+        case 'forbidden-origin':
+          return { tone: 'error', text: ko.error.forbiddenOrigin };
+        case 'replaced':
+          return { tone: 'neutral', text: ko.error.replaced, action: 'retry' };
+        case 'idle':
+          return { tone: 'neutral', text: ko.error.idle, action: 'retry' };
+        case 'cookies-blocked':
+          return { tone: 'error', text: ko.error.cookiesBlocked, action: 'retry' };
+        case 'protocol':
+          return { tone: 'error', text: ko.error.protocol, action: 'retry' };
+      }
+  }
+}
+
+let lab: Lab | null = null;
+function getLab(): Lab {
+  lab ??= new Lab();
+  // For tests and benchmarks: read the terminal the way a person sees it.
+  (globalThis as { __lab?: unknown }).__lab = {
+    text: () => bufferText(lab!.terminal),
+    state: () => lab!.connection.state,
+    received: () => lab!.connection.cursor.received,
+    renderer: () => lab!.terminal.renderer,
+    pending: () => lab!.flow.pending,
+  };
+  return lab;
+}
+
+function bufferText(t: LabTerminal): string {
+  const buffer = t.term.buffer.active;
+  const lines: string[] = [];
+  for (let i = 0; i < buffer.length; i++) {
+    const line = buffer.getLine(i);
+    if (!line) continue;
+    const text = line.translateToString(true);
+    if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+    else lines.push(text);
+  }
+  return lines.join('\n').replace(/\s+$/, '');
+}
+
 export async function runSnippet(request: RunRequest): Promise<void> {
-  const status = request.snippet.querySelector<HTMLElement>('[data-lab-status]');
-  if (status) status.textContent = '실습 환경(랩)이 아직 연결되지 않았습니다.';
+  return getLab().run(request);
+}
+
+/** Reopens the dock and reconnects, as the previous page of this tab had it. */
+export function restoreDock(): void {
+  getLab().restore();
+}
+
+/** Opens the dock without running anything (e.g. a "터미널 열기" button). */
+export function openTerminal(): void {
+  getLab().open();
 }

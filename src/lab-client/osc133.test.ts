@@ -98,3 +98,11 @@ test('disarm and reset release the snippet', () => {
   assert.equal(t.state, 'unknown');
   assert.equal(t.integrated, true);
 });
+
+test('a D without C (syntax error) ends the armed snippet with its status', () => {
+  const t = new CommandTracker();
+  t.handle(B);
+  t.arm('syntax');
+  assert.deepEqual(t.handle(D(2)), [{ type: 'end', id: 'syntax', exit: 2 }]);
+  assert.deepEqual(t.handle(A), []);
+});

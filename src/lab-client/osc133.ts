@@ -118,6 +118,12 @@ export class CommandTracker {
         if (this.running !== null) {
           events.push({ type: 'end', id: this.running, exit: mark.exit });
           this.running = null;
+        } else if (this.pending !== null) {
+          // D without C: bash rejected the block before running it (a syntax
+          // error); the D still reports its status. Pastes are only sent at
+          // an idle prompt, so this D cannot be an older command's.
+          events.push({ type: 'end', id: this.pending, exit: mark.exit });
+          this.pending = null;
         }
         break;
     }

@@ -1,0 +1,453 @@
+/**
+ * The page's link to its sandbox shell: session request, one WebSocket per
+ * terminal, automatic reconnects with backoff, resume offsets, keepalive.
+ *
+ * The session token is an HttpOnly cookie set by POST /lab/session (sent
+ * with credentials, so a separately hosted site works too); this code never
+ * sees it and never puts anything secret in a URL.
+ *
+ * Everything the server says is validated with protocol.parseServerMessage;
+ * unknown message types are ignored so an older page keeps working against
+ * a newer server.
+ */
+import {
+  CloseCode,
+  HttpError,
+  LAB_SUBPROTOCOL,
+  Limits,
+  SessionResponse,
+  encode,
+  parseServerMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type SandboxPhase,
+  type ServerMessage,
+} from '../../lab-server/src/protocol.ts';
+import { backoffDelay, defaultBackoff, slowBackoff, type BackoffOptions } from './backoff.ts';
+import type { LabEndpoints } from './config.ts';
+import { InputQueue } from './flow.ts';
+import { OutputCursor } from './output-cursor.ts';
+
+/** Problems that stop the connection until the reader acts. */
+export type StopReason =
+  | 'sandbox-failed'
+  | 'session-expired'
+  | 'forbidden-origin'
+  | 'replaced'
+  | 'idle'
+  | 'cookies-blocked'
+  | 'protocol';
+
+/** Problems after which the connection retries by itself. */
+export type RetryReason = 'unreachable' | 'network' | 'over-capacity' | 'rate-limited' | 'shutting-down' | 'internal';
+
+export type ConnectionState =
+  | { kind: 'idle' }
+  | { kind: 'connecting'; step: 'session' | 'socket' }
+  | { kind: 'booting'; phase: SandboxPhase; progress: number }
+  | { kind: 'connected' }
+  | { kind: 'retrying'; reason: RetryReason; attempt: number; retryAt: number }
+  | { kind: 'offline' }
+  | { kind: 'stopped'; reason: StopReason }
+  | { kind: 'exited'; code: number | null };
+
+export interface AttachInfo {
+  freshShell: boolean;
+  /** Output bytes that were gone from the server's buffer (only after a dropped connection). */
+  lost: number;
+  /** This attach replays the buffer into a new page (resumeFrom was 0 but the shell is old). */
+  replay: boolean;
+  sessionExpiresAt: number;
+}
+
+export interface ConnectionEvents {
+  state(state: ConnectionState): void;
+  /** Output bytes not shown before, in order. */
+  output(bytes: Uint8Array): void;
+  attached(info: AttachInfo): void;
+}
+
+export interface SizeSource {
+  (): { cols: number; rows: number };
+}
+
+const PING_INTERVAL_MS = 20_000;
+/** No message at all for this long means the socket is dead even if the browser has not noticed. */
+const DEAD_AFTER_MS = 45_000;
+const OPEN_TIMEOUT_MS = 15_000;
+
+export class LabConnection {
+  state: ConnectionState = { kind: 'idle' };
+  readonly cursor = new OutputCursor();
+  readonly input: InputQueue;
+
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private openTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastMessageAt = 0;
+  private pingId = 0;
+  /** Consecutive 4001/4004 closes right after a fresh session: cookies do not stick. */
+  private authFailures = 0;
+  private needSession = true;
+  /** Error code the server sent before closing, to explain the close. */
+  private lastServerError: ErrorCode | null = null;
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly endpoints: LabEndpoints;
+  private readonly terminal: string;
+  private readonly size: SizeSource;
+  private readonly events: ConnectionEvents;
+  private readonly fetchImpl: typeof fetch;
+  /** Set while a user action (new sandbox) replaces the connection, so old socket closes are ignored. */
+  private generation = 0;
+
+  constructor(endpoints: LabEndpoints, size: SizeSource, events: ConnectionEvents, terminal = 'main', fetchImpl: typeof fetch = fetch.bind(globalThis)) {
+    this.endpoints = endpoints;
+    this.size = size;
+    this.events = events;
+    this.terminal = terminal;
+    this.fetchImpl = fetchImpl;
+    this.input = new InputQueue(
+      {
+        send: (frame) => this.ws?.send(frame),
+        buffered: () => this.ws?.bufferedAmount ?? 0,
+        ready: () => this.state.kind === 'connected' && this.ws?.readyState === WebSocket.OPEN,
+      },
+      Limits.maxInputFrameBytes,
+    );
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => {
+        if (this.state.kind === 'offline' || this.state.kind === 'retrying') this.reconnectNow();
+      });
+      window.addEventListener('offline', () => {
+        if (this.state.kind === 'retrying') this.setState({ kind: 'offline' });
+      });
+    }
+  }
+
+  /** Starts connecting (no-op when already connected or on the way). */
+  start(): void {
+    if (this.state.kind === 'idle') void this.connect();
+  }
+
+  /**
+   * Resolves once the shell is attached. If the connection is stopped (needs
+   * the reader) it is restarted: a 실행 click is that action. Rejects when
+   * the lab cannot be reached, so the snippet can say so at once.
+   */
+  ready(): Promise<void> {
+    switch (this.state.kind) {
+      case 'connected':
+        return Promise.resolve();
+      case 'idle':
+        this.start();
+        break;
+      case 'stopped':
+        if (this.state.reason === 'forbidden-origin') return Promise.reject(new Error('forbidden-origin'));
+        if (this.state.reason === 'session-expired' || this.state.reason === 'sandbox-failed') {
+          return this.newSandbox().then(() => this.ready());
+        }
+        this.reconnectNow();
+        break;
+      case 'exited':
+        this.reconnectNow();
+        break;
+      case 'retrying':
+      case 'offline':
+        // A click while the lab is unreachable: try right away, but tell the
+        // snippet now rather than leaving it silent.
+        if (this.state.kind === 'offline' || this.state.reason === 'unreachable' || this.state.reason === 'network') {
+          this.reconnectNow();
+          return Promise.reject(new Error('unreachable'));
+        }
+        break;
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  sendInput(bytes: Uint8Array): boolean {
+    return this.input.push(bytes);
+  }
+
+  sendControl(message: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encode(message));
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.state.kind === 'connected') this.sendControl({ type: 'resize', cols, rows });
+  }
+
+  /** Reconnect immediately (button ‘다시 연결’, 실행 after a stop, network back). */
+  reconnectNow(): void {
+    this.clearRetry();
+    this.attempt = 0;
+    this.closeSocket();
+    void this.connect();
+  }
+
+  /** Drops the current sandbox and starts a new one (DELETE then POST /lab/session). */
+  async newSandbox(): Promise<void> {
+    this.generation++;
+    this.clearRetry();
+    this.closeSocket();
+    this.input.clear();
+    this.setState({ kind: 'connecting', step: 'session' });
+    try {
+      await this.fetchImpl(this.endpoints.sessionUrl, { method: 'DELETE', credentials: 'include' });
+    } catch {
+      // unreachable: the POST below fails too and says so
+    }
+    this.needSession = true;
+    this.attempt = 0;
+    // A brand-new shell: its output starts at 0 and none of it has been shown.
+    this.cursor.received = 0;
+    await this.connect();
+  }
+
+  /** Closes everything (page unload is fine without it; used by tests and teardown). */
+  dispose(): void {
+    this.generation++;
+    this.clearRetry();
+    this.closeSocket();
+    this.setState({ kind: 'idle' });
+  }
+
+  // -------------------------------------------------------------------------
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    this.events.state(state);
+    if (state.kind === 'connected') {
+      for (const w of this.waiters.splice(0)) w.resolve();
+      this.input.drain();
+    } else if (state.kind === 'stopped' || state.kind === 'offline' || (state.kind === 'retrying' && (state.reason === 'unreachable' || state.reason === 'network'))) {
+      for (const w of this.waiters.splice(0)) w.reject(new Error(state.kind === 'stopped' ? state.reason : 'unreachable'));
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const generation = this.generation;
+    if (this.needSession) {
+      this.setState({ kind: 'connecting', step: 'session' });
+      const result = await this.requestSession();
+      if (generation !== this.generation) return;
+      if (result !== 'ok') {
+        if (result === 'forbidden-origin') this.setState({ kind: 'stopped', reason: 'forbidden-origin' });
+        else this.scheduleRetry(result);
+        return;
+      }
+      this.needSession = false;
+    }
+    this.openSocket(generation);
+  }
+
+  private async requestSession(): Promise<'ok' | 'forbidden-origin' | RetryReason> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.endpoints.sessionUrl, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { accept: 'application/json' },
+      });
+    } catch {
+      return 'unreachable';
+    }
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch {
+      // a proxy's HTML error page: judged by status below
+    }
+    if (response.ok && SessionResponse.safeParse(body).success) return 'ok';
+    const error = HttpError.safeParse(body);
+    const code = error.success ? error.data.error : null;
+    if (response.status === 403) return 'forbidden-origin';
+    if (code === 'over-capacity' || response.status === 503) return 'over-capacity';
+    if (code === 'rate-limited' || response.status === 429) return 'rate-limited';
+    if (response.status === 404 || response.status === 502 || response.status === 504) return 'unreachable';
+    return 'internal';
+  }
+
+  private openSocket(generation: number): void {
+    this.setState({ kind: 'connecting', step: 'socket' });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.endpoints.wsUrl, LAB_SUBPROTOCOL);
+    } catch {
+      this.scheduleRetry('unreachable');
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.lastServerError = null;
+    let opened = false;
+    this.openTimer = setTimeout(() => {
+      if (!opened) ws.close();
+    }, OPEN_TIMEOUT_MS);
+
+    ws.onopen = () => {
+      opened = true;
+      this.clearOpenTimer();
+      this.lastMessageAt = Date.now();
+      const { cols, rows } = this.size();
+      this.sendControl({ type: 'hello', terminal: this.terminal, cols, rows, resumeFrom: this.cursor.resumeFrom });
+      this.startKeepalive(ws);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (ws !== this.ws) return;
+      this.lastMessageAt = Date.now();
+      if (event.data instanceof ArrayBuffer) {
+        const fresh = this.cursor.accept(new Uint8Array(event.data));
+        if (fresh.byteLength > 0) this.events.output(fresh);
+        return;
+      }
+      if (typeof event.data !== 'string' || event.data.length > Limits.maxControlFrameBytes) return;
+      const parsed = parseServerMessage(event.data);
+      if (!parsed.ok) return; // unknown or malformed: ignored, never trusted
+      this.onControl(parsed.message);
+    };
+    ws.onclose = (event: CloseEvent) => {
+      this.clearOpenTimer();
+      this.stopKeepalive();
+      if (ws !== this.ws || generation !== this.generation) return;
+      this.ws = null;
+      this.onClose(event.code, opened);
+    };
+    ws.onerror = () => {
+      // Always followed by close; the close code says more.
+    };
+  }
+
+  private onControl(message: ServerMessage): void {
+    switch (message.type) {
+      case 'status':
+        if (this.state.kind !== 'connected') this.setState({ kind: 'booting', phase: message.phase, progress: message.progress });
+        break;
+      case 'attached': {
+        const askedFrom = this.cursor.resumeFrom;
+        const { lost } = this.cursor.attached(message.from, message.freshShell);
+        this.attempt = 0;
+        this.authFailures = 0;
+        this.events.attached({
+          freshShell: message.freshShell,
+          lost: askedFrom > 0 ? lost : 0,
+          replay: askedFrom === 0 && !message.freshShell,
+          sessionExpiresAt: message.sessionExpiresAt,
+        });
+        this.setState({ kind: 'connected' });
+        // The size may have changed while connecting.
+        const { cols, rows } = this.size();
+        this.sendControl({ type: 'resize', cols, rows });
+        break;
+      }
+      case 'exit':
+        this.setState({ kind: 'exited', code: message.code });
+        this.closeSocket();
+        break;
+      case 'error':
+        this.lastServerError = message.code;
+        break;
+      case 'pong':
+        break;
+    }
+  }
+
+  private onClose(code: number, opened: boolean): void {
+    if (this.state.kind === 'exited') return;
+    const byError: Partial<Record<ErrorCode, () => void>> = {
+      'over-capacity': () => this.scheduleRetry('over-capacity'),
+      'sandbox-failed': () => this.setState({ kind: 'stopped', reason: 'sandbox-failed' }),
+      'session-expired': () => this.setState({ kind: 'stopped', reason: 'session-expired' }),
+      'rate-limited': () => this.scheduleRetry('rate-limited'),
+    };
+    switch (code) {
+      case CloseCode.Unauthorized:
+      case CloseCode.NoSuchSession:
+        // The cookie is missing or its session is gone (server restart):
+        // ask for a session and come back. Twice in a row right after a
+        // fresh session means the browser does not keep our cookie.
+        this.needSession = true;
+        if (++this.authFailures > 2) {
+          this.setState({ kind: 'stopped', reason: 'cookies-blocked' });
+          return;
+        }
+        this.cursor.received = 0; // a new session has a new shell
+        void this.connect();
+        return;
+      case CloseCode.ForbiddenOrigin:
+        return this.setState({ kind: 'stopped', reason: 'forbidden-origin' });
+      case CloseCode.Replaced:
+        return this.setState({ kind: 'stopped', reason: 'replaced' });
+      case CloseCode.Idle:
+        return this.setState({ kind: 'stopped', reason: 'idle' });
+      case CloseCode.Expired:
+        this.needSession = true;
+        return this.setState({ kind: 'stopped', reason: 'session-expired' });
+      case CloseCode.SandboxFailed:
+        return this.setState({ kind: 'stopped', reason: 'sandbox-failed' });
+      case CloseCode.OverCapacity:
+        return this.scheduleRetry('over-capacity');
+      case CloseCode.RateLimited:
+        return this.scheduleRetry('rate-limited');
+      case CloseCode.ShuttingDown:
+        return this.scheduleRetry('shutting-down');
+      case CloseCode.ProtocolError:
+        return this.scheduleRetry('internal');
+    }
+    const handler = this.lastServerError ? byError[this.lastServerError] : undefined;
+    if (handler) return handler();
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) return this.setState({ kind: 'offline' });
+    // Never opened: the lab is not there (or refused the upgrade). Opened
+    // and dropped: the network or the server went away mid-session.
+    this.scheduleRetry(opened ? 'network' : 'unreachable');
+  }
+
+  private scheduleRetry(reason: RetryReason): void {
+    this.clearRetry();
+    const options: BackoffOptions = reason === 'over-capacity' || reason === 'rate-limited' ? slowBackoff : defaultBackoff;
+    const delay = backoffDelay(this.attempt, options);
+    this.attempt++;
+    this.setState({ kind: 'retrying', reason, attempt: this.attempt, retryAt: Date.now() + delay });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connect();
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private clearOpenTimer(): void {
+    if (this.openTimer !== null) clearTimeout(this.openTimer);
+    this.openTimer = null;
+  }
+
+  private startKeepalive(ws: WebSocket): void {
+    this.stopKeepalive();
+    this.pingTimer = setInterval(() => {
+      if (ws !== this.ws) return;
+      if (Date.now() - this.lastMessageAt > DEAD_AFTER_MS) {
+        // The browser may take minutes to notice a dead TCP connection.
+        ws.close();
+        return;
+      }
+      this.sendControl({ type: 'ping', id: ++this.pingId });
+    }, PING_INTERVAL_MS);
+  }
+
+  private stopKeepalive(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  private closeSocket(): void {
+    const ws = this.ws;
+    this.ws = null;
+    this.stopKeepalive();
+    this.clearOpenTimer();
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What the reader sees on the snippet itself: [data-lab-status] text and
+ * data-lab-state on the [data-lab-snippet] wrapper, plus the lesson's
+ * [data-lab-progress] counter ("n/m 실행").
+ *
+ * States: queued (waiting for the previous snippet), running, ok (exit 0),
+ * fail (non-zero exit), error (could not run: lab unreachable, …), sent
+ * (ran, but the shell reported no exit code).
+ */
+import { ko } from './messages.ko.ts';
+import { countDone, readProgress, recordPass } from './progress.ts';
+
+export type SnippetState = 'queued' | 'running' | 'ok' | 'fail' | 'error' | 'sent';
+
+function statusOf(snippet: HTMLElement): HTMLElement | null {
+  return snippet.querySelector<HTMLElement>('[data-lab-status]');
+}
+
+export function showSnippetState(snippet: HTMLElement, state: SnippetState, detail?: { exit?: number; reason?: string }): void {
+  snippet.dataset.labState = state;
+  const status = statusOf(snippet);
+  if (!status) return;
+  status.removeAttribute('aria-label');
+  switch (state) {
+    case 'queued':
+      status.textContent = ko.snippet.queued;
+      break;
+    case 'running':
+      status.textContent = ko.snippet.running;
+      break;
+    case 'ok':
+      status.textContent = ko.snippet.ok;
+      status.setAttribute('aria-label', ko.snippet.okLabel);
+      break;
+    case 'fail':
+      status.textContent = ko.snippet.fail(detail?.exit ?? 1);
+      break;
+    case 'sent':
+      status.textContent = ko.snippet.sent;
+      break;
+    case 'error':
+      status.textContent = detail?.reason ?? ko.snippet.unreachable;
+      break;
+  }
+}
+
+function localStore(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Records a passed snippet for the lesson and refreshes the counter. */
+export function recordSnippetPass(lesson: string, snippetId: string): void {
+  const store = localStore();
+  if (store) recordPass(store, lesson, snippetId);
+  updateProgress(lesson);
+}
+
+/** Rewrites every [data-lab-progress] on the page from localStorage. */
+export function updateProgress(lesson: string, root: ParentNode = document): void {
+  const pageIds = [...root.querySelectorAll<HTMLElement>('[data-lab-snippet]')].map((el) => el.dataset.labSnippet ?? '');
+  const store = localStore();
+  const done = store ? countDone(readProgress(store, lesson), pageIds) : 0;
+  for (const el of root.querySelectorAll<HTMLElement>('[data-lab-progress]')) {
+    el.textContent = ko.progress(done, pageIds.length);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * xterm.js setup: renderer, fit, theme from Starlight's colours, clipboard
+ * keys, OSC 133 shell-integration marks, UTF-8 input.
+ */
+import { Terminal, type ITheme } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import '@xterm/xterm/css/xterm.css';
+import { ko } from './messages.ko.ts';
+import { parseMark, type Mark } from './osc133.ts';
+
+export interface TerminalHooks {
+  /** Keyboard input, paste and on-screen keys, as UTF-8 bytes. */
+  input(bytes: Uint8Array): void;
+  mark(mark: Mark): void;
+  resize(cols: number, rows: number): void;
+  /** F6: move focus out of the terminal (it otherwise keeps Tab for completion). */
+  leave(): void;
+  notice(text: string): void;
+}
+
+export interface LabTerminal {
+  readonly term: Terminal;
+  /** Fits the grid to the container; no-op while hidden. */
+  fit(): void;
+  write(bytes: Uint8Array | string, done?: () => void): void;
+  /** Pastes like the reader would (bracketed when bash enabled mode 2004). */
+  paste(text: string): void;
+  /** Sends a key sequence as if typed (on-screen keys). */
+  key(name: 'ctrl-c' | 'ctrl-d' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right'): void;
+  renderer: 'webgl' | 'dom';
+  dispose(): void;
+}
+
+const encoder = new TextEncoder();
+
+/** Resolves a CSS colour expression (e.g. a Starlight variable) to rgb() for xterm. */
+function cssColor(probe: HTMLElement, expression: string): string {
+  probe.style.color = expression;
+  return getComputedStyle(probe).color;
+}
+
+/**
+ * Terminal colours follow the page theme: Starlight swaps black/white in
+ * light mode, so background = --sl-color-black and text = --sl-color-white
+ * in both. ANSI colours get darker variants on light backgrounds, and
+ * xterm's minimumContrastRatio keeps any remaining pair readable.
+ */
+function themeFor(host: HTMLElement): ITheme {
+  const light = document.documentElement.dataset.theme === 'light';
+  const probe = document.createElement('span');
+  probe.style.display = 'none';
+  host.append(probe);
+  const c = (v: string) => cssColor(probe, v);
+  const theme: ITheme = {
+    background: c('var(--sl-color-black, #17181c)'),
+    foreground: c('var(--sl-color-white, #fff)'),
+    cursor: c('var(--sl-color-accent, #3b82f6)'),
+    cursorAccent: c('var(--sl-color-black, #17181c)'),
+    selectionBackground: light ? 'rgba(59, 90, 230, 0.25)' : 'rgba(120, 150, 255, 0.35)',
+    ...(light
+      ? {
+          black: '#1e1e1e', red: '#b3261e', green: '#1b7a2e', yellow: '#8a6100', blue: '#1f5bd6',
+          magenta: '#9c27b0', cyan: '#00796b', white: '#5f6368',
+          brightBlack: '#5f6368', brightRed: '#d93025', brightGreen: '#188038', brightYellow: '#a36b00',
+          brightBlue: '#1a73e8', brightMagenta: '#a142f4', brightCyan: '#007b83', brightWhite: '#202124',
+        }
+      : {}),
+  };
+  probe.remove();
+  return theme;
+}
+
+function fontSize(): number {
+  return window.matchMedia('(max-width: 40em)').matches ? 13 : 14;
+}
+
+export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerminal {
+  const mono = getComputedStyle(document.documentElement).getPropertyValue('--__sl-font-mono').trim();
+  const term = new Terminal({
+    fontFamily: mono || 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+    fontSize: fontSize(),
+    lineHeight: 1.15,
+    scrollback: 5000,
+    cursorBlink: true,
+    minimumContrastRatio: 4.5,
+    // Output reaches screen readers through xterm's own live region and row
+    // mirror; it is throttled by xterm, so a flood does not drown the reader.
+    screenReaderMode: true,
+    theme: themeFor(host),
+  });
+  const fitAddon = new FitAddon();
+  term.loadAddon(fitAddon);
+  term.open(host);
+  term.textarea?.setAttribute('aria-label', ko.dock.terminalLabel);
+
+  const result: LabTerminal = {
+    term,
+    renderer: 'dom',
+    fit,
+    write: (bytes, done) => term.write(bytes, done),
+    paste: (text) => term.paste(text),
+    key,
+    dispose: () => {
+      themeObserver.disconnect();
+      resizeObserver.disconnect();
+      term.dispose();
+    },
+  };
+
+  void loadWebgl(term).then((ok) => {
+    if (ok) result.renderer = 'webgl';
+  });
+
+  term.onData((data) => hooks.input(encoder.encode(data)));
+  // onBinary carries byte-per-char strings (some mouse reports): not UTF-8.
+  term.onBinary((data) => hooks.input(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff)));
+  term.onResize(({ cols, rows }) => hooks.resize(cols, rows));
+
+  term.parser.registerOscHandler(133, (data) => {
+    const mark = parseMark(data);
+    if (mark) hooks.mark(mark);
+    return true; // consumed: nothing to draw
+  });
+
+  term.attachCustomKeyEventHandler((event) => {
+    if (event.type !== 'keydown') return true;
+    const ctrlShift = event.ctrlKey && event.shiftKey && !event.altKey && !event.metaKey;
+    if (ctrlShift && event.code === 'KeyC') {
+      // Ctrl+Shift+C copies (Ctrl+C stays the interrupt key, as in Linux terminals).
+      event.preventDefault();
+      const selection = term.getSelection();
+      if (selection) void navigator.clipboard?.writeText(selection).then(() => hooks.notice(ko.dock.copied), () => {});
+      return false;
+    }
+    if (ctrlShift && event.code === 'KeyV') {
+      // Let the browser fire its native paste event, which xterm turns into a
+      // (bracketed) paste; no clipboard permission prompt needed.
+      return false;
+    }
+    if (event.key === 'F6' && !event.ctrlKey && !event.altKey && !event.metaKey) {
+      event.preventDefault();
+      hooks.leave();
+      return false;
+    }
+    return true;
+  });
+
+  const themeObserver = new MutationObserver(() => {
+    term.options.theme = themeFor(host);
+  });
+  themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+
+  let fitFrame = 0;
+  const resizeObserver = new ResizeObserver(() => {
+    cancelAnimationFrame(fitFrame);
+    fitFrame = requestAnimationFrame(fit);
+  });
+  resizeObserver.observe(host);
+
+  function fit(): void {
+    if (host.offsetParent === null || host.clientWidth === 0 || host.clientHeight === 0) return;
+    const size = fontSize();
+    if (term.options.fontSize !== size) term.options.fontSize = size;
+    try {
+      fitAddon.fit();
+    } catch {
+      // renderer not measured yet; the next resize fits
+    }
+  }
+
+  function key(name: Parameters<LabTerminal['key']>[0]): void {
+    // Arrow keys follow DECCKM like a real keyboard does (less, vim, readline).
+    const app = term.modes.applicationCursorKeysMode;
+    const arrow = (c: string) => (app ? `\x1bO${c}` : `\x1b[${c}`);
+    const sequences = {
+      'ctrl-c': '\x03',
+      'ctrl-d': '\x04',
+      tab: '\t',
+      esc: '\x1b',
+      up: arrow('A'),
+      down: arrow('B'),
+      right: arrow('C'),
+      left: arrow('D'),
+    } as const;
+    hooks.input(encoder.encode(sequences[name]));
+  }
+
+  return result;
+}
+
+/**
+ * The WebGL renderer is several times faster on floods; it is loaded on
+ * demand and only where WebGL2 exists. Losing the GPU context (driver reset,
+ * too many contexts) falls back to the DOM renderer instead of a blank terminal.
+ */
+async function loadWebgl(term: Terminal): Promise<boolean> {
+  try {
+    const probe = document.createElement('canvas').getContext('webgl2');
+    if (!probe) return false;
+    probe.getExtension('WEBGL_lose_context')?.loseContext();
+    const { WebglAddon } = await import('@xterm/addon-webgl');
+    const addon = new WebglAddon();
+    addon.onContextLoss(() => addon.dispose());
+    term.loadAddon(addon);
+    return true;
+  } catch {
+    return false;
+  }
+}
