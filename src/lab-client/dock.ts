@@ -28,6 +28,7 @@ export interface DockHandlers {
   /** The dock became visible with a terminal area (fit it). */
   shown(): void;
   modeChanged(mode: DockMode): void;
+  screenReader(on: boolean): void;
 }
 
 const KEYS: { name: KeyName; text: { label: string; title: string } }[] = [
@@ -61,8 +62,9 @@ export class Dock {
   private readonly newButton: HTMLButtonElement;
   private readonly handle: HTMLElement;
   private readonly announcer: HTMLElement;
+  private readonly readerButton: HTMLButtonElement;
 
-  constructor(handlers: DockHandlers) {
+  constructor(handlers: DockHandlers, screenReaderOn = false) {
     this.handlers = handlers;
     this.state = loadDockState();
 
@@ -84,8 +86,13 @@ export class Dock {
     this.retryButton = el('button', { type: 'button', 'data-action': 'retry', hidden: '' }, ko.dock.retry);
     this.newButton = el('button', { type: 'button', 'data-action': 'new-sandbox', title: ko.dock.newSandboxTitle }, ko.dock.newSandbox);
     this.toggleButton = el('button', { type: 'button', 'data-action': 'toggle', 'aria-expanded': 'true', 'aria-controls': 'lab-dock-body' }, ko.dock.collapse);
+    this.readerButton = el(
+      'button',
+      { type: 'button', 'data-action': 'screen-reader', 'aria-pressed': String(screenReaderOn), title: ko.dock.screenReaderTitle },
+      ko.dock.screenReader,
+    );
     const closeButton = el('button', { type: 'button', 'data-action': 'close', 'aria-label': ko.dock.close, title: ko.dock.close }, '✕');
-    actions.append(this.retryButton, this.newButton, this.toggleButton, closeButton);
+    actions.append(this.retryButton, this.newButton, this.readerButton, this.toggleButton, closeButton);
     this.progressBar = el('div', { class: 'lab-dock__progress', hidden: '', 'aria-hidden': 'true' });
     bar.append(title, this.statusBox, actions, this.progressBar);
 
@@ -104,6 +111,11 @@ export class Dock {
     this.root.append(this.handle, bar, body, this.announcer);
 
     this.retryButton.addEventListener('click', () => handlers.retry());
+    this.readerButton.addEventListener('click', () => {
+      const on = this.readerButton.getAttribute('aria-pressed') !== 'true';
+      this.readerButton.setAttribute('aria-pressed', String(on));
+      handlers.screenReader(on);
+    });
     this.newButton.addEventListener('click', () => {
       if (window.confirm(ko.dock.confirmNewSandbox)) handlers.newSandbox();
     });

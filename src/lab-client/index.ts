@@ -30,7 +30,7 @@ import { OutputFlow } from './flow.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
-import { createTerminal, type LabTerminal } from './terminal.ts';
+import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
 
 export interface RunRequest {
   /** The snippet exactly as the lesson shows it. */
@@ -84,7 +84,8 @@ class Lab {
       modeChanged: (mode) => {
         if (mode !== 'closed') this.connection.start();
       },
-    });
+      screenReader: (on) => this.terminal.setScreenReaderMode(on),
+    }, screenReaderPreference());
     this.dock.mount();
     this.terminal = createTerminal(this.dock.terminalHost, {
       input: (bytes) => {
@@ -339,6 +340,7 @@ function getLab(): Lab {
   (globalThis as { __lab?: unknown }).__lab = {
     text: () => bufferText(lab!.terminal),
     state: () => lab!.connection.state,
+    shellState: () => lab!.tracker.state,
     received: () => lab!.connection.cursor.received,
     renderer: () => lab!.terminal.renderer,
     pending: () => lab!.flow.pending,

@@ -28,7 +28,18 @@ export interface LabTerminal {
   /** Sends a key sequence as if typed (on-screen keys). */
   key(name: 'ctrl-c' | 'ctrl-d' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right'): void;
   renderer: 'webgl' | 'dom';
+  setScreenReaderMode(on: boolean): void;
   dispose(): void;
+}
+
+const SCREEN_READER_KEY = 'lab-screen-reader';
+
+export function screenReaderPreference(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(SCREEN_READER_KEY) === 'on';
+  } catch {
+    return false;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -83,9 +94,12 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
     scrollback: 5000,
     cursorBlink: true,
     minimumContrastRatio: 4.5,
-    // Output reaches screen readers through xterm's own live region and row
-    // mirror; it is throttled by xterm, so a flood does not drown the reader.
-    screenReaderMode: true,
+    // xterm's screenReaderMode ignores `insertText` input events (phone
+    // keyboards, voice input, emoji pickers), so it is off by default and the
+    // output reaches screen readers through our own live region below; the
+    // dock's 낭독 toggle turns the full mode on for those who want to move
+    // through the buffer line by line.
+    screenReaderMode: screenReaderPreference(),
     theme: themeFor(host),
   });
   const fitAddon = new FitAddon();
@@ -100,12 +114,22 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
     write: (bytes, done) => term.write(bytes, done),
     paste: (text) => term.paste(text),
     key,
+    setScreenReaderMode: (on) => {
+      term.options.screenReaderMode = on;
+      try {
+        localStorage.setItem(SCREEN_READER_KEY, on ? 'on' : 'off');
+      } catch {
+        // not persisted; the setting still applies to this page
+      }
+    },
     dispose: () => {
       themeObserver.disconnect();
       resizeObserver.disconnect();
+      announcer.dispose();
       term.dispose();
     },
   };
+  const announcer = announceOutput(term, host);
 
   void loadWebgl(term).then((ok) => {
     if (ok) result.renderer = 'webgl';
@@ -206,4 +230,49 @@ async function loadWebgl(term: Terminal): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A polite live region that reads new output lines aloud, at most once a
+ * second and only the last few hundred characters, so a flood does not drown
+ * the reader. Skipped in xterm's own screen-reader mode (it announces itself)
+ * and on the alternate screen (full-screen programs redraw, not print).
+ */
+function announceOutput(term: Terminal, host: HTMLElement): { dispose(): void } {
+  const live = document.createElement('div');
+  live.className = 'lab-dock__sr-only';
+  live.setAttribute('aria-live', 'polite');
+  live.setAttribute('aria-atomic', 'true');
+  host.after(live);
+  const position = () => term.buffer.active.baseY + term.buffer.active.cursorY;
+  let announced = position();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const announce = () => {
+    timer = null;
+    const buffer = term.buffer.active;
+    const end = position();
+    if (announced > end) announced = end; // scrollback was trimmed
+    if (term.options.screenReaderMode || buffer.type === 'alternate' || end === announced) {
+      announced = end;
+      return;
+    }
+    const lines: string[] = [];
+    for (let i = announced; i < end; i++) {
+      const line = buffer.getLine(i)?.translateToString(true) ?? '';
+      if (line.trim() !== '') lines.push(line);
+    }
+    announced = end;
+    const text = lines.join('\n');
+    if (text) live.textContent = text.length > 600 ? `…${text.slice(-600)}` : text;
+  };
+  const sub = term.onWriteParsed(() => {
+    timer ??= setTimeout(announce, 1000);
+  });
+  return {
+    dispose: () => {
+      sub.dispose();
+      if (timer !== null) clearTimeout(timer);
+      live.remove();
+    },
+  };
 }
