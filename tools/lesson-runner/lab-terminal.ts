@@ -34,8 +34,11 @@ export class LabTerminal {
   private waiters = new Set<() => void>();
   private socket: WebSocket;
 
-  private constructor(socket: WebSocket) {
+  private readonly session: { baseUrl: string; cookie: string; origin: string };
+
+  private constructor(socket: WebSocket, session: { baseUrl: string; cookie: string; origin: string }) {
     this.socket = socket;
+    this.session = session;
   }
 
   static async open(options: LabTerminalOptions): Promise<LabTerminal> {
@@ -54,7 +57,7 @@ export class LabTerminal {
     const wsUrl = new URL(LAB_WS_PATH, options.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(wsUrl, [LAB_SUBPROTOCOL], { headers: { cookie, origin } });
-    const terminal = new LabTerminal(socket);
+    const terminal = new LabTerminal(socket, { baseUrl: options.baseUrl, cookie, origin });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);
@@ -104,6 +107,14 @@ export class LabTerminal {
 
   close(): void {
     this.socket.close(1000);
+  }
+
+  /** Ends the session on purpose, so its sandbox is removed now rather than at idle timeout. */
+  async endSession(): Promise<void> {
+    await fetch(new URL(LAB_SESSION_PATH, this.session.baseUrl), {
+      method: 'DELETE',
+      headers: { cookie: this.session.cookie, origin: this.session.origin },
+    });
   }
 
   private notify(): void {
