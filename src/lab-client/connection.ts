@@ -205,6 +205,11 @@ export class LabConnection {
     await this.connect();
   }
 
+  /** Closes the socket as a dropped network would (tests): the close handler reconnects. */
+  simulateDrop(): void {
+    this.ws?.close(4000, 'simulated drop');
+  }
+
   /** Closes everything (page unload is fine without it; used by tests and teardown). */
   dispose(): void {
     this.generation++;

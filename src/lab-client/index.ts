@@ -71,6 +71,8 @@ class Lab {
   private retryTicker: ReturnType<typeof setInterval> | null = null;
   private pumping = false;
   private attachedOnce = false;
+  /** Resolvers waiting for the next output chunk (benchmarks). */
+  readonly outputWatchers: ((at: number) => void)[] = [];
 
   constructor() {
     this.dock = new Dock({
@@ -122,6 +124,10 @@ class Lab {
   /** Writes shell output into xterm, counting it for flow control. */
   private write(bytes: Uint8Array): void {
     const n = bytes.byteLength;
+    if (this.outputWatchers.length > 0) {
+      const now = performance.now();
+      for (const w of this.outputWatchers.splice(0)) w(now);
+    }
     this.flow.written(n);
     this.terminal.write(bytes, () => this.flow.processed(n));
   }
@@ -344,6 +350,12 @@ function getLab(): Lab {
     received: () => lab!.connection.cursor.received,
     renderer: () => lab!.terminal.renderer,
     pending: () => lab!.flow.pending,
+    /** Resolves with performance.now() of the next output chunk. */
+    nextOutput: () => new Promise<number>((resolve) => lab!.outputWatchers.push(resolve)),
+    /** Sends input as if typed. */
+    input: (text: string) => lab!.connection.sendInput(new TextEncoder().encode(text)),
+    /** Drops the socket without telling the client logic (a network drop, for tests). */
+    dropConnection: () => lab!.connection.simulateDrop(),
   };
   return lab;
 }

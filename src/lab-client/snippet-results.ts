@@ -57,6 +57,8 @@ export function recordSnippetPass(lesson: string, snippetId: string): void {
   const store = localStore();
   if (store) recordPass(store, lesson, snippetId);
   updateProgress(lesson);
+  // The page script (src/scripts/run-buttons.ts) re-renders its own progress marks on this event.
+  window.dispatchEvent(new Event('lab:progress'));
 }
 
 /** Rewrites every [data-lab-progress] on the page from localStorage. */

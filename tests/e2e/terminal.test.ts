@@ -1,0 +1,290 @@
+/**
+ * The in-page terminal end to end: built site + real lab server + real
+ * sandboxes + Chromium. One lab server for the file; each test gets its own
+ * browser context (its own session cookie, so its own sandbox) unless it
+ * says otherwise.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { Browser, BrowserContext } from 'playwright-core';
+import WebSocket from 'ws';
+import { LAB_SUBPROTOCOL, LAB_WS_PATH, CloseCode } from '../../lab-server/src/protocol.ts';
+import { listLessons } from '../../src/snippets/extract.ts';
+import {
+  clickRun,
+  countOccurrences,
+  findSnippet,
+  launchBrowser,
+  newPage,
+  probe,
+  snippetResult,
+  startLab,
+  terminalText,
+  typeInTerminal,
+  waitForPrompt,
+  waitForTerminal,
+  type Lab,
+} from './harness.ts';
+
+let lab: Lab;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  lab = await startLab({ LAB_WARM_POOL: '1' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await lab?.stop();
+});
+
+async function context(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  const c = await browser.newContext({ viewport });
+  contexts.push(c);
+  return c;
+}
+
+const nonce = () => randomBytes(4).toString('hex');
+
+test('실행 on the busybox echo snippet shows its output in the terminal and ✓', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const expected = /\becho\s+["']?([^"'\n]+?)["']?\s*$/m.exec(snippet.code)![1]!;
+  const page = await newPage(await context());
+  await page.goto(lab.url + snippet.page);
+  const id = await clickRun(page, snippet.code);
+  assert.ok(await page.locator('.lab-dock').isVisible(), 'the dock opens');
+  const result = await snippetResult(page, id, 180_000);
+  assert.deepEqual(result, { state: 'ok', status: '✓' });
+  const text = await terminalText(page);
+  assert.ok(text.split('\n').some((line) => line.trim() === expected), `output line "${expected}" in:\n${text}`);
+  const progress = await page.locator('[data-lab-progress]').first().textContent().catch(() => null);
+  if (progress !== null) assert.match(progress, /^[1-9]\d*\/\d+ 실행$/);
+  const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('lab-progress:')));
+  assert.ok(stored.some(([, v]) => (JSON.parse(v) as string[]).includes(id)), 'progress recorded in localStorage');
+  assert.deepEqual(page.errors, []);
+});
+
+test('docker run -d --name web nginx, then docker ps on the next page: web is running in the same sandbox', async () => {
+  const web = findSnippet(/^docker run (-d|--detach) --name web (-p \S+ )?nginx\S*\s*$/);
+  const ps = findSnippet(/^docker ps\s*$/);
+  const page = await newPage(await context());
+  await page.goto(lab.url + web.page);
+  const webId = await clickRun(page, web.code);
+  assert.equal((await snippetResult(page, webId, 180_000)).state, 'ok');
+
+  // Another page (or the same one): the dock reopens by itself and the shell is the same.
+  await page.goto(lab.url + ps.page);
+  const psId = await clickRun(page, ps.code);
+  assert.equal((await snippetResult(page, psId)).state, 'ok');
+  const text = await terminalText(page);
+  const row = text.split('\n').find((line) => /\bnginx/.test(line) && /\bUp\b/.test(line) && /\bweb\s*$/.test(line));
+  assert.ok(row, `docker ps shows web Up:\n${text.slice(-2000)}`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a failing snippet shows ✗ with its exit code', async () => {
+  const lessons = await listLessons();
+  const failing = lessons
+    .flatMap((l) => l.snippets.filter((s) => s.runnable && s.meta.exit !== 0 && !s.meta.timeout && !s.meta.input).map((s) => ({ lesson: l, s })))
+    .find(({ s }) => !/\bdocker (attach|logs -f|events|stats)\b/.test(s.code));
+  assert.ok(failing, 'the lessons have a snippet marked exit=N or exit=nonzero');
+  const page = await newPage(await context());
+  await page.goto(`${lab.url}/${failing.lesson.slug === 'index' ? '' : `${failing.lesson.slug}/`}`);
+  const id = await clickRun(page, failing.s.code);
+  const result = await snippetResult(page, id, 180_000);
+  assert.equal(result.state, 'fail', JSON.stringify(result));
+  const code = /^✗ 종료 코드 (\d+)$/.exec(result.status);
+  assert.ok(code, `status "${result.status}"`);
+  assert.notEqual(Number(code[1]), 0);
+  if (typeof failing.s.meta.exit === 'number') assert.equal(Number(code[1]), failing.s.meta.exit);
+  assert.equal(await page.locator(`[data-lab-snippet="${id}"]`).getAttribute('data-lab-state'), 'fail');
+});
+
+test('reload and a dropped connection: same shell, earlier output shown once', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const page = await newPage(await context());
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+
+  const value = nonce();
+  const marker = `marker-${nonce()}`;
+  await typeInTerminal(page, `LAB_E2E_VAR=${value}; echo ${marker}-printed\r`);
+  await waitForTerminal(page, (t) => t.includes(`\n${marker}-printed`));
+  await waitForPrompt(page);
+  assert.equal(countOccurrences(await terminalText(page), marker), 2, 'command line and output');
+
+  await page.reload();
+  // The dock was open: the new page reopens it and reattaches without a click.
+  await page.waitForFunction(() => (globalThis as { __lab?: { state(): { kind: string } } }).__lab?.state().kind === 'connected', null, {
+    timeout: 30_000,
+  });
+  await waitForTerminal(page, (t) => t.includes(`${marker}-printed`));
+  await waitForPrompt(page);
+  assert.equal(countOccurrences(await terminalText(page), marker), 2, 'replayed once, not twice');
+  await typeInTerminal(page, 'echo "still-$LAB_E2E_VAR"\r');
+  await waitForTerminal(page, (t) => t.includes(`\nstill-${value}`));
+
+  // A dropped connection while output is being produced: resumes from the byte count, no repeats, no gaps.
+  const late = `late-${nonce()}`;
+  await waitForPrompt(page);
+  await typeInTerminal(page, `sleep 1; for i in 1 2 3; do echo ${late}-$i; done\r`);
+  await probe(page, (l) => (l as unknown as { dropConnection(): void }).dropConnection());
+  const text = await waitForTerminal(page, (t) => t.includes(`${late}-3`), 30_000);
+  for (const i of [1, 2, 3]) assert.equal(countOccurrences(text, `\n${late}-${i}`), 1, `${late}-${i} exactly once`);
+  assert.equal(await probe(page, (l) => l.state().kind), 'connected');
+  assert.deepEqual(page.errors, []);
+});
+
+test('Hangul typed with an IME and inserted text reach the shell intact', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const ctx = await context();
+  const page = await newPage(ctx);
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+  await page.locator('.lab-dock .xterm-helper-textarea').focus();
+
+  // Composition the way a Korean IME drives it: ㅎ → 하 → 한, commit; then 글.
+  const cdp = await ctx.newCDPSession(page);
+  await page.keyboard.insertText('echo ');
+  for (const [steps, commit] of [[['ㅎ', '하', '한'], '한'], [['ㄱ', '그', '글'], '글']] as const) {
+    for (const text of steps) await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
+    await cdp.send('Input.insertText', { text: commit });
+  }
+  await page.keyboard.insertText(' 입력-완료');
+  await page.keyboard.press('Enter');
+  const text = await waitForTerminal(page, (t) => t.split('\n').some((l) => l.trim() === '한글 입력-완료'), 15_000);
+  assert.ok(text.includes('echo 한글 입력-완료'), `command echoed intact:\n${text.slice(-500)}`);
+});
+
+test('a WebSocket from a foreign Origin is refused, even with a valid session cookie', async () => {
+  const ctx = await context();
+  const page = await newPage(ctx);
+  const response = await page.request.post(`${lab.url}/lab/session`, { headers: { Origin: lab.url } });
+  assert.ok(response.ok(), `session: ${response.status()}`);
+  const cookie = (await ctx.cookies(lab.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+  assert.ok(cookie.includes('lab_session='), 'session cookie set');
+
+  const outcome = (origin: string) =>
+    new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://localhost:${lab.port}${LAB_WS_PATH}`, LAB_SUBPROTOCOL, { headers: { Origin: origin, Cookie: cookie } });
+      ws.on('unexpected-response', (_req, res) => resolve(`http ${res.statusCode}`));
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', terminal: 'main', cols: 80, rows: 24, resumeFrom: 0 })));
+      ws.on('message', (data, binary) => {
+        if (!binary && JSON.parse(String(data)).type === 'attached') resolve('attached');
+      });
+      ws.on('close', (code) => resolve(`close ${code}`));
+      ws.on('error', () => {});
+      setTimeout(() => resolve('timeout'), 60_000).unref();
+    });
+  const foreign = await outcome('http://evil.example');
+  assert.ok(foreign === 'http 403' || foreign === `close ${CloseCode.ForbiddenOrigin}`, `foreign origin: ${foreign}`);
+
+  // And from a real page on another origin, in the browser.
+  const other = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><title>other</title>');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  try {
+    const port = (other.address() as { port: number }).port;
+    const foreignPage = await newPage(ctx);
+    await foreignPage.goto(`http://127.0.0.1:${port}/`);
+    const fromPage = await foreignPage.evaluate(
+      ({ url, proto }) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url, proto);
+          ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', terminal: 'main', cols: 80, rows: 24, resumeFrom: 0 }));
+          ws.onmessage = (e) => typeof e.data === 'string' && JSON.parse(e.data).type === 'attached' && resolve('attached');
+          ws.onclose = (e) => resolve(`close ${e.code}`);
+          setTimeout(() => resolve('timeout'), 30_000);
+        }),
+      { url: `ws://localhost:${lab.port}${LAB_WS_PATH}`, proto: LAB_SUBPROTOCOL },
+    );
+    assert.notEqual(fromPage, 'attached');
+    assert.notEqual(fromPage, 'timeout');
+  } finally {
+    other.close();
+  }
+  // The same cookie from the lab's own origin works (the refusal above is about Origin).
+  assert.equal(await outcome(lab.url), 'attached');
+});
+
+test('a flood (yes) keeps the page responsive and Ctrl-C returns to a prompt within a second', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const page = await newPage(await context());
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+
+  await typeInTerminal(page, 'yes\r');
+  await page.waitForFunction(() => (globalThis as { __lab?: { received(): number } }).__lab!.received() > 1_000_000, null, { timeout: 15_000 });
+  // Measure the page's main thread for a few seconds of flood: frame gaps and pending writes.
+  const stats = await page.evaluate(
+    () =>
+      new Promise<{ maxGap: number; maxPending: number; bytes: number }>((resolve) => {
+        const lab = (globalThis as unknown as { __lab: { pending(): number; received(): number } }).__lab;
+        const start = performance.now();
+        const startBytes = lab.received();
+        let last = start;
+        let maxGap = 0;
+        let maxPending = 0;
+        const frame = (now: number) => {
+          maxGap = Math.max(maxGap, now - last);
+          maxPending = Math.max(maxPending, lab.pending());
+          last = now;
+          if (now - start < 4000) requestAnimationFrame(frame);
+          else resolve({ maxGap, maxPending, bytes: lab.received() - startBytes });
+        };
+        requestAnimationFrame(frame);
+      }),
+  );
+  assert.ok(stats.bytes > 1_000_000, `flood kept flowing: ${stats.bytes} bytes in 4 s`);
+  assert.ok(stats.maxGap < 500, `longest frame gap ${stats.maxGap.toFixed(0)} ms`);
+  assert.ok(stats.maxPending < 4 * 1024 * 1024, `pending writes bounded: ${stats.maxPending}`);
+
+  const t0 = Date.now();
+  await page.keyboard.press('Control+C');
+  await waitForPrompt(page, 10_000);
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed < 1000, `prompt ${elapsed} ms after Ctrl-C`);
+  const tail = (await terminalText(page)).split('\n').slice(-1)[0]!;
+  assert.match(tail, /[$#]\s*$/, 'last line is a prompt');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a large paste arrives whole (split into frames, no loss)', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const page = await newPage(await context());
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+
+  const lines = Array.from({ length: 3000 }, (_, i) => `${String(i).padStart(5, '0')} ${'가나다abc'.repeat(10)}`);
+  const content = lines.join('\n') + '\n';
+  const sha = createHash('sha256').update(content).digest('hex');
+  await typeInTerminal(page, 'cat > /tmp/paste.txt\r');
+  await page.waitForTimeout(300);
+  // A real paste event, as Ctrl+V or the context menu deliver it.
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', text);
+    document.querySelector('.lab-dock .xterm-helper-textarea')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, lines.join('\n') + '\n');
+  await page.waitForFunction(
+    (last) => (globalThis as unknown as { __lab: { text(): string } }).__lab.text().includes(last),
+    lines.at(-1)!,
+    { timeout: 60_000, polling: 200 },
+  );
+  await page.keyboard.press('Control+D');
+  await waitForPrompt(page, 30_000);
+  await typeInTerminal(page, 'sha256sum /tmp/paste.txt; wc -c < /tmp/paste.txt\r');
+  const text = await waitForTerminal(page, (t) => t.includes(`${sha}  /tmp/paste.txt`), 30_000);
+  assert.ok(text.includes(`\n${Buffer.byteLength(content)}`), 'byte count matches');
+});
