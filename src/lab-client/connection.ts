@@ -266,8 +266,10 @@ export class LabConnection {
     }
     if (response.ok && SessionResponse.safeParse(body).success) return 'ok';
     const error = HttpError.safeParse(body);
-    const code = error.success ? error.data.error : null;
+    // Read as a plain string: codes newer than this page are still told apart by status.
+    const code: string | null = error.success ? error.data.error : ((body as { error?: unknown } | null)?.error as string | undefined) ?? null;
     if (response.status === 403) return 'forbidden-origin';
+    if (code === 'shutting-down') return 'shutting-down';
     if (code === 'over-capacity' || response.status === 503) return 'over-capacity';
     if (code === 'rate-limited' || response.status === 429) return 'rate-limited';
     if (response.status === 404 || response.status === 502 || response.status === 504) return 'unreachable';

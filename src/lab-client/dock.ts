@@ -123,6 +123,24 @@ export class Dock {
     closeButton.addEventListener('click', () => this.setMode('closed'));
     this.wireResize();
     window.addEventListener('resize', () => this.applyHeight());
+    this.followVisualViewport();
+  }
+
+  /**
+   * Phones: the on-screen keyboard shrinks only the visual viewport, so a
+   * bottom-fixed dock would sit behind it. Lift the dock by the keyboard's
+   * height and cap it to what remains visible.
+   */
+  private followVisualViewport(): void {
+    const vv = window.visualViewport;
+    if (!vv) return;
+    const update = () => {
+      const hidden = Math.max(0, window.innerHeight - vv.height - vv.offsetTop);
+      this.root.style.bottom = hidden > 0 ? `${Math.round(hidden)}px` : '';
+      this.root.style.maxHeight = hidden > 0 ? `${Math.round(vv.height)}px` : '';
+    };
+    vv.addEventListener('resize', update);
+    vv.addEventListener('scroll', update);
   }
 
   mount(): void {

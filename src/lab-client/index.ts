@@ -237,7 +237,11 @@ class Lab {
     void this.pump();
   }
 
-  private isIdle(): boolean {
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  isIdle(): boolean {
     if (this.current) return false;
     if (this.tracker.integrated) return this.tracker.idle;
     return this.graceOver; // a shell without marks: best effort
@@ -347,6 +351,8 @@ function getLab(): Lab {
     text: () => bufferText(lab!.terminal),
     state: () => lab!.connection.state,
     shellState: () => lab!.tracker.state,
+    /** bash waits at a prompt and no snippet is queued, pasted or running. */
+    idle: () => lab!.isIdle() && lab!.queueLength === 0,
     received: () => lab!.connection.cursor.received,
     renderer: () => lab!.terminal.renderer,
     pending: () => lab!.flow.pending,

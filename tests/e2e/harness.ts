@@ -234,6 +234,7 @@ interface LabProbe {
   text(): string;
   state(): { kind: string };
   shellState(): string;
+  idle(): boolean;
   received(): number;
   renderer(): string;
   pending(): number;
@@ -260,9 +261,9 @@ export async function waitForTerminal(page: Page, predicate: (text: string) => b
   throw new Error(`terminal never matched; last text:\n${text.slice(-1500)}`);
 }
 
-/** Waits until bash sits at a prompt (OSC 133 B seen after the last command). */
+/** Waits until bash sits at a prompt (OSC 133 B seen after the last command) and no snippet is in flight. */
 export async function waitForPrompt(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(() => (globalThis as unknown as { __lab?: LabProbe }).__lab?.shellState() === 'input', null, {
+  await page.waitForFunction(() => (globalThis as unknown as { __lab?: LabProbe }).__lab?.idle() === true, null, {
     timeout,
     polling: 20,
   });
@@ -274,8 +275,12 @@ export function countOccurrences(text: string, needle: string): number {
   return n;
 }
 
-/** Types into the terminal the way a person does: focus it, then keys. */
+/** Types into the terminal the way a person does: focus it, text, and Enter for each "\r". */
 export async function typeInTerminal(page: Page, text: string): Promise<void> {
   await page.locator('.lab-dock .xterm-helper-textarea').focus();
-  await page.keyboard.insertText(text);
+  const parts = text.split('\r');
+  for (const [i, part] of parts.entries()) {
+    if (part) await page.keyboard.insertText(part);
+    if (i < parts.length - 1) await page.keyboard.press('Enter');
+  }
 }
