@@ -272,7 +272,8 @@ export class LabConnection {
     if (code === 'shutting-down') return 'shutting-down';
     if (code === 'over-capacity' || response.status === 503) return 'over-capacity';
     if (code === 'rate-limited' || response.status === 429) return 'rate-limited';
-    if (response.status === 404 || response.status === 502 || response.status === 504) return 'unreachable';
+    // No lab behind this address (a static host answers 404/405/501) or a proxy that cannot reach it.
+    if ([404, 405, 501, 502, 504].includes(response.status)) return 'unreachable';
     return 'internal';
   }
 

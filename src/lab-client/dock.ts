@@ -7,19 +7,9 @@
 import './dock.css';
 import { MIN_DOCK_HEIGHT, loadDockState, saveDockState, type DockMode, type DockState } from './dock-state.ts';
 import { ko } from './messages.ko.ts';
+import type { DockStatus } from './status.ts';
 
-export type Tone = 'busy' | 'ok' | 'error' | 'neutral';
-export type DockAction = 'retry' | 'new-sandbox';
 export type KeyName = 'ctrl-c' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right' | 'ctrl-d';
-
-export interface DockStatus {
-  tone: Tone;
-  text: string;
-  /** 0..1 while the sandbox boots. */
-  progress?: number;
-  /** Highlights the action the reader should take. */
-  action?: DockAction;
-}
 
 export interface DockHandlers {
   newSandbox(): void;

@@ -25,7 +25,8 @@
  */
 import { configuredLabUrl, labEndpoints } from './config.ts';
 import { LabConnection, type ConnectionState } from './connection.ts';
-import { Dock, type DockStatus } from './dock.ts';
+import { Dock } from './dock.ts';
+import { statusFor } from './status.ts';
 import { OutputFlow } from './flow.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
@@ -287,59 +288,6 @@ class Lab {
       this.retryTicker = setInterval(tick, 1000);
     }
     this.dock.setStatus(statusFor(state));
-  }
-}
-
-/** Korean status line (and suggested action) for a connection state. */
-export function statusFor(state: ConnectionState): DockStatus {
-  switch (state.kind) {
-    case 'idle':
-      return { tone: 'neutral', text: '' };
-    case 'connecting':
-      return { tone: 'busy', text: state.step === 'session' ? ko.status.requestingSession : ko.status.connecting };
-    case 'booting':
-      return { tone: 'busy', text: ko.phase[state.phase], progress: state.progress };
-    case 'connected':
-      return { tone: 'ok', text: ko.status.connected };
-    case 'offline':
-      return { tone: 'error', text: ko.status.offline, action: 'retry' };
-    case 'exited':
-      return { tone: 'neutral', text: ko.status.shellExited(state.code), action: 'retry' };
-    case 'retrying': {
-      const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
-      switch (state.reason) {
-        case 'unreachable':
-          return { tone: 'error', text: `${ko.error.unreachable} (${seconds}초)`, action: 'retry' };
-        case 'network':
-          return { tone: 'busy', text: ko.status.reconnecting(seconds), action: 'retry' };
-        case 'over-capacity':
-          return { tone: 'error', text: `${ko.error.overCapacity} (${seconds}초)`, action: 'retry' };
-        case 'rate-limited':
-          return { tone: 'error', text: `${ko.error.rateLimited} (${seconds}초)`, action: 'retry' };
-        case 'shutting-down':
-          return { tone: 'busy', text: `${ko.error.shuttingDown} (${seconds}초)` };
-        case 'internal':
-          return { tone: 'error', text: `${ko.error.internal} (${seconds}초)`, action: 'retry' };
-      }
-    }
-    // falls through only if a reason is added without text (type error above)
-    case 'stopped':
-      switch (state.reason) {
-        case 'sandbox-failed':
-          return { tone: 'error', text: ko.error.sandboxFailed, action: 'new-sandbox' };
-        case 'session-expired':
-          return { tone: 'error', text: ko.error.sessionExpired, action: 'new-sandbox' };
-        case 'forbidden-origin':
-          return { tone: 'error', text: ko.error.forbiddenOrigin };
-        case 'replaced':
-          return { tone: 'neutral', text: ko.error.replaced, action: 'retry' };
-        case 'idle':
-          return { tone: 'neutral', text: ko.error.idle, action: 'retry' };
-        case 'cookies-blocked':
-          return { tone: 'error', text: ko.error.cookiesBlocked, action: 'retry' };
-        case 'protocol':
-          return { tone: 'error', text: ko.error.protocol, action: 'retry' };
-      }
   }
 }
 

@@ -40,6 +40,7 @@ export const ko = {
     requestingSession: '실습 세션을 준비하는 중…',
     connected: '연결됨',
     reconnecting: (seconds: number) => `연결이 끊겼습니다. ${seconds}초 후 다시 연결합니다…`,
+    retryIn: (seconds: number) => `${seconds}초 후 자동으로 다시 시도합니다.`,
     reconnectingNow: '다시 연결하는 중…',
     offline: '인터넷 연결이 끊겼습니다. 연결이 돌아오면 자동으로 다시 연결합니다.',
     lostOutput: (bytes: number) => `(연결이 끊긴 동안의 출력 중 ${formatBytes(bytes)}는 보관 기간이 지나 표시할 수 없습니다)`,
@@ -59,18 +60,17 @@ export const ko = {
   } satisfies Record<SandboxPhase, string>,
 
   error: {
-    unreachable:
-      '실습 서버에 연결할 수 없습니다. 네트워크를 확인하고 ‘다시 연결’을 누르세요. 자동으로도 계속 다시 시도합니다.',
-    overCapacity: '실습 서버가 지금 가득 찼습니다. 잠시 후 자동으로 다시 시도합니다.',
+    unreachable: '실습 서버에 연결할 수 없습니다. 네트워크를 확인하고 ‘다시 연결’을 누르세요.',
+    overCapacity: '실습 서버가 지금 가득 찼습니다(동시 사용자 수 한도). 조금 기다려 주세요.',
     sandboxFailed: '샌드박스를 시작하지 못했습니다. ‘새 샌드박스’를 눌러 다시 만들어 보세요.',
     sessionExpired: '실습 세션이 만료되었습니다. ‘새 샌드박스’를 눌러 새로 시작하세요. 이전 컨테이너와 파일은 남아 있지 않습니다.',
-    rateLimited: '요청이 너무 많습니다. 잠시 후 자동으로 다시 시도합니다.',
+    rateLimited: '요청이 너무 많습니다. 조금 기다려 주세요.',
     forbiddenOrigin: '이 페이지 주소에서는 실습 서버를 쓸 수 없습니다. 운영자에게 실습 서버의 허용 주소 설정을 확인해 달라고 요청하세요.',
     replaced: '다른 탭이나 창에서 이 터미널을 열었습니다. 여기서 계속하려면 ‘다시 연결’을 누르세요.',
     idle: '오랫동안 입력이 없어 연결을 쉬고 있습니다. ‘다시 연결’이나 실행을 누르면 이어서 씁니다.',
-    shuttingDown: '실습 서버가 다시 시작하는 중입니다. 잠시 후 자동으로 다시 연결합니다.',
+    shuttingDown: '실습 서버가 다시 시작하는 중입니다.',
     protocol: '실습 서버와 주고받은 내용이 올바르지 않습니다. 페이지를 새로 고쳐 보세요.',
-    internal: '실습 서버에서 오류가 났습니다. 잠시 후 자동으로 다시 시도합니다.',
+    internal: '실습 서버에서 오류가 났습니다.',
     cookiesBlocked: '실습 세션을 만들지 못했습니다. 이 사이트의 쿠키를 허용한 뒤 ‘다시 연결’을 누르세요.',
   },
 
