@@ -1,0 +1,136 @@
+/**
+ * Expressive Code plugin that turns each runnable shell block into a lab
+ * snippet (docs/architecture.md, "DOM contract"):
+ *
+ *   <div class="expressive-code lab-snippet" data-lab-snippet="<id>">
+ *     <figure class="frame is-terminal …">
+ *       … code, Expressive Code's copy button …
+ *       <div class="lab-run">
+ *         <button type="button" data-lab-run data-code="…" aria-label="실행: …">실행</button>
+ *         <span data-lab-status aria-live="polite"></span>
+ *       </div>
+ *     </figure>
+ *     <details class="lab-recording"><summary>예상 출력</summary><pre>…</pre></details>   (if recorded)
+ *   </div>
+ *
+ * Shell blocks marked norun get a short Korean note with the author's reason
+ * instead of a button. Other languages are left alone.
+ *
+ * The button works without any framework: src/scripts/run-buttons.ts (the
+ * one tiny script on every page) listens for clicks and imports the lab
+ * client only then. Meta is read with THE parser (meta.ts) and ids come from
+ * id.ts, so the page, the extractor and the runner always agree.
+ */
+import type { ExpressiveCodePlugin } from '@expressive-code/core';
+import type { Element, ElementContent } from '@expressive-code/core/hast';
+import { isRunnable, isShellLang, parseMeta } from './meta.ts';
+import { snippetId } from './id.ts';
+import { lessonSlug } from './extract.ts';
+import { RECORDINGS_DIR, findRecording, shownOutput } from './recordings.ts';
+
+export interface LabSnippetsOptions {
+  /** Folder of the lessons (to turn a file path into a lesson slug). Default: content/. */
+  contentDir?: string;
+  /** Folder of the recordings. Default: content/recordings/. */
+  recordingsDir?: string;
+}
+
+const text = (value: string): ElementContent => ({ type: 'text', value });
+const el = (tagName: string, properties: Element['properties'], children: ElementContent[] = []): Element => ({
+  type: 'element',
+  tagName,
+  properties,
+  children,
+});
+
+/** First line worth naming in the button's accessible name (skips comments and blank lines). */
+export function commandSummary(code: string, max = 48): string {
+  const line = code.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#')) ?? code.trim();
+  const flat = line.replace(/\s*\\$/, ' …');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function runControls(code: string): Element {
+  return el('div', { className: ['lab-run'] }, [
+    el(
+      'button',
+      {
+        type: 'button',
+        className: ['lab-run__button'],
+        dataLabRun: '',
+        dataCode: code,
+        ariaLabel: `실행: ${commandSummary(code)} (실습 터미널에서 실행)`,
+      },
+      [el('span', { className: ['lab-run__icon'], ariaHidden: 'true' }, [text('▶')]), text('실행')],
+    ),
+    el('span', { className: ['lab-run__status'], dataLabStatus: '', ariaLive: 'polite' }),
+  ]);
+}
+
+function norunNote(reason: string): Element {
+  return el('p', { className: ['lab-norun'] }, [
+    el('span', { className: ['lab-norun__label'] }, [text('실습 터미널에서 실행하지 않는 예시')]),
+    text(' '),
+    text(reason),
+  ]);
+}
+
+function recordingDetails(output: string, exit: number, interrupted: boolean | undefined): Element {
+  const { text: shown, cutLines } = shownOutput(output);
+  const notes: string[] = [];
+  if (interrupted) notes.push('실습 실행기가 정해진 시간 뒤 Ctrl+C로 멈춘 결과입니다.');
+  else if (exit !== 0) notes.push(`종료 코드 ${exit}`);
+  if (cutLines > 0) notes.push(`아래 ${cutLines}줄 생략`);
+  return el('details', { className: ['lab-recording'] }, [
+    el('summary', {}, [text('예상 출력')]),
+    el('pre', { className: ['lab-recording__output'], tabIndex: 0 }, [text(shown === '' ? '(출력 없음)' : shown)]),
+    ...(notes.length > 0 ? [el('p', { className: ['lab-recording__note'] }, [text(notes.join(' · '))])] : []),
+  ]);
+}
+
+export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlugin {
+  const recordingsDir = options.recordingsDir ?? RECORDINGS_DIR;
+  return {
+    name: 'lab-snippets',
+    hooks: {
+      postprocessRenderedBlock({ codeBlock, renderData }) {
+        const meta = parseMeta(codeBlock.meta);
+        if (!isRunnable(codeBlock.language, meta)) return;
+        renderData.blockAst.children.push(runControls(codeBlock.code));
+      },
+      postprocessRenderedBlockGroup({ renderedGroupContents, renderData }) {
+        // Markdown code blocks are rendered one per group; with several
+        // blocks in a group (only possible through custom components) each
+        // figure is marked on its own instead of the shared wrapper.
+        const single = renderedGroupContents.length === 1;
+        for (const { codeBlock, renderedBlockAst } of renderedGroupContents) {
+          if (!isShellLang(codeBlock.language)) continue;
+          const meta = parseMeta(codeBlock.meta);
+          const target = single ? renderData.groupAst : renderedBlockAst;
+          const extra: Element[] = [];
+          if (isRunnable(codeBlock.language, meta)) {
+            const id = snippetId(codeBlock.code);
+            target.properties.dataLabSnippet = id;
+            target.properties.className = [...classList(target), 'lab-snippet'];
+            const file = codeBlock.parentDocument?.sourceFilePath;
+            const lesson = file ? lessonSlug(file, options.contentDir) : undefined;
+            const recording = lesson ? findRecording(lesson, id, recordingsDir) : undefined;
+            if (recording) extra.push(recordingDetails(recording.output, recording.exit, recording.interrupted));
+          } else if (meta.norun !== undefined) {
+            target.properties.dataLabNorun = '';
+            extra.push(norunNote(meta.norun));
+          }
+          if (single) renderData.groupAst.children.push(...extra);
+          else renderedBlockAst.children.push(...extra);
+        }
+      },
+    },
+  };
+}
+
+function classList(node: Element): string[] {
+  const value = node.properties.className;
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
+  return [];
+}
