@@ -179,7 +179,8 @@ class Lab {
           }
           break;
         }
-        if (!this.isIdle()) showSnippetState(job.request.snippet, 'queued');
+        // Only a command in progress makes this a wait; a shell still drawing its first prompt does not.
+        if (this.tracker.state === 'running') showSnippetState(job.request.snippet, 'queued');
         await this.waitIdle();
         if (this.queue[0] !== job || this.connection.state.kind !== 'connected') continue;
         this.queue.shift();
@@ -281,6 +282,12 @@ class Lab {
   }
 
   private onConnectionState(state: ConnectionState): void {
+    if (state.kind === 'exited') {
+      // The shell itself ended (a snippet ran `exit 3`, or the reader typed exit):
+      // its status is the snippet's.
+      for (const e of this.tracker.reset()) this.finish(e.id, state.code);
+      this.notice(ko.status.shellExited(state.code));
+    }
     if (this.retryTicker !== null) clearInterval(this.retryTicker);
     this.retryTicker = null;
     if (state.kind === 'retrying') {
