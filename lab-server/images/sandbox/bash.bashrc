@@ -1,0 +1,60 @@
+# /etc/bash.bashrc of the lab sandbox: read by every interactive bash.
+# Shell integration for the page's terminal: OSC 133 marks
+#   A  prompt start      B  prompt end (input starts)
+#   C  command starts    D;<exit>  command finished with <exit>
+# The page pastes a snippet with bracketed paste and presses Enter once, so a
+# multi-line snippet is one input: one C, one D with the status of its last command.
+
+[ -z "${PS1-}" ] && return
+
+shopt -s checkwinsize histappend
+HISTFILE=${HISTFILE:-/root/.bash_history}
+HISTSIZE=5000
+HISTFILESIZE=20000
+HISTCONTROL=ignoreboth
+
+# Docker's and the other commands' completion.
+if [ -f /usr/share/bash-completion/bash_completion ] && ! shopt -oq posix; then
+  . /usr/share/bash-completion/bash_completion
+fi
+
+__lab_ran=0
+# D only after a command really ran (C was printed): an empty Enter or Ctrl-C
+# at the prompt gives a new prompt (A/B) but no D.
+__lab_prompt_command() {
+  local ec=$?
+  if [ "$__lab_ran" = 1 ]; then
+    printf '\033]133;D;%s\007' "$ec"
+    __lab_ran=0
+  fi
+  # Keep history when the page reconnects with a new shell.
+  history -a
+  return $ec
+}
+PROMPT_COMMAND=__lab_prompt_command
+
+# PS0 is printed after Enter, before the command runs. The array subscript is
+# evaluated arithmetically in this shell (not a subshell), which sets __lab_ran
+# and expands to nothing.
+PS0='${__lab_mark[__lab_ran=1]}\e]133;C\a'
+PS1='\[\e]133;A\a\]\[\e[1;32m\]lab\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ \[\e]133;B\a\]'
+PS2='> '
+
+alias ls='ls --color=auto'
+alias ll='ls -alF'
+alias grep='grep --color=auto'
+
+# Greeting once per terminal (LAB_NO_MOTD=1 to skip, e.g. for tests).
+if [ -z "${LAB_NO_MOTD-}" ] && [ -z "${__LAB_MOTD_SHOWN-}" ]; then
+  export __LAB_MOTD_SHOWN=1
+  [ -r /etc/lab/motd ] && cat /etc/lab/motd
+  if [ ! -f /run/lab/ready ]; then
+    printf 'Docker 엔진을 준비하는 중입니다'
+    for __i in $(seq 1 100); do
+      [ -f /run/lab/ready ] && break
+      printf '.'; sleep 0.1
+    done
+    unset __i
+    echo
+  fi
+fi

@@ -1,0 +1,1 @@
+# Everything (prompt, OSC 133 marks, completion) is in /etc/bash.bashrc.
