@@ -95,6 +95,7 @@ class Lab {
         if (!this.connection.sendInput(bytes)) this.dock.announce(ko.status.offline);
       },
       mark: (mark) => this.onTrackerEvents(this.tracker.handle(mark)),
+      lineAccepted: () => this.tracker.lineAccepted(),
       resize: (cols, rows) => this.connection.resize(cols, rows),
       leave: () => this.dock.focusControls(),
       notice: (text) => this.dock.announce(text),
@@ -197,9 +198,10 @@ class Lab {
     showSnippetState(snippet, 'running');
     this.tracker.arm(snippetId);
     // Ctrl-E Ctrl-U clears anything half-typed at the prompt, so the snippet
-    // runs exactly as written; then the paste (wrapped in bracketed-paste
-    // markers because bash enabled mode 2004 with its prompt) and Enter.
-    this.connection.sendInput(new TextEncoder().encode('\x05\x15'));
+    // runs exactly as written (skipped on an empty line: readline would ring
+    // the bell); then the paste (wrapped in bracketed-paste markers because
+    // bash enabled mode 2004 with its prompt) and Enter.
+    if (!this.terminal.inputLineEmpty()) this.connection.sendInput(new TextEncoder().encode('\x05\x15'));
     this.terminal.paste(code.replace(/\s+$/, ''));
     this.connection.sendInput(new TextEncoder().encode('\r'));
     if (canHover()) this.terminal.term.focus();

@@ -69,9 +69,32 @@ test('a pasted block that runs no command ends at the next prompt without exit c
   const t = new CommandTracker();
   t.handle(B);
   t.arm('comments');
+  t.lineAccepted();
   assert.deepEqual(t.handle(A), [{ type: 'end', id: 'comments', exit: null }]);
   t.handle(B);
   assert.equal(t.idle, true);
+});
+
+test('prompt redraws while readline inserts a multi-line paste do not end the snippet', () => {
+  const t = new CommandTracker();
+  t.handle(B);
+  t.arm('heredoc');
+  // readline redraws the prompt (with its marks) to show the pasted lines
+  assert.deepEqual(t.handle(A), []);
+  assert.deepEqual(t.handle(B), []);
+  assert.equal(t.idle, false, 'still pending');
+  t.lineAccepted();
+  assert.deepEqual(t.handle(C), [{ type: 'start', id: 'heredoc' }]);
+  assert.deepEqual(t.handle(D(0)), [{ type: 'end', id: 'heredoc', exit: 0 }]);
+});
+
+test('line acceptance outside a snippet changes nothing', () => {
+  const t = new CommandTracker();
+  t.lineAccepted();
+  assert.equal(t.accepted, false);
+  t.handle(B);
+  t.arm('x');
+  assert.equal(t.accepted, false, 'arming resets acceptance');
 });
 
 test('only the first C after the paste belongs to the snippet', () => {
@@ -103,6 +126,7 @@ test('a D without C (syntax error) ends the armed snippet with its status', () =
   const t = new CommandTracker();
   t.handle(B);
   t.arm('syntax');
+  t.lineAccepted();
   assert.deepEqual(t.handle(D(2)), [{ type: 'end', id: 'syntax', exit: 2 }]);
   assert.deepEqual(t.handle(A), []);
 });

@@ -54,6 +54,12 @@ export class CommandTracker {
   state: ShellState = 'unknown';
   /** Snippet whose paste was sent but whose C has not arrived yet. */
   pending: string | null = null;
+  /**
+   * bash accepted the pending snippet's input (readline switched bracketed
+   * paste off). Before that, A/B marks are readline redrawing the prompt
+   * while it inserts a multi-line paste, not a new prompt.
+   */
+  accepted = false;
   /** Snippet whose command is running (C seen, D not yet). */
   running: string | null = null;
   /** True once any mark was seen: the shell has integration. */
@@ -67,6 +73,12 @@ export class CommandTracker {
   /** Call right before sending a snippet's paste. */
   arm(id: string): void {
     this.pending = id;
+    this.accepted = false;
+  }
+
+  /** Readline handed the input line to bash (it printed ESC[?2004l). */
+  lineAccepted(): void {
+    if (this.pending !== null) this.accepted = true;
   }
 
   /**
@@ -94,12 +106,15 @@ export class CommandTracker {
     const events: TrackerEvent[] = [];
     switch (mark.kind) {
       case 'A':
-        // A prompt without our C: the pasted block ran no command (comments
-        // only, or an empty line). A running snippet without D: the shell
-        // printed a prompt anyway (e.g. a trap); either way it is over.
-        for (const id of [this.running, this.pending]) if (id !== null) events.push({ type: 'end', id, exit: null });
+        // A new prompt after bash accepted our input but ran no command
+        // (comments only, or a syntax error: this bashrc prints D only after
+        // C), or a running snippet that never printed D (a nested shell's
+        // prompt): either way it is over, without an exit code. Before the
+        // input was accepted, A is readline redrawing the prompt: ignore.
+        if (this.running !== null) events.push({ type: 'end', id: this.running, exit: null });
+        if (this.pending !== null && this.accepted) events.push({ type: 'end', id: this.pending, exit: null });
         this.running = null;
-        this.pending = null;
+        if (this.accepted) this.pending = null;
         this.state = 'prompt';
         break;
       case 'B':

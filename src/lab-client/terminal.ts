@@ -12,6 +12,8 @@ export interface TerminalHooks {
   /** Keyboard input, paste and on-screen keys, as UTF-8 bytes. */
   input(bytes: Uint8Array): void;
   mark(mark: Mark): void;
+  /** bash's readline accepted an input line (it switched bracketed paste off). */
+  lineAccepted(): void;
   resize(cols: number, rows: number): void;
   /** F6: move focus out of the terminal (it otherwise keeps Tab for completion). */
   leave(): void;
@@ -28,6 +30,8 @@ export interface LabTerminal {
   /** Sends a key sequence as if typed (on-screen keys). */
   key(name: 'ctrl-c' | 'ctrl-d' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right'): void;
   renderer: 'webgl' | 'dom';
+  /** Nothing typed after the last prompt (so there is nothing to clear before a paste). */
+  inputLineEmpty(): boolean;
   setScreenReaderMode(on: boolean): void;
   dispose(): void;
 }
@@ -114,6 +118,11 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
     write: (bytes, done) => term.write(bytes, done),
     paste: (text) => term.paste(text),
     key,
+    inputLineEmpty: () => {
+      const b = term.buffer.active;
+      if (!promptEnd || b.baseY + b.cursorY !== promptEnd.line || b.cursorX !== promptEnd.x) return false;
+      return (b.getLine(promptEnd.line)?.translateToString(true, promptEnd.x) ?? '').trim() === '';
+    },
     setScreenReaderMode: (on) => {
       term.options.screenReaderMode = on;
       try {
@@ -140,10 +149,18 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
   term.onBinary((data) => hooks.input(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff)));
   term.onResize(({ cols, rows }) => hooks.resize(cols, rows));
 
+  // Where the last prompt ended (B mark), to tell whether the reader has typed anything after it.
+  let promptEnd: { line: number; x: number } | null = null;
   term.parser.registerOscHandler(133, (data) => {
     const mark = parseMark(data);
+    if (mark?.kind === 'B') promptEnd = { line: term.buffer.active.baseY + term.buffer.active.cursorY, x: term.buffer.active.cursorX };
     if (mark) hooks.mark(mark);
     return true; // consumed: nothing to draw
+  });
+  // ESC[?2004l: readline hands the line to bash. Observed, not consumed.
+  term.parser.registerCsiHandler({ prefix: '?', final: 'l' }, (params) => {
+    if (params.some((p) => p === 2004 || (Array.isArray(p) && p.includes(2004)))) hooks.lineAccepted();
+    return false;
   });
 
   term.attachCustomKeyEventHandler((event) => {

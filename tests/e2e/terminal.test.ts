@@ -69,21 +69,28 @@ test('실행 on the busybox echo snippet shows its output in the terminal and �
   assert.deepEqual(page.errors, []);
 });
 
-test('docker run -d --name web nginx, then docker ps on the next page: web is running in the same sandbox', async () => {
-  const web = findSnippet(/^docker run (-d|--detach) --name web (-p \S+ )?nginx\S*\s*$/);
-  const ps = findSnippet(/^docker ps\s*$/);
+test('docker run -d --name web nginx (✗ on its conflicting second run), then docker ps on another page shows web running', async () => {
+  // The lesson's name-conflict example: the first line starts web, the second fails on purpose.
+  const web = findSnippet(/^docker run -d --name web nginx\s*\n/);
+  const ps = findSnippet(/^docker ps\s*(\n|$)/);
   const page = await newPage(await context());
   await page.goto(lab.url + web.page);
   const webId = await clickRun(page, web.code);
-  assert.equal((await snippetResult(page, webId, 180_000)).state, 'ok');
+  const result = await snippetResult(page, webId, 180_000);
+  assert.deepEqual(result, { state: 'fail', status: '✗ 종료 코드 125' }, 'docker run exits 125 on a name conflict');
+  assert.match(await terminalText(page), /Conflict|already in use/);
 
-  // Another page (or the same one): the dock reopens by itself and the shell is the same.
-  await page.goto(lab.url + ps.page);
+  // Another page: the dock reopens by itself, and the shell and sandbox are the same.
+  const other = ps.page === web.page ? '/' : ps.page;
+  await page.goto(lab.url + other);
+  await page.waitForSelector('.lab-dock[data-mode="open"]', { timeout: 15_000 });
+  if (other !== ps.page) await page.goto(lab.url + ps.page);
   const psId = await clickRun(page, ps.code);
-  assert.equal((await snippetResult(page, psId)).state, 'ok');
+  const psResult = await snippetResult(page, psId, 120_000);
+  assert.notEqual(psResult.state, 'error');
   const text = await terminalText(page);
-  const row = text.split('\n').find((line) => /\bnginx/.test(line) && /\bUp\b/.test(line) && /\bweb\s*$/.test(line));
-  assert.ok(row, `docker ps shows web Up:\n${text.slice(-2000)}`);
+  const row = text.split('\n').find((line) => /\bnginx\b/.test(line) && /\bUp\b/.test(line) && /\bweb\s*$/.test(line));
+  assert.ok(row, `docker ps shows web Up:\n${text.slice(-2500)}`);
   assert.deepEqual(page.errors, []);
 });
 
