@@ -135,6 +135,10 @@ export const ErrorCode = z.enum([
   'session-expired',
   'rate-limited',
   'internal',
+  /** HTTP only (403): the request's Origin is not allowed. */
+  'forbidden-origin',
+  /** HTTP only (503): the server is stopping; try again shortly. */
+  'shutting-down',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

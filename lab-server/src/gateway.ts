@@ -1,0 +1,309 @@
+/**
+ * The WebSocket side: one socket per terminal (protocol.ts describes the
+ * wire format). This file owns everything about a socket and nothing about
+ * sandboxes: the upgrade checks, message validation, rate and size limits,
+ * heartbeats, and the translation to Lab calls.
+ *
+ * Upgrade checks, in order (each refusal counted in lab_rejected_total):
+ *   path       not LAB_WS_PATH                -> HTTP 404, no upgrade
+ *   Origin     missing or not allowed          -> HTTP 403, no upgrade
+ *   protocol   LAB_SUBPROTOCOL not offered     -> HTTP 400, no upgrade
+ * After the upgrade the reason can be told to the page as a close code:
+ *   shutting down                              -> CloseCode.ShuttingDown
+ *   no cookie / unknown or ended session       -> Unauthorized / NoSuchSession
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Config } from './config.ts';
+import { type Lab, LabError } from './lab.ts';
+import type { Metrics } from './metrics.ts';
+import type { OriginPolicy } from './origin.ts';
+import {
+  CloseCode,
+  LAB_SUBPROTOCOL,
+  LAB_WS_PATH,
+  Limits,
+  SESSION_COOKIE,
+  encode,
+  parseClientMessage,
+  type ClientMessage,
+  type HelloMessage,
+  type ServerMessage,
+} from './protocol.ts';
+import type { Session } from './sessions.ts';
+import type { Terminal, TerminalClient } from './terminal.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+const HELLO_TIMEOUT_MS = 30_000;
+const HEARTBEAT_MS = 30_000;
+/** Malformed control messages tolerated per socket before it is closed. */
+const MAX_BAD_MESSAGES = 20;
+/** Input queued while a hello is being served (the sandbox may still boot). */
+const MAX_BACKLOG_BYTES = 256 * 1024;
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  socket.destroy();
+}
+
+export interface GatewayDeps {
+  lab: Lab;
+  policy: OriginPolicy;
+  metrics: Metrics;
+  config: Config;
+  log: Logger;
+}
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly deps: GatewayDeps;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(deps: GatewayDeps) {
+    this.deps = deps;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // Binary input frames are the largest legitimate frames; ws closes with
+      // 1009 (CloseCode.TooLarge) above this without buffering the frame.
+      maxPayload: Math.max(Limits.maxInputFrameBytes, Limits.maxControlFrameBytes),
+      perMessageDeflate: false,
+      clientTracking: true,
+      handleProtocols: (protocols) => (protocols.has(LAB_SUBPROTOCOL) ? LAB_SUBPROTOCOL : false),
+    });
+    // Dead peers (laptop lid closed) hold a terminal attached; ping them out.
+    const alive = new WeakSet<WebSocket>();
+    this.wss.on('connection', (ws) => {
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+    });
+    this.heartbeat = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        if (!alive.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        alive.delete(ws);
+        ws.ping();
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  /** The HTTP server's 'upgrade' event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { metrics, policy, log } = this.deps;
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== LAB_WS_PATH) return refuse(socket, 404, 'Not Found');
+    const verdict = policy.check(req);
+    if (!verdict.ok) {
+      metrics.reject(verdict.reason);
+      log.warn({ origin: verdict.origin, reason: verdict.reason, ip: policy.clientIp(req) }, 'websocket refused: origin');
+      return refuse(socket, 403, 'Forbidden');
+    }
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    if (!offered.includes(LAB_SUBPROTOCOL)) {
+      metrics.reject('bad-subprotocol');
+      return refuse(socket, 400, `Bad Request: subprotocol ${LAB_SUBPROTOCOL} required`);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const { lab, metrics } = this.deps;
+    if (lab.isShuttingDown) {
+      metrics.reject('shutting-down');
+      return ws.close(CloseCode.ShuttingDown, 'shutting down');
+    }
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = lab.lookup(token);
+    if (!session) {
+      metrics.reject('no-session');
+      return ws.close(token ? CloseCode.NoSuchSession : CloseCode.Unauthorized, token ? 'no such session' : 'no session cookie');
+    }
+    new Connection(ws, session, this.deps);
+  }
+
+  /** Stops heartbeats and closes every socket (after the lab closed its sessions' sockets). */
+  close(code: number, reason: string): void {
+    clearInterval(this.heartbeat);
+    for (const ws of this.wss.clients) ws.close(code, reason);
+    this.wss.close();
+  }
+}
+
+/** One WebSocket: its state machine from connect to close. */
+class Connection {
+  private readonly ws: WebSocket;
+  private readonly session: Session;
+  private readonly deps: GatewayDeps;
+  private readonly bucket: TokenBucket;
+  private readonly client: TerminalClient;
+  private readonly log: Logger;
+  private terminal: Terminal | undefined;
+  private helloPending = false;
+  private backlog: Array<{ data: Buffer; isBinary: boolean }> = [];
+  private backlogBytes = 0;
+  private badMessages = 0;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(ws: WebSocket, session: Session, deps: GatewayDeps) {
+    this.ws = ws;
+    this.session = session;
+    this.deps = deps;
+    this.log = deps.log.child({ session: session.id });
+    this.bucket = new TokenBucket(deps.config.terminal.rate, deps.config.terminal.burst);
+    this.client = {
+      sendOutput: (bytes, written) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.send(bytes, { binary: true }, () => written());
+      },
+      sendControl: (message) => this.send(message),
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      close: (code, reason) => this.close(code, reason),
+    };
+
+    if (!deps.lab.join(session, this)) {
+      deps.metrics.reject('no-session');
+      ws.close(CloseCode.NoSuchSession, 'session ended');
+      return;
+    }
+    this.helloTimer = setTimeout(() => this.close(CloseCode.ProtocolError, 'no hello'), HELLO_TIMEOUT_MS);
+    ws.on('message', (data: Buffer, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => {
+      // ws reports an oversized frame here and closes with 1009 itself.
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.deps.metrics.reject('too-large');
+      this.log.debug({ err: String(err) }, 'websocket error');
+    });
+  }
+
+  /** Closes the socket (called by the lab when the session ends, or on a violation). */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+    this.onClose();
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encode(message));
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.deps.lab.leave(this.session, this, this.client);
+    this.terminal = undefined;
+    this.backlog = [];
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!this.bucket.take()) {
+      this.deps.metrics.reject('rate-limited');
+      this.send({ type: 'error', code: 'rate-limited', detail: 'too many messages' });
+      return this.close(CloseCode.RateLimited, 'rate limited');
+    }
+    if (!isBinary && data.length > Limits.maxControlFrameBytes) {
+      this.deps.metrics.reject('too-large');
+      return this.close(CloseCode.TooLarge, 'control frame too large');
+    }
+    if (this.helloPending) {
+      // Keep order: what the page sent after hello waits until it is served.
+      this.backlogBytes += data.length;
+      if (this.backlogBytes > MAX_BACKLOG_BYTES) {
+        this.deps.metrics.reject('too-large');
+        return this.close(CloseCode.TooLarge, 'too much input before attach');
+      }
+      this.backlog.push({ data, isBinary });
+      return;
+    }
+    this.dispatch(data, isBinary);
+  }
+
+  private dispatch(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      if (!this.terminal) return; // input before attach has nowhere to go
+      this.deps.metrics.inputBytes.inc(data.length);
+      this.terminal.input(this.client, data);
+      return;
+    }
+    const parsed = parseClientMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      if (parsed.reason === 'unknown-type') return; // forward compatibility
+      this.send({ type: 'error', code: 'bad-message', detail: parsed.detail });
+      if (++this.badMessages > MAX_BAD_MESSAGES) {
+        this.deps.metrics.reject('protocol-error');
+        this.close(CloseCode.ProtocolError, 'too many bad messages');
+      }
+      return;
+    }
+    this.handle(parsed.message);
+  }
+
+  private handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'hello':
+        void this.hello(message);
+        return;
+      case 'resize':
+        this.terminal?.resize(this.client, message.cols, message.rows);
+        return;
+      case 'pause':
+      case 'resume':
+        this.terminal?.setClientPaused(this.client, message.type === 'pause');
+        return;
+      case 'ping':
+        this.send({ type: 'pong', id: message.id });
+        return;
+    }
+  }
+
+  private async hello(message: HelloMessage): Promise<void> {
+    clearTimeout(this.helloTimer);
+    this.helloPending = true;
+    try {
+      this.terminal = await this.deps.lab.attach(this.session, this.client, message, (m) => this.send(m));
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof LabError) {
+        if (err.code === 'sandbox-failed') this.deps.metrics.reject('sandbox-failed');
+        if (err.code === 'over-capacity') this.deps.metrics.reject('over-capacity');
+        this.send({ type: 'error', code: err.code, detail: err.message.slice(0, 500) });
+        return this.close(err.closeCode, err.code);
+      }
+      this.log.error({ err }, 'hello failed');
+      this.send({ type: 'error', code: 'internal', detail: 'internal error' });
+      return this.close(CloseCode.SandboxFailed, 'internal error');
+    } finally {
+      this.helloPending = false;
+    }
+    // Replay what arrived meanwhile, in order (a second hello re-queues the rest).
+    while (this.backlog.length > 0 && !this.helloPending && !this.closed) {
+      const next = this.backlog.shift()!;
+      this.backlogBytes -= next.data.length;
+      this.dispatch(next.data, next.isBinary);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * GET /healthz: 200 only when a new session would get a working sandbox:
+ * the engine answers, the sandbox image is there, and the mirror runs (else
+ * `docker pull` in a sandbox fails). 503 lists every reason, so an operator
+ * (or `npm start`'s wait loop) sees what is missing. Results are cached for
+ * a moment so a busy load balancer does not hammer the engine.
+ */
+import type Docker from 'dockerode';
+
+export interface HealthResult {
+  ok: boolean;
+  reasons: string[];
+  sessions: number;
+  sandboxes: { ready: number; booting: number; assigned: number };
+}
+
+export interface HealthDeps {
+  docker: Docker;
+  image: string;
+  /** Undefined when the mirror is fine, else why not. */
+  mirrorProblem: () => Promise<string | undefined>;
+  shuttingDown: () => boolean;
+  sessions: () => number;
+  sandboxes: () => { ready: number; booting: number; assigned: number };
+  cacheMs?: number;
+}
+
+export class Health {
+  private readonly deps: HealthDeps;
+  private cached: { at: number; reasons: string[] } | undefined;
+  private inflight: Promise<string[]> | undefined;
+
+  constructor(deps: HealthDeps) {
+    this.deps = deps;
+  }
+
+  async check(): Promise<HealthResult> {
+    const d = this.deps;
+    let reasons: string[];
+    if (d.shuttingDown()) reasons = ['shutting down'];
+    else if (this.cached && Date.now() - this.cached.at < (d.cacheMs ?? 2000)) reasons = this.cached.reasons;
+    else {
+      this.inflight ??= this.probe().finally(() => (this.inflight = undefined));
+      reasons = await this.inflight;
+      this.cached = { at: Date.now(), reasons };
+    }
+    return { ok: reasons.length === 0, reasons, sessions: d.sessions(), sandboxes: d.sandboxes() };
+  }
+
+  private async probe(): Promise<string[]> {
+    const d = this.deps;
+    try {
+      await d.docker.ping({ abortSignal: AbortSignal.timeout(3000) } as never);
+    } catch (err) {
+      return [`Docker engine unreachable: ${String((err as Error).message ?? err)}`];
+    }
+    const reasons: string[] = [];
+    try {
+      await d.docker.getImage(d.image).inspect();
+    } catch {
+      reasons.push(`sandbox image ${d.image} missing (run: bash scripts/build-images.sh)`);
+    }
+    const mirror = await d.mirrorProblem().catch((err) => `mirror check failed: ${String(err)}`);
+    if (mirror) reasons.push(mirror);
+    return reasons;
+  }
+}

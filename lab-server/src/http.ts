@@ -1,0 +1,151 @@
+/**
+ * HTTP routes of the lab server:
+ *
+ *   POST    /lab/session   create (or resume) the caller's session; sets the HttpOnly cookie
+ *   DELETE  /lab/session   end it now (the page's "reset" and tests)
+ *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
+ *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
+ *   GET     /metrics       Prometheus text format
+ *   GET     *              the built site (static-site.ts)
+ *
+ * Session routes check Origin like the WebSocket upgrade does: the cookie is
+ * sent by the browser whoever the page is, so Origin is the CSRF defence.
+ * Cross-origin callers on the allowlist get credentialed CORS headers;
+ * nobody else gets any.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Health } from './health.ts';
+import type { Lab } from './lab.ts';
+import type { Metrics } from './metrics.ts';
+import type { OriginPolicy } from './origin.ts';
+import { LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
+import { readCookie } from './gateway.ts';
+import type { StaticSite } from './static-site.ts';
+
+export interface HttpDeps {
+  config: Config;
+  lab: Lab;
+  policy: OriginPolicy;
+  metrics: Metrics;
+  health: Health;
+  site: StaticSite;
+  log: Logger;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}
+
+const httpError = (res: ServerResponse, status: number, error: ErrorCode, detail: string, headers: Record<string, string> = {}) =>
+  json(res, status, { error, detail }, headers);
+
+export function createRequestHandler(deps: HttpDeps) {
+  const { config, lab, policy, metrics, health, site, log } = deps;
+
+  function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
+    const secure = config.cookie.secure === 'on' || (config.cookie.secure === 'auto' && policy.isHttps(req));
+    return [
+      `${SESSION_COOKIE}=${value}`,
+      'Path=/lab',
+      'HttpOnly',
+      `SameSite=${config.cookie.sameSite}`,
+      `Max-Age=${maxAgeSeconds}`,
+      ...(secure ? ['Secure'] : []),
+    ].join('; ');
+  }
+
+  function cors(origin: string | undefined): Record<string, string> {
+    if (!policy.isAllowedCrossOrigin(origin)) return {};
+    return { 'Access-Control-Allow-Origin': origin!, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+  }
+
+  function session(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (req.method === 'OPTIONS') {
+      if (!policy.isAllowedCrossOrigin(origin)) {
+        metrics.reject('foreign-origin');
+        res.writeHead(403).end();
+        return;
+      }
+      res.writeHead(204, {
+        ...cors(origin),
+        'Access-Control-Allow-Methods': 'POST, DELETE',
+        'Access-Control-Allow-Headers': 'Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (req.method !== 'POST' && req.method !== 'DELETE') {
+      res.writeHead(405, { Allow: 'POST, DELETE, OPTIONS' }).end();
+      return;
+    }
+    const verdict = policy.check(req);
+    if (!verdict.ok) {
+      metrics.reject(verdict.reason);
+      log.warn({ origin: verdict.origin, reason: verdict.reason, ip: policy.clientIp(req) }, 'session request refused: origin');
+      return httpError(res, 403, 'forbidden-origin', 'Origin not allowed');
+    }
+    const headers = cors(verdict.origin);
+    const existing = lab.lookup(readCookie(req.headers.cookie, SESSION_COOKIE));
+
+    if (req.method === 'DELETE') {
+      if (existing) lab.endSession(existing, 'ended');
+      res.writeHead(204, { ...headers, 'Set-Cookie': cookie(req, '', 0), 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    if (lab.isShuttingDown) {
+      metrics.reject('shutting-down');
+      return httpError(res, 503, 'shutting-down', 'server is shutting down', { ...headers, 'Retry-After': '10' });
+    }
+    const idleTimeoutMs = config.sessions.idleTimeoutMs;
+    if (existing) {
+      const body: SessionResponse = { resumed: true, expiresAt: existing.expiresAt, idleTimeoutMs };
+      // The cookie itself is not re-sent: the token is only ever written once.
+      return json(res, 200, body, headers);
+    }
+    const client = policy.clientIp(req);
+    const created = lab.createSession(client);
+    if (!created.ok) {
+      metrics.reject('over-capacity');
+      log.warn({ client, reason: created.reason }, 'session refused: over capacity');
+      const detail = created.reason === 'client-cap' ? 'too many sessions from this address' : 'all sandboxes are in use';
+      return httpError(res, 503, 'over-capacity', detail, { ...headers, 'Retry-After': '30' });
+    }
+    const maxAge = Math.max(1, Math.floor((created.session.expiresAt - Date.now()) / 1000));
+    const body: SessionResponse = { resumed: false, expiresAt: created.session.expiresAt, idleTimeoutMs };
+    json(res, 201, body, { ...headers, 'Set-Cookie': cookie(req, created.token, maxAge) });
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      if (path === LAB_SESSION_PATH) return session(req, res);
+      if (path === '/healthz') {
+        const result = await health.check();
+        return json(res, result.ok ? 200 : 503, result);
+      }
+      if (path === '/metrics') {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        res.end(text);
+        return;
+      }
+      await site.serve(req, res);
+    } catch (err) {
+      log.error({ err, path }, 'request failed');
+      if (!res.headersSent) httpError(res, 500, 'internal', 'internal error');
+      else res.destroy();
+    }
+  };
+}

@@ -1,0 +1,338 @@
+/**
+ * The lab: sessions, their sandboxes and their terminals, and the rules that
+ * end them. It knows nothing about HTTP or WebSocket framing (gateway.ts and
+ * http.ts translate) nor about Docker (SandboxDriver / SandboxPool do).
+ *
+ * A session's sandbox is requested the moment the session is created (the
+ * page asks for a session on the first 실행, and opens its WebSocket right
+ * after), so the boot overlaps the page's own work. Anyone waiting for it
+ * gets the boot phases as they happen.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Metrics } from './metrics.ts';
+import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
+import type { ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
+import type { SandboxPool } from './sandbox/pool.ts';
+import { type CreateResult, type EndReason, type Session, SessionRegistry } from './sessions.ts';
+import { Terminal, type TerminalClient } from './terminal.ts';
+
+const CLOSE_FOR: Record<EndReason, number> = {
+  idle: CloseCode.Idle,
+  expired: CloseCode.Expired,
+  ended: CloseCode.Normal,
+  'sandbox-failed': CloseCode.SandboxFailed,
+  shutdown: CloseCode.ShuttingDown,
+};
+
+/** Shown in the terminal itself (the reader sees it where they look). */
+const NOTICE = {
+  diskWarn: (used: number, limit: number) =>
+    `\r\n\x1b[33m[랩] 디스크 사용량이 한도에 가깝습니다: ${gib(used)} / ${gib(limit)} GiB. ` +
+    `필요 없는 이미지와 컨테이너를 지우세요: docker system prune -a\x1b[0m\r\n`,
+  diskFull: (used: number, limit: number) =>
+    `\r\n\x1b[31m[랩] 디스크 한도(${gib(limit)} GiB)를 넘어(${gib(used)} GiB) 샌드박스를 종료합니다. ` +
+    `페이지를 새로 고치면 새 샌드박스가 시작됩니다.\x1b[0m\r\n`,
+};
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+
+/** Anything that must be closed when its session ends (a socket waiting for boot, or attached). */
+export interface SessionSocket {
+  close(code: number, reason: string): void;
+}
+
+export class LabError extends Error {
+  readonly code: 'sandbox-failed' | 'over-capacity' | 'session-expired';
+  readonly closeCode: number;
+  constructor(code: LabError['code'], closeCode: number, message: string) {
+    super(message);
+    this.code = code;
+    this.closeCode = closeCode;
+  }
+}
+
+class SessionRuntime {
+  readonly session: Session;
+  sandbox: SandboxHandle | undefined;
+  sandboxPromise: Promise<SandboxHandle>;
+  phase: SandboxPhase = 'queued';
+  progress = 0;
+  readonly watchers = new Set<ProgressFn>();
+  readonly terminals = new Map<string, Terminal>();
+  readonly sockets = new Set<SessionSocket>();
+  diskWarned = false;
+
+  constructor(session: Session, acquire: (report: ProgressFn) => Promise<SandboxHandle>) {
+    this.session = session;
+    this.sandboxPromise = acquire((phase, progress) => {
+      this.phase = phase;
+      this.progress = progress;
+      for (const fn of this.watchers) fn(phase, progress);
+    });
+    this.sandboxPromise.then(
+      (s) => (this.sandbox = s),
+      () => undefined,
+    );
+  }
+}
+
+export interface LabDeps {
+  config: Config;
+  pool: SandboxPool;
+  driver: SandboxDriver;
+  metrics: Metrics;
+  log: Logger;
+  clock?: () => number;
+}
+
+export class Lab {
+  readonly sessions: SessionRegistry;
+  private readonly runtimes = new Map<Session, SessionRuntime>();
+  private readonly deps: LabDeps;
+  private readonly log: Logger;
+  private shuttingDown = false;
+  private timers: NodeJS.Timeout[] = [];
+  private diskCheckRunning = false;
+
+  constructor(deps: LabDeps) {
+    this.deps = deps;
+    this.log = deps.log;
+    const s = deps.config.sessions;
+    this.sessions = new SessionRegistry(
+      {
+        maxSessions: s.maxSessions,
+        maxPerClient: s.maxPerClient,
+        idleTimeoutMs: s.idleTimeoutMs,
+        maxLifetimeMs: s.maxLifetimeMs,
+        detachGraceMs: s.detachGraceMs,
+      },
+      deps.clock,
+    );
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Starts the expiry sweep and the disk checks. */
+  start(): void {
+    const sweepMs = Math.max(250, Math.min(5000, Math.floor(this.deps.config.sessions.idleTimeoutMs / 4)));
+    this.timers.push(setInterval(() => this.sweep(), sweepMs));
+    this.timers.push(setInterval(() => void this.checkDisks(), this.deps.config.sandbox.diskCheckIntervalMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  createSession(client: string): CreateResult {
+    if (this.shuttingDown) return { ok: false, reason: 'global-cap' };
+    const result = this.sessions.create(client);
+    if (!result.ok) return result;
+    const session = result.session;
+    const runtime = new SessionRuntime(session, (report) => this.deps.pool.acquire(session.id, report));
+    this.runtimes.set(session, runtime);
+    this.log.info({ session: session.id, client }, 'session created');
+    runtime.sandboxPromise.then(
+      (sandbox) => {
+        if (session.ended) void this.deps.pool.destroy(sandbox.id).catch(() => undefined);
+        else this.log.info({ session: session.id, sandbox: sandbox.id }, 'sandbox assigned');
+      },
+      (err) => {
+        if (!session.ended) this.endSession(session, 'sandbox-failed', `boot failed: ${String(err)}`);
+      },
+    );
+    return result;
+  }
+
+  lookup(token: string | undefined): Session | undefined {
+    return this.sessions.lookup(token);
+  }
+
+  /** Ends a session: closes its sockets with the matching code and removes its sandbox. */
+  endSession(session: Session, reason: EndReason, detail: string = reason): void {
+    const runtime = this.runtimes.get(session);
+    this.sessions.remove(session);
+    if (!runtime) return;
+    this.runtimes.delete(session);
+    this.deps.metrics.sessionsEnded.inc({ reason });
+    this.log.info({ session: session.id, reason, detail, sandbox: runtime.sandbox?.id }, 'session ended');
+    const code = CLOSE_FOR[reason];
+    for (const terminal of runtime.terminals.values()) terminal.close(code, reason);
+    for (const socket of runtime.sockets) socket.close(code, reason);
+    runtime.sockets.clear();
+    if (runtime.sandbox) {
+      void this.deps.pool.destroy(runtime.sandbox.id).catch((err) => this.log.warn({ err, sandbox: runtime.sandbox?.id }, 'destroy failed'));
+    }
+    // A sandbox still booting is destroyed when it arrives (createSession).
+  }
+
+  private sweep(): void {
+    for (const { session, reason } of this.sessions.sweep()) {
+      // sweep() already removed it from the registry; endSession does the rest.
+      this.endSession(session, reason);
+    }
+  }
+
+  // ------------------------------------------------------------ sockets
+
+  /** A socket joins the session: it keeps the session from idling until it leaves. */
+  join(session: Session, socket: SessionSocket): boolean {
+    const runtime = this.runtimes.get(session);
+    if (!runtime || session.ended) return false;
+    runtime.sockets.add(socket);
+    this.sessions.attach(session);
+    return true;
+  }
+
+  leave(session: Session, socket: SessionSocket, client?: TerminalClient): void {
+    const runtime = this.runtimes.get(session);
+    if (runtime?.sockets.delete(socket)) this.sessions.detach(session);
+    if (runtime && client) for (const t of runtime.terminals.values()) t.detach(client);
+  }
+
+  /**
+   * Handles a hello: waits for the sandbox (reporting boot phases through
+   * `status`), finds or creates the named terminal, and attaches `client`.
+   * Detaches the client from any other terminal of the session first.
+   */
+  async attach(session: Session, client: TerminalClient, hello: HelloMessage, status: (m: ServerMessage) => void): Promise<Terminal> {
+    const runtime = this.runtimes.get(session);
+    if (!runtime || session.ended) throw new LabError('session-expired', CloseCode.NoSuchSession, 'session ended');
+    for (const t of runtime.terminals.values()) if (t.name !== hello.terminal) t.detach(client);
+
+    if (!runtime.sandbox) {
+      const watcher: ProgressFn = (phase, progress) => status({ type: 'status', phase, progress });
+      watcher(runtime.phase, runtime.progress);
+      runtime.watchers.add(watcher);
+      try {
+        await runtime.sandboxPromise;
+      } catch (err) {
+        throw new LabError('sandbox-failed', CloseCode.SandboxFailed, `sandbox boot failed: ${String(err)}`);
+      } finally {
+        runtime.watchers.delete(watcher);
+      }
+    }
+    if (session.ended) throw new LabError('session-expired', CloseCode.NoSuchSession, 'session ended');
+    const sandbox = runtime.sandbox!;
+
+    let terminal = runtime.terminals.get(hello.terminal);
+    if (!terminal) {
+      if (runtime.terminals.size >= this.deps.config.sessions.maxTerminals) {
+        throw new LabError('over-capacity', CloseCode.OverCapacity, `at most ${this.deps.config.sessions.maxTerminals} terminals per session`);
+      }
+      const cfg = this.deps.config.terminal;
+      terminal = new Terminal({
+        name: hello.terminal,
+        bufferBytes: cfg.bufferBytes,
+        highWaterBytes: cfg.highWaterBytes,
+        lowWaterBytes: cfg.lowWaterBytes,
+        openShell: (cols, rows) => this.deps.driver.openShell(sandbox, cols, rows),
+        onOutput: (n) => this.deps.metrics.outputBytes.inc(n),
+        onShellExit: () => void this.checkSandbox(session),
+        log: this.log.child({ session: session.id }),
+      });
+      runtime.terminals.set(hello.terminal, terminal);
+    }
+    if (!terminal.running) status({ type: 'status', phase: 'shell', progress: 0.95 });
+    try {
+      await terminal.attach(client, {
+        cols: hello.cols,
+        rows: hello.rows,
+        resumeFrom: hello.resumeFrom,
+        sessionExpiresAt: session.expiresAt,
+        beforeAttached: () => status({ type: 'status', phase: 'ready', progress: 1 }),
+      });
+    } catch (err) {
+      if (session.ended) throw new LabError('session-expired', CloseCode.NoSuchSession, 'session ended');
+      // The shell could not start: most likely the sandbox is gone.
+      void this.checkSandbox(session);
+      throw new LabError('sandbox-failed', CloseCode.SandboxFailed, `shell failed: ${String(err)}`);
+    }
+    return terminal;
+  }
+
+  /** After a shell exit or failure: is the sandbox still there? If not, the session is over. */
+  private async checkSandbox(session: Session): Promise<void> {
+    const sandbox = this.runtimes.get(session)?.sandbox;
+    if (!sandbox) return;
+    const running = await this.deps.driver.isRunning(sandbox).catch(() => true);
+    if (!running && !session.ended) this.endSession(session, 'sandbox-failed', 'sandbox container stopped');
+  }
+
+  // ------------------------------------------------------------ disk
+
+  /**
+   * The disk limit: each assigned sandbox's usage is measured in turn
+   * (one at a time, it is du over the inner Docker data). Above 80% the
+   * terminals get a warning, above 100% the session ends.
+   */
+  async checkDisks(): Promise<void> {
+    if (this.diskCheckRunning) return;
+    this.diskCheckRunning = true;
+    const limit = this.deps.config.sandbox.diskBytes;
+    let max = 0;
+    try {
+      for (const runtime of [...this.runtimes.values()]) {
+        const sandbox = runtime.sandbox;
+        if (!sandbox || runtime.session.ended) continue;
+        let used: number;
+        try {
+          used = await this.deps.driver.diskUsage(sandbox);
+        } catch (err) {
+          this.log.debug({ err, sandbox: sandbox.id }, 'disk check failed');
+          void this.checkSandbox(runtime.session);
+          continue;
+        }
+        max = Math.max(max, used);
+        if (used >= limit) {
+          this.notice(runtime, NOTICE.diskFull(used, limit));
+          this.endSession(runtime.session, 'sandbox-failed', `disk limit exceeded: ${used} bytes`);
+        } else if (used >= 0.8 * limit) {
+          if (!runtime.diskWarned) this.notice(runtime, NOTICE.diskWarn(used, limit));
+          runtime.diskWarned = true;
+        } else if (used < 0.7 * limit) {
+          runtime.diskWarned = false;
+        }
+      }
+      this.deps.metrics.diskBytes.set(max);
+    } finally {
+      this.diskCheckRunning = false;
+    }
+  }
+
+  private notice(runtime: SessionRuntime, text: string): void {
+    for (const t of runtime.terminals.values()) t.notice(text);
+  }
+
+  // ------------------------------------------------------------ state
+
+  /** Sandboxes assigned to live sessions. */
+  assignedCount(): number {
+    let n = 0;
+    for (const r of this.runtimes.values()) if (r.sandbox) n++;
+    return n;
+  }
+
+  attachedTerminals(): number {
+    let n = 0;
+    for (const r of this.runtimes.values()) for (const t of r.terminals.values()) if (t.attachedClient) n++;
+    return n;
+  }
+
+  /** For tests and operators: the sandbox of a live session. */
+  sandboxOf(session: Session): SandboxHandle | undefined {
+    return this.runtimes.get(session)?.sandbox;
+  }
+
+  /**
+   * Shutdown: refuse new sessions, end every session (sockets get
+   * ShuttingDown, sandboxes are removed), stop the pool, and wait for Docker
+   * to finish removing, up to `deadline`.
+   */
+  async shutdown(deadline: number): Promise<void> {
+    this.shuttingDown = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const runtime of [...this.runtimes.values()]) this.endSession(runtime.session, 'shutdown');
+    await this.deps.pool.stop(deadline);
+  }
+}

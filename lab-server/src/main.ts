@@ -1,0 +1,175 @@
+/**
+ * Composition root of the lab server: the one place that constructs things
+ * and wires them together. Read top to bottom, it is the architecture:
+ *
+ *   config ─► docker ─► SandboxDriver ─► SandboxPool ─► Lab (sessions, terminals)
+ *                                │                        │
+ *                                ├► Mirror                ├► Gateway (WebSocket /lab/ws)
+ *                                └► Reconciler            └► HTTP (session, healthz, metrics, site)
+ *
+ * Lifecycle: start = reconcile away what a previous run left behind, adopt or
+ * start the mirror, fill the warm pool, listen. SIGTERM/SIGINT = refuse new
+ * work, end every session, remove every sandbox, exit, all within
+ * LAB_SHUTDOWN_TIMEOUT (a hard timer exits regardless).
+ */
+import { createServer } from 'node:http';
+import Docker from 'dockerode';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { Gateway } from './gateway.ts';
+import { Health } from './health.ts';
+import { createRequestHandler } from './http.ts';
+import { Lab } from './lab.ts';
+import { Metrics } from './metrics.ts';
+import { OriginPolicy } from './origin.ts';
+import { CloseCode } from './protocol.ts';
+import { DockerSandboxDriver } from './sandbox/docker-driver.ts';
+import { createEgressFirewall } from './sandbox/egress-firewall.ts';
+import { Naming } from './sandbox/labels.ts';
+import { Mirror } from './sandbox/mirror.ts';
+import { SandboxPool } from './sandbox/pool.ts';
+import { Reconciler } from './sandbox/reconciler.ts';
+import { mirrorSpec, sandboxTemplate } from './sandbox/spec.ts';
+import { StaticSite } from './static-site.ts';
+
+export interface RunningServer {
+  url: string;
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const log = pino({ level: config.logLevel, base: { instance: config.instance } });
+  const docker = new Docker();
+  const naming = new Naming(config.instance);
+
+  // --- sandboxes -------------------------------------------------------------
+  const egress = config.sandbox.egress ? await createEgressFirewall(config.instance, log) : undefined;
+  const driver = new DockerSandboxDriver({
+    docker,
+    naming,
+    template: sandboxTemplate(config.sandbox.image),
+    limits: { nanoCpus: config.sandbox.nanoCpus, memoryBytes: config.sandbox.memoryBytes, pidsLimit: config.sandbox.pidsLimit },
+    runtime: config.sandbox.runtime,
+    egress,
+    bootTimeoutMs: config.sandbox.bootTimeoutMs,
+    log: log.child({ part: 'driver' }),
+  });
+  // Metrics read live state through these closures; `lab` exists by the first scrape.
+  let lab: Lab | undefined;
+  const pool: SandboxPool = new SandboxPool(
+    driver,
+    { target: config.sandbox.warmPool, concurrency: config.sandbox.bootConcurrency, bootTimeoutMs: config.sandbox.bootTimeoutMs },
+    log.child({ part: 'pool' }),
+    { onBooted: (s) => metrics.bootSeconds.observe(s.bootMs / 1000) },
+  );
+  const metrics = new Metrics({
+    sessions: () => lab?.sessions.size ?? 0,
+    sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: lab?.assignedCount() ?? 0 }),
+    terminalsAttached: () => lab?.attachedTerminals() ?? 0,
+  });
+  lab = new Lab({ config, pool, driver, metrics, log: log.child({ part: 'lab' }) });
+  const theLab = lab;
+
+  const mirror = new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log.child({ part: 'mirror' }));
+  const reconciler = new Reconciler(driver, () => pool.ownedIds(), log.child({ part: 'reconciler' }), async (known) => {
+    await egress?.prune(new Set([...known].map((id) => naming.bridge(id))));
+  });
+
+  // --- HTTP + WebSocket ------------------------------------------------------
+  const policy = new OriginPolicy({
+    publicOrigin: config.publicOrigin,
+    allowedOrigins: config.allowedOrigins,
+    trustedProxies: config.trustedProxies,
+  });
+  const health = new Health({
+    docker,
+    image: config.sandbox.image,
+    mirrorProblem: () => (config.mirror ? mirror.problem() : Promise.resolve(undefined)),
+    shuttingDown: () => theLab.isShuttingDown,
+    sessions: () => theLab.sessions.size,
+    sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: theLab.assignedCount() }),
+  });
+  const gateway = new Gateway({ lab: theLab, policy, metrics, config, log: log.child({ part: 'ws' }) });
+  const site = new StaticSite(config.siteDir);
+  const server = createServer(createRequestHandler({ config, lab: theLab, policy, metrics, health, site, log: log.child({ part: 'http' }) }));
+  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  // --- start -----------------------------------------------------------------
+  try {
+    await docker.ping();
+    if (config.mirror) {
+      const problem = await mirror.ensure().catch((err) => `mirror failed to start: ${String(err)}`);
+      if (problem) log.warn({ problem }, 'mirror not running: sandboxes cannot pull images');
+    }
+    const removed = await reconciler.runOnce();
+    if (removed > 0) log.info({ removed }, 'removed objects left by a previous run');
+  } catch (err) {
+    log.error({ err: String(err) }, 'Docker engine unreachable at startup; serving the site, labs unavailable until it is back');
+  }
+  reconciler.start(config.reconcileIntervalMs);
+  theLab.start();
+  pool.refill();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  log.info({ url, site: config.siteDir, instance: config.instance, warmPool: config.sandbox.warmPool }, 'lab server listening');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs - 1000;
+      log.info({ reason }, 'shutting down: refusing new sessions, removing sandboxes');
+      reconciler.stop();
+      // Keep listening meanwhile: /healthz answers 503 and new sockets get ShuttingDown.
+      await theLab.shutdown(deadline);
+      gateway.close(CloseCode.ShuttingDown, 'shutting down');
+      // Anything whose removal failed is an orphan now: one last pass.
+      await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      server.close();
+      server.closeAllConnections();
+      log.info({ left: pool.ownedIds().size }, 'shut down');
+    })();
+    return stopping;
+  };
+  return { url, shutdown };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const running = await startServer(config);
+  const onSignal = (signal: string) => {
+    // The bound holds even if Docker hangs: a hard timer exits regardless.
+    setTimeout(() => {
+      process.stderr.write(`lab server: shutdown took longer than ${config.shutdownTimeoutMs} ms, exiting\n`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    running.shutdown(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}
+
+if (import.meta.main) {
+  main().catch((err) => {
+    process.stderr.write(`lab server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

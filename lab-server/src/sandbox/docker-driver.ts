@@ -1,0 +1,324 @@
+/**
+ * SandboxDriver on the Docker Engine API (dockerode; DOCKER_HOST or the local
+ * socket). One sandbox = one container running its own dockerd, plus a named
+ * volume for its /var/lib/docker (overlay2 cannot sit on overlay) and, with
+ * LAB_EGRESS=on, its own bridge network.
+ *
+ * The container's security flags come from sandbox-spec.ts (owned by the
+ * images side, next to the image they belong to); this file adds what is per
+ * deployment: resource limits, labels, network, runtime.
+ *
+ * Limits, and why each one:
+ * - NanoCpus: a busy sandbox gets at most its share, the host stays
+ *   responsive (a fork bomb spins inside its quota).
+ * - Memory = MemorySwap, OOM killer on: inner containers live in child
+ *   cgroups of the sandbox (private cgroup namespace), so their memory counts
+ *   against this limit; a memory bomb is killed inside the sandbox.
+ * - PidsLimit: a fork bomb hits the ceiling instead of the host's pid table.
+ *   dockerd, containerd and shims use a few hundred threads, hence ~1024.
+ * - Disk: no portable per-volume quota exists on ext4/overlay2, so the lab
+ *   checks usage periodically (disk-guard.ts) through diskUsage().
+ */
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { EgressFirewall } from './egress-firewall.ts';
+import { runExec } from './exec.ts';
+import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
+import type { OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+
+/** What sandbox-spec.ts contributes to a sandbox container. */
+export interface SandboxTemplate {
+  image: string;
+  /** Security and runtime settings (capabilities, seccomp, cgroupns, tmpfs, extra mounts). */
+  hostConfig: Docker.HostConfig;
+  env?: string[];
+  cmd?: string[];
+  entrypoint?: string[];
+  hostname?: string;
+  /** Where the per-sandbox data volume is mounted (the inner dockerd's data-root). */
+  dataDir: string;
+  /** Command that exits 0 once the inner Docker engine answers (run repeatedly). */
+  readyCommand: string[];
+  /** The reader's login shell, run as root in /root on a TTY. */
+  shellCommand: string[];
+}
+
+export interface DockerDriverOptions {
+  docker: Docker;
+  naming: Naming;
+  template: SandboxTemplate;
+  limits: { nanoCpus: number; memoryBytes: number; pidsLimit: number };
+  runtime: string | undefined;
+  egress: EgressFirewall | undefined;
+  bootTimeoutMs: number;
+  log: Logger;
+}
+
+const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class DockerSandboxDriver implements SandboxDriver {
+  private readonly docker: Docker;
+  private readonly naming: Naming;
+  private readonly template: SandboxTemplate;
+  private readonly opts: DockerDriverOptions;
+  private readonly log: Logger;
+
+  constructor(opts: DockerDriverOptions) {
+    this.opts = opts;
+    this.docker = opts.docker;
+    this.naming = opts.naming;
+    this.template = opts.template;
+    this.log = opts.log;
+  }
+
+  async create(sandboxId: string, sessionLabel: string | undefined, onProgress: ProgressFn, signal?: AbortSignal): Promise<SandboxHandle> {
+    const started = Date.now();
+    const session = sessionLabel ?? POOL_SESSION;
+    const naming = this.naming;
+    try {
+      onProgress('creating', 0.05);
+      await this.docker.createVolume({ Name: naming.dataVolume(sandboxId), Labels: naming.labels('volume', sandboxId, session) });
+
+      let networkMode = 'none';
+      if (this.opts.egress) {
+        const bridge = naming.bridge(sandboxId);
+        await this.docker.createNetwork({
+          Name: naming.network(sandboxId),
+          Driver: 'bridge',
+          Labels: naming.labels('network', sandboxId, session),
+          Options: {
+            'com.docker.network.bridge.name': bridge,
+            'com.docker.network.bridge.enable_icc': 'false',
+          },
+        });
+        await this.opts.egress.protect(bridge);
+        networkMode = naming.network(sandboxId);
+      }
+      signal?.throwIfAborted();
+      onProgress('creating', 0.15);
+
+      const t = this.template;
+      const { nanoCpus, memoryBytes, pidsLimit } = this.opts.limits;
+      const container = await this.docker.createContainer({
+        name: naming.container(sandboxId),
+        Image: t.image,
+        Hostname: t.hostname ?? 'sandbox',
+        Env: t.env,
+        Cmd: t.cmd,
+        Entrypoint: t.entrypoint,
+        Labels: naming.labels('sandbox', sandboxId, session),
+        HostConfig: {
+          ...t.hostConfig,
+          Mounts: [
+            ...(t.hostConfig.Mounts ?? []),
+            { Type: 'volume', Source: naming.dataVolume(sandboxId), Target: t.dataDir },
+          ],
+          NetworkMode: networkMode,
+          NanoCpus: nanoCpus,
+          Memory: memoryBytes,
+          MemorySwap: memoryBytes,
+          OomKillDisable: false,
+          PidsLimit: pidsLimit,
+          RestartPolicy: { Name: 'no' },
+          AutoRemove: false,
+          ...(this.opts.runtime ? { Runtime: this.opts.runtime } : {}),
+        },
+      });
+      signal?.throwIfAborted();
+      onProgress('starting', 0.3);
+      await container.start();
+      onProgress('engine', 0.4);
+      await this.waitForEngine(container.id, onProgress, started, signal);
+      return { id: sandboxId, containerId: container.id, createdAt: started, bootMs: Date.now() - started };
+    } catch (err) {
+      await this.destroy(sandboxId).catch((cleanupErr) => this.log.warn({ sandbox: sandboxId, err: cleanupErr }, 'cleanup after failed boot'));
+      throw err;
+    }
+  }
+
+  /**
+   * Runs the readiness command until it succeeds. Each probe is one exec
+   * (~50 ms); progress creeps toward 0.9 so the page shows movement.
+   */
+  private async waitForEngine(containerId: string, onProgress: ProgressFn, started: number, signal?: AbortSignal) {
+    const deadline = started + this.opts.bootTimeoutMs;
+    let progress = 0.4;
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const info = await this.docker.getContainer(containerId).inspect();
+      if (!info.State.Running) {
+        const logs = await this.tail(containerId);
+        throw new Error(`sandbox exited during boot (code ${info.State.ExitCode}${info.State.OOMKilled ? ', OOM' : ''}): ${logs}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`inner Docker engine not ready after ${this.opts.bootTimeoutMs} ms`);
+      const result = await runExec(this.docker, containerId, this.template.readyCommand, Math.min(left, 10_000)).catch(() => undefined);
+      if (result?.code === 0) return;
+      progress = Math.min(0.9, progress + (0.9 - progress) * 0.25);
+      onProgress('engine', progress);
+      await sleep(attempt < 20 ? 50 : 200);
+    }
+  }
+
+  private async tail(containerId: string): Promise<string> {
+    try {
+      const buf = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 20 })) as unknown as Buffer;
+      // Non-TTY logs are multiplexed: drop the 8-byte frame headers crudely for a log line.
+      return buf.toString('utf8').replace(/[\x00-\x08]/g, '').slice(-800);
+    } catch {
+      return '(no logs)';
+    }
+  }
+
+  async openShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell> {
+    const container = this.docker.getContainer(sandbox.containerId);
+    const exec = await container.exec({
+      Cmd: this.template.shellCommand,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      User: 'root',
+      WorkingDir: '/root',
+      Env: ['TERM=xterm-256color', 'LANG=C.UTF-8', 'COLORTERM=truecolor'],
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
+    // API 1.41 has no ConsoleSize on exec start: size the TTY right after.
+    await exec.resize({ h: rows, w: cols }).catch(() => undefined);
+    const exited = (async () => {
+      if (!stream.readableEnded && !stream.destroyed) {
+        await Promise.race([once(stream, 'end'), once(stream, 'close')]).catch(() => undefined);
+      }
+      try {
+        const info = await exec.inspect();
+        return info.Running ? null : (info.ExitCode ?? null);
+      } catch {
+        return null;
+      }
+    })();
+    return {
+      stream,
+      exited,
+      resize: async (c, r) => {
+        await exec.resize({ h: r, w: c });
+      },
+      close: () => stream.destroy(),
+    };
+  }
+
+  async destroy(sandboxId: string): Promise<void> {
+    const n = this.naming;
+    try {
+      await this.docker.getContainer(n.container(sandboxId)).remove({ force: true, v: true });
+    } catch (err) {
+      if (!isNotFound(err) && !String(err).includes('already in progress')) throw err;
+    }
+    await this.removeVolume(n.dataVolume(sandboxId));
+    if (this.opts.egress) {
+      await this.opts.egress.release(n.bridge(sandboxId));
+      try {
+        await this.docker.getNetwork(n.network(sandboxId)).remove();
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /** Volume removal races the container's teardown ("volume is in use"): retry briefly. */
+  private async removeVolume(name: string) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.docker.getVolume(name).remove({ force: true });
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (attempt >= 20) throw err;
+        await sleep(250);
+      }
+    }
+  }
+
+  async isRunning(sandbox: SandboxHandle): Promise<boolean> {
+    try {
+      return (await this.docker.getContainer(sandbox.containerId).inspect()).State.Running;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Inner Docker data (du inside the sandbox; the volume is a separate
+   * filesystem, so -x keeps inner containers' overlay mounts out) plus the
+   * sandbox's own writable layer (SizeRw, computed by the engine).
+   */
+  async diskUsage(sandbox: SandboxHandle): Promise<number> {
+    const [du, info] = await Promise.all([
+      runExec(this.docker, sandbox.containerId, ['du', '-sxk', this.template.dataDir], 30_000),
+      this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
+    ]);
+    const kib = Number(/^(\d+)/.exec(du.stdout)?.[1] ?? NaN);
+    if (!Number.isFinite(kib)) throw new Error(`du failed: ${du.stderr.slice(0, 200)}`);
+    const rw = (info as unknown as { SizeRw?: number }).SizeRw ?? 0;
+    return kib * 1024 + rw;
+  }
+
+  async listOwned(): Promise<OwnedObject[]> {
+    const filters = this.naming.ownerFilter();
+    const [containers, volumes, networks] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listVolumes({ filters }),
+      this.docker.listNetworks({ filters }),
+    ]);
+    const out: OwnedObject[] = [];
+    for (const c of containers) {
+      out.push({
+        type: 'container',
+        ref: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        kind: c.Labels[LABEL_KIND] ?? '',
+        sandboxId: c.Labels[LABEL_SANDBOX],
+        createdAt: c.Created * 1000,
+      });
+    }
+    for (const v of volumes.Volumes ?? []) {
+      const created = Date.parse((v as { CreatedAt?: string }).CreatedAt ?? '');
+      out.push({
+        type: 'volume',
+        ref: v.Name,
+        name: v.Name,
+        kind: v.Labels?.[LABEL_KIND] ?? '',
+        sandboxId: v.Labels?.[LABEL_SANDBOX],
+        createdAt: Number.isFinite(created) ? created : 0,
+      });
+    }
+    for (const net of networks) {
+      const created = Date.parse(net.Created ?? '');
+      out.push({
+        type: 'network',
+        ref: net.Id,
+        name: net.Name,
+        kind: net.Labels?.[LABEL_KIND] ?? '',
+        sandboxId: net.Labels?.[LABEL_SANDBOX],
+        createdAt: Number.isFinite(created) ? created : 0,
+      });
+    }
+    return out;
+  }
+
+  async removeOwned(object: OwnedObject): Promise<void> {
+    try {
+      if (object.type === 'container') await this.docker.getContainer(object.ref).remove({ force: true, v: true });
+      else if (object.type === 'volume') await this.removeVolume(object.ref);
+      else {
+        if (object.sandboxId) await this.opts.egress?.release(this.naming.bridge(object.sandboxId));
+        await this.docker.getNetwork(object.ref).remove();
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The seam between the lab and the container engine. Everything above this
+ * interface (sessions, terminals, the warm pool, the WebSocket gateway) knows
+ * sandboxes only as handles and shells as byte streams; everything Docker
+ * specific (flags, labels, exec, cgroups) lives in docker-driver.ts.
+ */
+import type { Duplex } from 'node:stream';
+import type { SandboxPhase } from '../protocol.ts';
+
+/** Boot progress: a phase and a 0..1 fraction, monotonic within one boot. */
+export type ProgressFn = (phase: SandboxPhase, progress: number) => void;
+
+export interface SandboxHandle {
+  /** Random id chosen by the lab before creation; names and labels derive from it. */
+  readonly id: string;
+  readonly containerId: string;
+  readonly createdAt: number;
+  /** Milliseconds from create() to inner Docker ready. */
+  readonly bootMs: number;
+}
+
+export interface Shell {
+  /** Raw TTY bytes: read = shell output, write = keyboard input. */
+  readonly stream: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code once the process is gone (null if unknown). */
+  readonly exited: Promise<number | null>;
+  /** Stops reading and writing; the process itself dies with its sandbox. */
+  close(): void;
+}
+
+export interface OwnedObject {
+  type: 'container' | 'volume' | 'network';
+  /** Docker id (containers, networks) or name (volumes). */
+  ref: string;
+  name: string;
+  kind: string;
+  /** The lab.sandbox label, for objects that belong to a sandbox. */
+  sandboxId: string | undefined;
+  /** Epoch ms when Docker created it (0 if unknown). */
+  createdAt: number;
+}
+
+export interface SandboxDriver {
+  /**
+   * Creates and starts a sandbox and waits until its inner Docker engine
+   * answers. `sessionLabel` is the session's hash prefix, or undefined for a
+   * warm-pool sandbox (assigned later). On failure, whatever was created is
+   * removed before the promise rejects.
+   */
+  create(sandboxId: string, sessionLabel: string | undefined, onProgress: ProgressFn, signal?: AbortSignal): Promise<SandboxHandle>;
+  /** `bash -l` as root in /root on a TTY of the given size. */
+  openShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell>;
+  /** Removes the sandbox's container, volume and network; idempotent. */
+  destroy(sandboxId: string): Promise<void>;
+  isRunning(sandbox: SandboxHandle): Promise<boolean>;
+  /** Bytes the sandbox wrote to disk (inner Docker data plus its own writable layer). */
+  diskUsage(sandbox: SandboxHandle): Promise<number>;
+  /** Every container, volume and network carrying this server's lab.owner label. */
+  listOwned(): Promise<OwnedObject[]>;
+  removeOwned(object: OwnedObject): Promise<void>;
+}

@@ -1,0 +1,225 @@
+/**
+ * Sandbox supply: the warm pool, boot concurrency, and the one list of
+ * sandbox ids this server owns.
+ *
+ * - Warm pool: LAB_WARM_POOL booted sandboxes wait for sessions, so the first
+ *   실행 skips the ~1 s boot. Taking one starts a refill in the background.
+ *   If the pool is empty but a refill boot is under way, the session takes
+ *   over that boot (with its progress) instead of starting a second one.
+ * - Boot concurrency (LAB_BOOT_CONCURRENCY): boots are CPU-heavy (dockerd
+ *   start); more at once on 2 cores only makes each slower. Session boots
+ *   wait ahead of refills; while waiting the page sees phase `queued`.
+ * - `owned`: every sandbox id from the moment its boot is requested until
+ *   its destroy finished. The reconciler removes owned-labelled Docker
+ *   objects whose id is not in here, so nothing in transit is ever removed.
+ */
+import type { Logger } from 'pino';
+import type { SandboxPhase } from '../protocol.ts';
+import type { ProgressFn, SandboxDriver, SandboxHandle } from './driver.ts';
+import { newSandboxId } from './labels.ts';
+
+export interface PoolOptions {
+  target: number;
+  concurrency: number;
+  bootTimeoutMs: number;
+}
+
+export interface PoolHooks {
+  onBooted?: (sandbox: SandboxHandle) => void;
+  onBootFailed?: (err: unknown) => void;
+  onChange?: () => void;
+}
+
+/** A boot in progress, whose progress can be watched by whoever will get it. */
+class Boot {
+  readonly id: string;
+  phase: SandboxPhase = 'queued';
+  progress = 0;
+  readonly listeners = new Set<ProgressFn>();
+  promise!: Promise<SandboxHandle>;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  report: ProgressFn = (phase, progress) => {
+    // Monotonic for watchers who joined late or a phase that repeats.
+    if (progress < this.progress) return;
+    this.phase = phase;
+    this.progress = progress;
+    for (const fn of this.listeners) fn(phase, progress);
+  };
+}
+
+export class SandboxPool {
+  private readonly driver: SandboxDriver;
+  private readonly opts: PoolOptions;
+  private readonly log: Logger;
+  private readonly hooks: PoolHooks;
+  private readonly ready: SandboxHandle[] = [];
+  /** Unclaimed refill boots, oldest first. */
+  private readonly refills: Boot[] = [];
+  private readonly owned = new Set<string>();
+  private running = 0;
+  private readonly sessionQueue: Array<() => void> = [];
+  private stopped = false;
+  private refillFailures = 0;
+  /** Aborts boots in flight at shutdown (their partial objects are removed by the driver). */
+  private readonly abort = new AbortController();
+
+  constructor(driver: SandboxDriver, opts: PoolOptions, log: Logger, hooks: PoolHooks = {}) {
+    this.driver = driver;
+    this.opts = opts;
+    this.log = log;
+    this.hooks = hooks;
+  }
+
+  /** Sandbox ids this server owns (booting, pooled, assigned, being destroyed). */
+  ownedIds(): ReadonlySet<string> {
+    return this.owned;
+  }
+
+  get counts(): { ready: number; booting: number; owned: number } {
+    return { ready: this.ready.length, booting: this.running + this.sessionQueue.length, owned: this.owned.size };
+  }
+
+  /**
+   * A booted sandbox for a session: from the pool, from a refill in flight,
+   * or booted now. Progress goes to `onProgress`.
+   */
+  async acquire(sessionLabel: string, onProgress: ProgressFn): Promise<SandboxHandle> {
+    if (this.stopped) throw new Error('pool stopped');
+    while (this.ready.length > 0) {
+      const sandbox = this.ready.shift()!;
+      this.hooks.onChange?.();
+      if (await this.driver.isRunning(sandbox).catch(() => false)) {
+        this.log.info({ sandbox: sandbox.id, session: sessionLabel }, 'sandbox taken from the warm pool');
+        this.refill();
+        return sandbox;
+      }
+      this.log.warn({ sandbox: sandbox.id }, 'pooled sandbox died; discarding');
+      void this.destroy(sandbox.id);
+    }
+    const inFlight = this.refills.shift();
+    if (inFlight) {
+      onProgress(inFlight.phase, inFlight.progress);
+      inFlight.listeners.add(onProgress);
+      this.log.info({ sandbox: inFlight.id, session: sessionLabel }, 'session takes over a warm-pool boot');
+      this.refill();
+      return inFlight.promise;
+    }
+    const boot = this.startBoot(sessionLabel);
+    boot.listeners.add(onProgress);
+    onProgress('queued', 0);
+    this.refill();
+    return boot.promise;
+  }
+
+  /** Removes a sandbox (session ended); the id stays owned until Docker is done. */
+  async destroy(sandboxId: string): Promise<void> {
+    try {
+      await this.driver.destroy(sandboxId);
+    } finally {
+      this.owned.delete(sandboxId);
+      this.hooks.onChange?.();
+    }
+  }
+
+  /** Boots sandboxes in the background until the pool holds `target` (ready or booting). */
+  refill(): void {
+    if (this.stopped) return;
+    while (this.ready.length + this.refills.length < this.opts.target && this.running < this.opts.concurrency && this.sessionQueue.length === 0) {
+      // After repeated failures (image missing, engine down) back off instead of spinning.
+      if (this.refillFailures >= 3) {
+        const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, this.refillFailures - 3));
+        setTimeout(() => this.refill(), delay).unref();
+        this.refillFailures = Math.max(this.refillFailures, 3);
+        return;
+      }
+      const boot = this.startBoot(undefined);
+      this.refills.push(boot);
+      boot.promise.then(
+        (sandbox) => {
+          this.refillFailures = 0;
+          const i = this.refills.indexOf(boot);
+          if (i >= 0) {
+            this.refills.splice(i, 1);
+            if (this.stopped) void this.destroy(sandbox.id);
+            else this.ready.push(sandbox);
+          }
+          this.hooks.onChange?.();
+          this.refill();
+        },
+        () => {
+          this.refillFailures++;
+          const i = this.refills.indexOf(boot);
+          if (i >= 0) this.refills.splice(i, 1);
+          this.refill();
+        },
+      );
+    }
+  }
+
+  private startBoot(sessionLabel: string | undefined): Boot {
+    const boot = new Boot(newSandboxId());
+    this.owned.add(boot.id);
+    this.hooks.onChange?.();
+    boot.promise = (async () => {
+      await this.slot();
+      try {
+        if (this.stopped) throw new Error('pool stopped');
+        const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.bootTimeoutMs + 5000)]);
+        const sandbox = await this.driver.create(boot.id, sessionLabel, boot.report, signal);
+        this.log.info({ sandbox: sandbox.id, ms: sandbox.bootMs, session: sessionLabel ?? 'pool' }, 'sandbox booted');
+        this.hooks.onBooted?.(sandbox);
+        return sandbox;
+      } catch (err) {
+        this.owned.delete(boot.id);
+        this.log.error({ sandbox: boot.id, err }, 'sandbox boot failed');
+        this.hooks.onBootFailed?.(err);
+        throw err;
+      } finally {
+        this.release();
+      }
+    })();
+    // A refill nobody claimed must not become an unhandled rejection.
+    boot.promise.catch(() => undefined);
+    return boot;
+  }
+
+  private slot(): Promise<void> {
+    if (this.running < this.opts.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        this.running++;
+        resolve();
+      };
+      // Only session boots ever wait: refills start only when a slot is free.
+      this.sessionQueue.push(grant);
+    });
+  }
+
+  private release(): void {
+    this.running--;
+    const next = this.sessionQueue.shift();
+    if (next) next();
+    this.hooks.onChange?.();
+  }
+
+  /**
+   * Shutdown: stops refilling, aborts boots in flight, removes pooled
+   * sandboxes, then waits (up to `deadline`) until every owned sandbox is
+   * gone; the lab destroys the assigned ones meanwhile.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.stopped = true;
+    this.abort.abort(new Error('shutting down'));
+    for (const waiter of this.sessionQueue.splice(0)) waiter();
+    const pooled = this.ready.splice(0);
+    await Promise.allSettled(pooled.map((s) => this.destroy(s.id)));
+    while (this.owned.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+}

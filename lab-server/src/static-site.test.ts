@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { StaticSite } from './static-site.ts';
+
+let dir: string;
+let server: Server;
+let base: string;
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lab-static-'));
+  const root = path.join(dir, 'dist');
+  mkdirSync(path.join(root, '_astro'), { recursive: true });
+  mkdirSync(path.join(root, 'lesson'), { recursive: true });
+  writeFileSync(path.join(root, 'index.html'), '<h1>홈</h1>');
+  writeFileSync(path.join(root, 'lesson', 'index.html'), '<h1>수업</h1>' + 'x'.repeat(5000));
+  writeFileSync(path.join(root, '404.html'), '<h1>없음</h1>');
+  writeFileSync(path.join(root, '_astro', 'app.abc123.js'), 'console.log(1)');
+  writeFileSync(path.join(root, 'style.css'), 'body{}');
+  writeFileSync(path.join(root, 'font.woff2'), Buffer.from([0, 1, 2]));
+  writeFileSync(path.join(dir, 'secret.txt'), 'top secret');
+  symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'leak.txt'));
+  const site = new StaticSite(root);
+  server = createServer((req, res) => void site.serve(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => {
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Raw request, so the path reaches the server exactly as written (fetch would normalize ../). */
+function raw(pathname: string, headers: Record<string, string> = {}, method = 'GET') {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+    const req = request(`${base}${pathname}`, { method, headers, path: pathname }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('serves index pages with the right content type', async () => {
+  const home = await raw('/');
+  assert.equal(home.status, 200);
+  assert.equal(home.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal(home.body.toString(), '<h1>홈</h1>');
+  assert.equal(home.headers['cache-control'], 'no-cache');
+  assert.equal((await raw('/style.css')).headers['content-type'], 'text/css; charset=utf-8');
+  assert.equal((await raw('/font.woff2')).headers['content-type'], 'font/woff2');
+});
+
+test('directory without slash redirects to the slash form', async () => {
+  const r = await raw('/lesson?x=1');
+  assert.equal(r.status, 301);
+  assert.equal(r.headers.location, '/lesson/?x=1');
+  assert.equal((await raw('/lesson/')).status, 200);
+});
+
+test('hashed assets are immutable', async () => {
+  const r = await raw('/_astro/app.abc123.js');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(r.headers['cache-control'], 'public, max-age=31536000, immutable');
+});
+
+test('unknown paths get the 404 page with status 404', async () => {
+  const r = await raw('/nope/');
+  assert.equal(r.status, 404);
+  assert.equal(r.body.toString(), '<h1>없음</h1>');
+});
+
+test('no directory traversal, plain, encoded or through a symlink', async () => {
+  for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/lesson/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/leak.txt', '/%00', '/..\\secret.txt', '/%E0%A4%A']) {
+    const r = await raw(p);
+    assert.equal(r.status, 404, p);
+    assert.ok(!r.body.toString().includes('top secret'), p);
+  }
+});
+
+test('ETag revalidation and gzip', async () => {
+  const first = await raw('/lesson/', { 'accept-encoding': 'gzip' });
+  assert.equal(first.headers['content-encoding'], 'gzip');
+  assert.match(gunzipSync(first.body).toString(), /^<h1>수업<\/h1>x+$/);
+  const again = await raw('/lesson/', { 'if-none-match': String(first.headers.etag) });
+  assert.equal(again.status, 304);
+  const head = await raw('/lesson/', {}, 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0);
+  assert.ok(Number(head.headers['content-length']) > 5000);
+});
+
+test('only GET and HEAD', async () => {
+  assert.equal((await raw('/', {}, 'POST')).status, 405);
+});

@@ -1,0 +1,183 @@
+/**
+ * Terminal semantics without Docker: the shell is an in-memory duplex (the
+ * integration tests run the same paths against a real sandbox).
+ */
+import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
+import { test } from 'node:test';
+import pino from 'pino';
+import { CloseCode, type ServerMessage } from './protocol.ts';
+import type { Shell } from './sandbox/driver.ts';
+import { Terminal, type TerminalClient } from './terminal.ts';
+
+class FakeShell implements Shell {
+  readonly input: Buffer[] = [];
+  readonly sizes: Array<[number, number]> = [];
+  readonly stream: Duplex;
+  readonly exited: Promise<number | null>;
+  exit!: (code: number | null) => void;
+  constructor() {
+    this.stream = new Duplex({
+      read() {},
+      write: (chunk, _enc, cb) => {
+        this.input.push(chunk);
+        cb();
+      },
+    });
+    this.exited = new Promise((r) => (this.exit = r));
+  }
+  print(text: string) {
+    this.stream.push(Buffer.from(text));
+  }
+  async resize(cols: number, rows: number) {
+    this.sizes.push([cols, rows]);
+  }
+  close() {
+    this.stream.destroy();
+  }
+}
+
+class FakeClient implements TerminalClient {
+  output = '';
+  control: ServerMessage[] = [];
+  closed: number | undefined;
+  bufferedAmount = 0;
+  pendingWrites: Array<() => void> = [];
+  sendOutput(bytes: Buffer, written: () => void) {
+    this.output += bytes.toString();
+    this.pendingWrites.push(written);
+  }
+  sendControl(m: ServerMessage) {
+    this.control.push(m);
+  }
+  close(code: number) {
+    this.closed = code;
+  }
+  flush() {
+    this.bufferedAmount = 0;
+    for (const w of this.pendingWrites.splice(0)) w();
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function setup(bufferBytes = 64) {
+  const shells: FakeShell[] = [];
+  const terminal = new Terminal({
+    name: 'main',
+    bufferBytes,
+    highWaterBytes: 100,
+    lowWaterBytes: 25,
+    openShell: async (cols, rows) => {
+      const s = new FakeShell();
+      s.sizes.push([cols, rows]);
+      shells.push(s);
+      return s;
+    },
+    log: pino({ level: 'silent' }),
+  });
+  return { terminal, shells };
+}
+
+const req = (resumeFrom = 0) => ({ cols: 80, rows: 24, resumeFrom, sessionExpiresAt: 123 });
+
+test('first attach starts a shell and says so; output flows live', async () => {
+  const { terminal, shells } = setup();
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  assert.equal(shells.length, 1);
+  assert.deepEqual(a.control, [{ type: 'attached', sessionExpiresAt: 123, from: 0, lost: 0, freshShell: true }]);
+  shells[0]!.print('hello');
+  await tick();
+  assert.equal(a.output, 'hello');
+});
+
+test('reattach with resumeFrom replays exactly the missing bytes; a second attach replaces the first', async () => {
+  const { terminal, shells } = setup();
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  shells[0]!.print('abc');
+  await tick();
+  terminal.detach(a);
+  shells[0]!.print('def'); // while nobody watches
+  await tick();
+  const b = new FakeClient();
+  await terminal.attach(b, req(3));
+  assert.deepEqual(b.control[0], { type: 'attached', sessionExpiresAt: 123, from: 3, lost: 0, freshShell: false });
+  assert.equal(b.output, 'def');
+  const c = new FakeClient();
+  await terminal.attach(c, req(6));
+  assert.equal(b.closed, CloseCode.Replaced);
+  assert.equal(c.output, '');
+  shells[0]!.print('g');
+  await tick();
+  assert.equal(c.output, 'g');
+  assert.equal(b.output, 'def', 'replaced client gets nothing more');
+  terminal.input(b, Buffer.from('x'));
+  terminal.input(c, Buffer.from('y'));
+  assert.deepEqual(shells[0]!.input.map(String), ['y']);
+});
+
+test('lost bytes are reported when the buffer wrapped', async () => {
+  const { terminal, shells } = setup(4);
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  terminal.detach(a);
+  shells[0]!.print('0123456789');
+  await tick();
+  const b = new FakeClient();
+  await terminal.attach(b, req(2));
+  assert.deepEqual(b.control[0], { type: 'attached', sessionExpiresAt: 123, from: 6, lost: 4, freshShell: false });
+  assert.equal(b.output, '6789');
+});
+
+test('shell exit sends exit; the next attach starts a fresh shell and offsets keep counting', async () => {
+  const { terminal, shells } = setup();
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  shells[0]!.print('bye');
+  await tick();
+  shells[0]!.exit(0);
+  await tick();
+  assert.deepEqual(a.control.at(-1), { type: 'exit', code: 0 });
+  assert.equal(terminal.running, false);
+  await terminal.attach(a, req(3));
+  assert.equal(shells.length, 2);
+  assert.deepEqual(a.control.at(-1), { type: 'attached', sessionExpiresAt: 123, from: 3, lost: 0, freshShell: true });
+  shells[1]!.print('hi');
+  await tick();
+  assert.deepEqual(terminal.offsets, { start: 0, end: 5 });
+});
+
+test('flow control: client pause and socket backpressure pause the shell stream', async () => {
+  const { terminal, shells } = setup();
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const stream = shells[0]!.stream;
+  terminal.setClientPaused(a, true);
+  assert.equal(stream.isPaused(), true);
+  terminal.setClientPaused(a, false);
+  assert.equal(stream.isPaused(), false);
+
+  a.bufferedAmount = 500; // above the high watermark
+  shells[0]!.print('x');
+  await tick();
+  assert.equal(stream.isPaused(), true);
+  a.flush(); // drained below the low watermark
+  assert.equal(stream.isPaused(), false);
+
+  // Detaching lifts every pause: a detached shell must keep running.
+  terminal.setClientPaused(a, true);
+  terminal.detach(a);
+  assert.equal(stream.isPaused(), false);
+});
+
+test('two attaches racing share one shell start', async () => {
+  const { terminal, shells } = setup();
+  const a = new FakeClient();
+  const b = new FakeClient();
+  await Promise.all([terminal.attach(a, req()), terminal.attach(b, req())]);
+  assert.equal(shells.length, 1);
+  assert.equal(a.closed, CloseCode.Replaced);
+  assert.equal(terminal.attachedClient, b);
+});

@@ -1,0 +1,208 @@
+/**
+ * One named terminal of a session: a shell in the sandbox, its recent output
+ * and at most one attached client (a WebSocket, abstracted as TerminalClient
+ * so this file has no socket or Docker code).
+ *
+ * - The shell outlives its client: when the page reloads or the network
+ *   drops, output keeps flowing into the ring buffer and the next attach
+ *   replays what the page has not seen (hello.resumeFrom), exactly once.
+ * - One client at a time: a new attach replaces the old one (CloseCode
+ *   Replaced), so two tabs never interleave keystrokes.
+ * - When the shell exits the client gets `exit`; the next hello starts a new
+ *   shell on the same terminal (output offsets keep counting).
+ * - Flow control: the shell's output stream is paused while the client asks
+ *   (pause/resume messages from xterm.js's write queue) or while the
+ *   socket's send buffer is above the high watermark; pausing the Docker
+ *   stream stops reading the TCP connection, so backpressure reaches the
+ *   process in the sandbox (its writes block) instead of filling our memory.
+ *   With no client attached nothing is paused: a detached shell keeps
+ *   running and only the newest output is kept.
+ */
+import type { Logger } from 'pino';
+import { CloseCode, clampSize, type ServerMessage } from './protocol.ts';
+import { RingBuffer } from './ring-buffer.ts';
+import type { Shell } from './sandbox/driver.ts';
+
+export interface TerminalClient {
+  /** Sends shell output; `written` runs once the bytes left our send buffer. */
+  sendOutput(bytes: Buffer, written: () => void): void;
+  sendControl(message: ServerMessage): void;
+  /** Bytes queued on the socket and not yet written to the network. */
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+}
+
+export interface TerminalOptions {
+  name: string;
+  bufferBytes: number;
+  highWaterBytes: number;
+  lowWaterBytes: number;
+  openShell: (cols: number, rows: number) => Promise<Shell>;
+  /** Called for every output chunk (metrics). */
+  onOutput?: (bytes: number) => void;
+  /** Called when a shell exits (the lab checks whether the sandbox died). */
+  onShellExit?: (code: number | null) => void;
+  log: Logger;
+}
+
+export interface AttachRequest {
+  cols: number;
+  rows: number;
+  resumeFrom: number;
+  sessionExpiresAt: number;
+  /** Runs once the shell is up, right before `attached` is sent (the lab sends status `ready`). */
+  beforeAttached?: () => void;
+}
+
+type PauseReason = 'client' | 'socket';
+
+export class Terminal {
+  readonly name: string;
+  private readonly opts: TerminalOptions;
+  private readonly buffer: RingBuffer;
+  private shell: Shell | undefined;
+  private starting: Promise<Shell> | undefined;
+  private client: TerminalClient | undefined;
+  private readonly paused = new Set<PauseReason>();
+  private closed = false;
+
+  constructor(opts: TerminalOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+    this.buffer = new RingBuffer(opts.bufferBytes);
+  }
+
+  get attachedClient(): TerminalClient | undefined {
+    return this.client;
+  }
+
+  get running(): boolean {
+    return this.shell !== undefined;
+  }
+
+  /** Byte offsets held for replay (for tests and logs). */
+  get offsets(): { start: number; end: number } {
+    return { start: this.buffer.start, end: this.buffer.end };
+  }
+
+  /**
+   * Attaches `client`, starting a shell first if there is none. Sends
+   * `attached` and then the replay bytes, after which live output follows
+   * in order: nothing runs between the snapshot and taking over the stream.
+   */
+  async attach(client: TerminalClient, req: AttachRequest): Promise<void> {
+    const size = clampSize(req.cols, req.rows);
+    let freshShell = false;
+    if (!this.shell) {
+      // Two hellos racing (two tabs) share one start; both see freshShell.
+      freshShell = true;
+      this.starting ??= this.startShell(size.cols, size.rows).finally(() => (this.starting = undefined));
+      await this.starting;
+    }
+    if (this.closed) throw new Error('terminal closed');
+
+    const previous = this.client;
+    if (previous && previous !== client) {
+      this.client = undefined;
+      previous.close(CloseCode.Replaced, 'attached elsewhere');
+    }
+    this.client = client;
+    this.paused.clear();
+    this.applyPause();
+
+    req.beforeAttached?.();
+    const replay = this.buffer.readFrom(req.resumeFrom);
+    client.sendControl({ type: 'attached', sessionExpiresAt: req.sessionExpiresAt, from: replay.from, lost: replay.lost, freshShell });
+    if (replay.bytes.length > 0) this.deliver(client, replay.bytes);
+    if (!freshShell) this.shell?.resize(size.cols, size.rows).catch(() => undefined);
+  }
+
+  detach(client: TerminalClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    // Nobody to be slow for: let the shell run and the buffer take the output.
+    this.paused.clear();
+    this.applyPause();
+  }
+
+  input(client: TerminalClient, bytes: Buffer): void {
+    if (this.client !== client || !this.shell) return;
+    this.shell.stream.write(bytes);
+  }
+
+  resize(client: TerminalClient, cols: number, rows: number): void {
+    if (this.client !== client || !this.shell) return;
+    const size = clampSize(cols, rows);
+    this.shell.resize(size.cols, size.rows).catch(() => undefined);
+  }
+
+  /** Flow control asked by the page. */
+  setClientPaused(client: TerminalClient, paused: boolean): void {
+    if (this.client !== client) return;
+    if (paused) this.paused.add('client');
+    else this.paused.delete('client');
+    this.applyPause();
+  }
+
+  /** A line from the lab itself (disk warnings), shown and replayed like output. */
+  notice(text: string): void {
+    this.onOutput(Buffer.from(text, 'utf8'));
+  }
+
+  /** Ends the shell (the sandbox is going away) and closes the client with `code`. */
+  close(code: number, reason: string): void {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    client?.close(code, reason);
+    this.shell?.close();
+    this.shell = undefined;
+  }
+
+  private async startShell(cols: number, rows: number): Promise<Shell> {
+    const shell = await this.opts.openShell(cols, rows);
+    if (this.closed) {
+      shell.close();
+      throw new Error('terminal closed');
+    }
+    this.shell = shell;
+    shell.stream.on('data', (chunk: Buffer) => this.onOutput(chunk));
+    shell.stream.on('error', (err) => this.opts.log.debug({ err, terminal: this.name }, 'shell stream error'));
+    shell.exited.then((code) => {
+      if (this.shell !== shell) return;
+      this.shell = undefined;
+      this.paused.clear();
+      if (this.closed) return;
+      this.opts.log.info({ terminal: this.name, code }, 'shell exited');
+      this.client?.sendControl({ type: 'exit', code });
+      this.opts.onShellExit?.(code);
+    });
+    return shell;
+  }
+
+  private onOutput(chunk: Buffer): void {
+    this.buffer.append(chunk);
+    this.opts.onOutput?.(chunk.length);
+    if (this.client) this.deliver(this.client, chunk);
+  }
+
+  private deliver(client: TerminalClient, bytes: Buffer): void {
+    client.sendOutput(bytes, () => {
+      if (this.client === client && this.paused.has('socket') && client.bufferedAmount <= this.opts.lowWaterBytes) {
+        this.paused.delete('socket');
+        this.applyPause();
+      }
+    });
+    if (client.bufferedAmount > this.opts.highWaterBytes && !this.paused.has('socket')) {
+      this.paused.add('socket');
+      this.applyPause();
+    }
+  }
+
+  private applyPause(): void {
+    const stream = this.shell?.stream;
+    if (!stream) return;
+    if (this.paused.size > 0) stream.pause();
+    else stream.resume();
+  }
+}
