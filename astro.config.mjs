@@ -72,11 +72,16 @@ export default defineConfig({
         PageTitle: './src/components/PageTitle.astro',
         Search: './src/components/Search.astro',
       },
+      // Starlight's Markdown transforms (asides from `:::note`, heading anchor
+      // links) only run on its docs folder unless told about ours.
+      markdown: { processedDirs: ['./content'] },
       customCss: ['katex/dist/katex.min.css', './src/styles/lab.css'],
       expressiveCode: {
         // Keep code exactly as written (no tab expansion), so the id the page
         // computes equals the id the extractor and runner compute.
         tabWidth: 0,
+        // Seed 002 writes ```Dockerfile; Shiki only knows the lower-case id.
+        shiki: { langAlias: { Dockerfile: 'dockerfile' } },
         plugins: [labSnippets()],
       },
       // Teaching order, explained on the start page. Listed by hand: Starlight's

@@ -1,0 +1,265 @@
+/**
+ * The built site in a real browser (Debian's Chromium via playwright-core):
+ * pages render without console errors; 실행 buttons sit on exactly the
+ * runnable blocks, are reachable by keyboard and load the terminal only when
+ * pressed; Korean search with particles finds the right lesson; headings are
+ * in order; reading works without JavaScript; the page fits 375 px; and the
+ * JavaScript fetched before the first click stays within the budget.
+ * Screenshots (light/dark × desktop/375 px) go to artifacts/site/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { listLessons, type Lesson } from '../../src/snippets/extract.ts';
+import { BUDGET_BYTES, pageBudget } from '../../bench/js-budget.ts';
+import { init as lexerReady } from 'es-module-lexer';
+import { ARTIFACTS, CHROMIUM_ARGS, pageFile, serveDist, type StaticServer } from './helpers.ts';
+
+const SHOTS = path.join(ARTIFACTS, 'site');
+const LESSON_FOR_SHOTS = 'lessons/container-lifecycle';
+
+let server: StaticServer;
+let browser: Browser;
+let lessons: Lesson[];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await serveDist();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  lessons = await listLessons();
+  await lexerReady;
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const route = (slug: string) => (slug === 'index' ? '/' : `/${slug}/`);
+
+interface Watched {
+  page: Page;
+  context: BrowserContext;
+  errors: string[];
+  scripts: string[];
+}
+
+async function open(slug: string, options: { theme?: 'light' | 'dark'; width?: number; javaScript?: boolean } = {}): Promise<Watched> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: 900 },
+    javaScriptEnabled: options.javaScript ?? true,
+    locale: 'ko-KR',
+  });
+  if (options.theme) await context.addInitScript((t) => localStorage.setItem('starlight-theme', t), options.theme);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const scripts: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`requestfailed: ${r.url()}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+    if (r.request().resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
+  });
+  await page.goto(server.url + route(slug), { waitUntil: 'networkidle' });
+  return { page, context, errors, scripts };
+}
+
+describe('every page', () => {
+  for (const slug of ['index', 'lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations']) {
+    test(`${slug}: renders without console errors or failed requests`, async () => {
+      const { page, context, errors } = await open(slug);
+      await page.waitForTimeout(300); // idle callbacks
+      assert.deepEqual(errors, []);
+      assert.ok((await page.locator('.sl-markdown-content').innerText()).length > 100);
+      await context.close();
+    });
+
+    test(`${slug}: headings go down one level at a time`, async () => {
+      const { page, context } = await open(slug);
+      const levels = await page.locator('main :is(h1,h2,h3,h4,h5,h6)').evaluateAll((hs) => hs.map((h) => Number(h.tagName[1])));
+      assert.equal(levels[0], 1);
+      for (let i = 1; i < levels.length; i++) assert.ok(levels[i]! <= levels[i - 1]! + 1, `h${levels[i - 1]} → h${levels[i]} at heading ${i + 1}`);
+      await context.close();
+    });
+  }
+});
+
+describe('실행 buttons', () => {
+  test('present on every runnable block, absent on the others, named with 실행', async () => {
+    for (const lesson of lessons) {
+      const { page, context } = await open(lesson.slug);
+      // Lab blocks inside <details> are hidden until opened: open them all.
+      await page.locator('details').evaluateAll((ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+      const runnable = lesson.snippets.filter((s) => s.runnable);
+      const wrappers = await page.locator('.expressive-code').evaluateAll((els) =>
+        els.map((el) => ({
+          id: (el as HTMLElement).dataset.labSnippet ?? null,
+          buttons: el.querySelectorAll('button[data-lab-run]').length,
+          code: el.querySelector<HTMLElement>('button[data-lab-run]')?.dataset.code ?? null,
+          norun: el.querySelector('.lab-norun')?.textContent ?? null,
+        })),
+      );
+      assert.equal(wrappers.length, lesson.snippets.length, lesson.slug);
+      lesson.snippets.forEach((s, i) => {
+        const w = wrappers[i]!;
+        assert.equal(w.buttons, s.runnable ? 1 : 0, `${lesson.slug} block ${i + 1}: buttons`);
+        assert.equal(w.id, s.runnable ? s.id : null, `${lesson.slug} block ${i + 1}: id`);
+        if (s.runnable) assert.equal(w.code, s.code, `${lesson.slug} block ${i + 1}: data-code`);
+        if (s.meta.norun) assert.ok(w.norun?.includes(s.meta.norun), `${lesson.slug} block ${i + 1}: norun reason shown`);
+      });
+      // The accessibility tree names each button with 실행.
+      assert.equal(await page.getByRole('button', { name: /실행/ }).count(), runnable.length, `${lesson.slug}: buttons named 실행`);
+      if (runnable.length > 0) {
+        assert.match((await page.locator('[data-lab-progress]').first().textContent()) ?? '', new RegExp(`^0/${runnable.length} 실행$`));
+        assert.equal(await page.locator('[data-lab-progress]').first().isVisible(), true);
+      }
+      await context.close();
+    }
+  });
+
+  test('keyboard: Tab reaches a 실행 button; Enter loads the terminal on demand only', async () => {
+    const { page, context, scripts } = await open('lessons/docker-intro');
+    await page.waitForTimeout(300);
+    const before = [...scripts];
+    assert.ok(!before.some((s) => s.includes('lab-client')), `terminal code loaded before the click: ${before.join(', ')}`);
+    let focused = '';
+    for (let i = 0; i < 200 && focused !== 'run'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => (document.activeElement?.matches('button[data-lab-run]') ? 'run' : ''));
+    }
+    assert.equal(focused, 'run', 'a 실행 button is in the tab order');
+    const label = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    assert.match(label, /^실행: /);
+    const loaded = page.waitForResponse((r) => r.url().includes('/lab-client'));
+    await page.keyboard.press('Enter');
+    await loaded;
+    // The client now owns the status line (no lab server here: it reports that).
+    await page.waitForFunction(() => (document.querySelector('[data-lab-snippet] [data-lab-status]')?.textContent ?? '') !== '');
+    await context.close();
+  });
+
+  test('progress: n/m 실행 reads lab-progress:<lesson> from localStorage', async () => {
+    const lesson = lessons.find((l) => l.slug === 'lessons/container-basics')!;
+    const ids = lesson.snippets.filter((s) => s.runnable).map((s) => s.id);
+    const context = await browser.newContext();
+    await context.addInitScript((v) => localStorage.setItem('lab-progress:lessons/container-basics', v), JSON.stringify([ids[0], ids[2], 'stale0000000']));
+    const page = await context.newPage();
+    await page.goto(`${server.url}/lessons/container-basics/`);
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `2/${ids.length} 실행`);
+    assert.equal(await page.locator(`[data-lab-snippet="${ids[0]}"]`).getAttribute('data-lab-done'), '');
+    await context.close();
+  });
+});
+
+describe('Korean search (Pagefind) with particles', () => {
+  const cases: { query: string; top?: string; includes: string[] }[] = [
+    { query: '컨테이너를', includes: ['lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'] },
+    { query: '볼륨으로', includes: ['lessons/container-lifecycle', 'lessons/isolation-and-operations', 'lessons/container-basics'] },
+    { query: '재시작하려면', includes: ['lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'] },
+    // Plain Pagefind finds only pages with the exact inflected form for these two.
+    { query: '이미지를', includes: ['lessons/container-lifecycle', 'lessons/docker-intro'] },
+    { query: '멈추려면', includes: ['lessons/container-lifecycle'] },
+    { query: '좀비를', top: 'lessons/docker-intro', includes: ['lessons/docker-intro'] },
+    { query: '가용성을', top: 'lessons/container-lifecycle', includes: ['lessons/container-lifecycle'] },
+    { query: '네임스페이스로', top: 'lessons/isolation-and-operations', includes: ['lessons/isolation-and-operations'] },
+  ];
+
+  test('typed into the search dialog, each query lists the right lessons', async () => {
+    const { page, context, errors } = await open('index');
+    await page.getByRole('button', { name: '검색' }).click();
+    const input = page.locator('#starlight__search input');
+    await input.waitFor();
+    for (const c of cases) {
+      await input.fill('');
+      await input.fill(c.query);
+      await page.waitForFunction(
+        (q) => {
+          const msg = document.querySelector('.pagefind-ui__message')?.textContent ?? '';
+          return msg.includes(q) || document.querySelectorAll('.pagefind-ui__result').length > 0;
+        },
+        c.query,
+      );
+      await page.waitForTimeout(400); // let the result list settle after the last keystroke
+      const found = await page.locator('.pagefind-ui__result-title .pagefind-ui__result-link').evaluateAll((as) =>
+        as.map((a) => new URL((a as HTMLAnchorElement).href).pathname.replace(/^\/|\/$/g, '')),
+      );
+      for (const slug of c.includes) assert.ok(found.includes(slug), `"${c.query}" should find ${slug}; found ${found.join(', ') || 'nothing'}`);
+      if (c.top) assert.equal(found[0], c.top, `"${c.query}" top result`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
+describe('reading without JavaScript', () => {
+  test('a lesson reads and its <details> open with JavaScript off', async () => {
+    const { page, context } = await open('lessons/container-basics', { javaScript: false });
+    assert.ok((await page.locator('.sl-markdown-content').innerText()).includes('컨테이너의 정의'));
+    assert.ok(await page.locator('pre[data-language="bash"]').first().isVisible());
+    const details = page.locator('.sl-markdown-content details').nth(1);
+    await details.locator('summary').click();
+    assert.equal(await details.evaluate((d) => (d as HTMLDetailsElement).open), true);
+    assert.equal(await page.locator('.katex, .sl-markdown-content').first().isVisible(), true);
+    await context.close();
+  });
+
+  test('math is rendered (KaTeX), never raw $$', async () => {
+    const { page, context } = await open('lessons/container-lifecycle', { javaScript: false });
+    assert.equal(await page.locator('.katex-display').count(), 2);
+    assert.ok(!(await page.locator('main').innerText()).includes('$$'));
+    await context.close();
+  });
+});
+
+describe('JavaScript budget', () => {
+  test(`a lesson fetches at most ${BUDGET_BYTES / 1024} KB gzip of JavaScript before the first 실행`, async () => {
+    for (const lesson of lessons.filter((l) => l.slug.startsWith('lessons/'))) {
+      const { page, context, scripts } = await open(lesson.slug);
+      await page.waitForTimeout(1500); // idle-time loaders would show up here
+      await page.mouse.move(5, 600); // pointer over the page, not over search
+      const budget = pageBudget(pageFile(lesson.slug));
+      const counted = new Set(budget.scripts.map((s) => s.name));
+      const uncounted = scripts.filter((s) => !counted.has(s));
+      assert.deepEqual(uncounted, [], `${lesson.slug}: fetched but not counted by bench/js-budget.ts`);
+      assert.ok(budget.gzip <= BUDGET_BYTES, `${lesson.slug}: ${budget.gzip} bytes gzip`);
+      await context.close();
+    }
+  });
+
+  test('Pagefind UI loads only when search is opened', async () => {
+    const { page, context, scripts } = await open('lessons/docker-intro');
+    await page.waitForTimeout(1500);
+    assert.ok(!scripts.some((s) => /ui-core|pagefind/.test(s)), scripts.join(', '));
+    await page.keyboard.press('Control+k');
+    await page.locator('#starlight__search input').waitFor();
+    assert.ok(scripts.some((s) => /ui-core/.test(s)));
+    await context.close();
+  });
+});
+
+describe('themes and small screens', () => {
+  for (const theme of ['light', 'dark'] as const) {
+    for (const width of [1280, 375]) {
+      test(`${LESSON_FOR_SHOTS} in ${theme} at ${width} px: theme applied, no sideways scrolling, screenshot`, async () => {
+        const { page, context, errors } = await open(LESSON_FOR_SHOTS, { theme, width });
+        assert.equal(await page.locator('html').getAttribute('data-theme'), theme);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+        // The 실행 button stays inside the viewport and big enough to tap.
+        const box = await page.locator('button[data-lab-run]').first().boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width && box.height >= 30, JSON.stringify(box));
+        const name = `${LESSON_FOR_SHOTS.replace('lessons/', '')}-${theme}-${width}`;
+        await page.locator('[data-lab-snippet]').first().scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+        await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+        assert.deepEqual(errors, []);
+        await context.close();
+      });
+    }
+  }
+});
