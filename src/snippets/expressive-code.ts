@@ -129,7 +129,7 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
 }
 
 function classList(node: Element): string[] {
-  const value = node.properties.className;
+  const value: unknown = node.properties.className;
   if (Array.isArray(value)) return value.map(String);
   if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
   return [];

@@ -190,6 +190,8 @@ describe('Korean search (Pagefind) with particles', () => {
       );
       for (const slug of c.includes) assert.ok(found.includes(slug), `"${c.query}" should find ${slug}; found ${found.join(', ') || 'nothing'}`);
       if (c.top) assert.equal(found[0], c.top, `"${c.query}" top result`);
+      // Pagefind's own messages are in Korean too ("…에 대한 결과 N개").
+      assert.match((await page.locator('.pagefind-ui__message').textContent()) ?? '', /에 대한 결과 \d+개/);
     }
     assert.deepEqual(errors, []);
     await context.close();
@@ -253,6 +255,11 @@ describe('themes and small screens', () => {
         // The 실행 button stays inside the viewport and big enough to tap.
         const box = await page.locator('button[data-lab-run]').first().boundingBox();
         assert.ok(box && box.x >= 0 && box.x + box.width <= width && box.height >= 30, JSON.stringify(box));
+        // Text contrast of our own chrome (WCAG AA: 4.5:1).
+        for (const selector of ['button[data-lab-run]', '.lab-norun', '.lab-progress']) {
+          const ratio = await page.locator(selector).first().evaluate(contrastRatio);
+          assert.ok(ratio >= 4.5, `${selector}: contrast ${ratio.toFixed(2)}:1 in ${theme}`);
+        }
         const name = `${LESSON_FOR_SHOTS.replace('lessons/', '')}-${theme}-${width}`;
         await page.locator('[data-lab-snippet]').first().scrollIntoViewIfNeeded();
         await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
@@ -263,3 +270,25 @@ describe('themes and small screens', () => {
     }
   }
 });
+
+/** Contrast of an element's text colour against the first opaque background behind it (runs in the page). */
+function contrastRatio(el: Element): number {
+  const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const luminance = ([r, g, b]: number[]) => {
+    const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+  };
+  const fg = parse(getComputedStyle(el).color);
+  let node: Element | null = el;
+  let bg = [255, 255, 255];
+  while (node) {
+    const c = parse(getComputedStyle(node).backgroundColor);
+    if (c.length >= 3 && (c.length === 3 || c[3]! > 0.9)) {
+      bg = c.slice(0, 3);
+      break;
+    }
+    node = node.parentElement;
+  }
+  const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+  return (a! + 0.05) / (b! + 0.05);
+}
