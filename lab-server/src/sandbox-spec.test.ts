@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import {
+  DOCKER_DEFAULT_CAPS,
+  MIRROR_CREATE_SPEC,
+  MIRROR_SOCKET,
+  PROXY_MIRROR_CREATE_SPEC,
+  PROXY_SOCKET,
+  SANDBOX_HOST_CONFIG,
+  SANDBOX_READY,
+  SANDBOX_SHELL,
+  SECCOMP_PROFILE_JSON,
+  mirrorRepository,
+  sandboxCreateSpec,
+} from './sandbox-spec.ts';
+
+const images = new URL('../images/', import.meta.url);
+const read = (rel: string) => readFileSync(new URL(rel, images), 'utf8');
+
+test('sandbox is not privileged and has no host devices, paths or Docker socket', () => {
+  const spec = sandboxCreateSpec('itest-data');
+  const hc = spec.HostConfig;
+  assert.equal(hc.Privileged, false);
+  assert.deepEqual(hc.Devices, []);
+  assert.equal(hc.NetworkMode, 'none');
+  assert.ok(!('Binds' in hc), 'no bind mounts');
+  for (const m of hc.Mounts) {
+    assert.equal(m.Type, 'volume', `${m.Target} is a named volume, not a host path`);
+    assert.ok(!/docker\.sock/.test(m.Source ?? ''), 'never the host Docker socket');
+  }
+  assert.ok(hc.Mounts.some((m) => m.Target === '/var/lib/docker' && m.Source === 'itest-data'));
+  assert.ok(hc.Mounts.some((m) => m.Target === '/run/lab-mirror' && m.ReadOnly === true));
+});
+
+test('capabilities: all dropped, then Docker defaults + SYS_ADMIN + NET_ADMIN only', () => {
+  assert.deepEqual(SANDBOX_HOST_CONFIG.CapDrop, ['ALL']);
+  const add = new Set(SANDBOX_HOST_CONFIG.CapAdd);
+  for (const cap of DOCKER_DEFAULT_CAPS) assert.ok(add.has(cap), cap);
+  assert.ok(add.has('SYS_ADMIN') && add.has('NET_ADMIN'));
+  assert.equal(add.size, DOCKER_DEFAULT_CAPS.length + 2);
+  for (const never of ['SYS_MODULE', 'SYS_PTRACE', 'SYS_RAWIO', 'SYS_BOOT', 'SYS_TIME', 'DAC_READ_SEARCH', 'SYS_RESOURCE']) {
+    assert.ok(!add.has(never), `${never} is not granted`);
+  }
+});
+
+test('seccomp: our default-deny profile, not unconfined; keyrings ENOSYS; mount allowed', () => {
+  const opts = SANDBOX_HOST_CONFIG.SecurityOpt;
+  assert.ok(!opts.some((o) => o.includes('unconfined')));
+  assert.ok(opts.includes('no-new-privileges'));
+  const seccomp = opts.find((o) => o.startsWith('seccomp='));
+  assert.ok(seccomp);
+  const profile = JSON.parse(seccomp.slice('seccomp='.length));
+  assert.deepEqual(profile, JSON.parse(SECCOMP_PROFILE_JSON));
+  assert.deepEqual(profile, JSON.parse(read('sandbox/seccomp.json')));
+  assert.equal(profile.defaultAction, 'SCMP_ACT_ERRNO');
+  const rule = (name: string) => profile.syscalls.find((r: { names: string[] }) => r.names.includes(name));
+  for (const name of ['mount', 'umount2', 'unshare', 'setns', 'pivot_root', 'clone', 'clone3', 'bpf']) {
+    assert.equal(rule(name)?.action, 'SCMP_ACT_ALLOW', name);
+  }
+  for (const name of ['keyctl', 'add_key', 'request_key']) {
+    assert.equal(rule(name)?.action, 'SCMP_ACT_ERRNO', name);
+    assert.equal(rule(name)?.errnoRet, 38, `${name} answers ENOSYS`);
+  }
+  for (const name of ['kexec_load', 'init_module', 'finit_module', 'open_by_handle_at', 'io_uring_setup', 'perf_event_open']) {
+    assert.equal(rule(name)?.action, 'SCMP_ACT_ERRNO', name);
+  }
+  // Every name appears in exactly one rule.
+  const all = profile.syscalls.flatMap((r: { names: string[] }) => r.names);
+  assert.equal(new Set(all).size, all.length);
+});
+
+test('readiness file, shell and mirror sockets match what the images do', () => {
+  const entrypoint = read('sandbox/lab-entrypoint');
+  assert.deepEqual(SANDBOX_READY.command, ['test', '-f', '/run/lab/ready']);
+  assert.match(entrypoint, /READY=\/run\/lab\/ready/);
+  assert.match(entrypoint, new RegExp(MIRROR_SOCKET.replaceAll('/', '\\/')));
+  assert.match(entrypoint, new RegExp(PROXY_SOCKET.replaceAll('/', '\\/')));
+  assert.match(read('sandbox/Dockerfile'), new RegExp(`COPY lab-shell ${SANDBOX_SHELL.command[0]}`));
+  assert.match(read('registry/serve.yml'), new RegExp(`addr: ${MIRROR_SOCKET}`));
+  assert.match(read('registry/serve.yml'), /readonly:\s*\n\s*enabled: true/);
+  assert.match(read('registry/proxy.yml'), new RegExp(`addr: ${PROXY_SOCKET}`));
+  assert.match(read('registry/proxy.yml'), /remoteurl: https:\/\/registry-1\.docker\.io/);
+});
+
+test('mirror containers: no capabilities, read-only root; the offline one has no network', () => {
+  for (const spec of [MIRROR_CREATE_SPEC, PROXY_MIRROR_CREATE_SPEC]) {
+    assert.deepEqual(spec.HostConfig.CapDrop, ['ALL']);
+    assert.deepEqual(spec.HostConfig.CapAdd, []);
+    assert.equal(spec.HostConfig.ReadonlyRootfs, true);
+  }
+  assert.equal(MIRROR_CREATE_SPEC.HostConfig.NetworkMode, 'none');
+  const data = MIRROR_CREATE_SPEC.HostConfig.Mounts.find((m) => m.Target === '/var/lib/docker-registry');
+  assert.equal(data?.ReadOnly, true);
+  assert.deepEqual(MIRROR_CREATE_SPEC.Cmd, ['serve', '/etc/docker/registry/serve.yml']);
+});
+
+test('mirrorRepository maps lesson image names like build-images.sh', () => {
+  assert.equal(mirrorRepository('nginx'), 'library/nginx:latest');
+  assert.equal(mirrorRepository('busybox:1.29'), 'library/busybox:1.29');
+  assert.equal(mirrorRepository('curlimages/curl'), 'curlimages/curl:latest');
+  assert.equal(mirrorRepository('dockerinaction/ch2_mailer'), 'dockerinaction/ch2_mailer:latest');
+  assert.equal(mirrorRepository('ghcr.io/acme/api:1.0'), 'acme/api:1.0');
+  assert.equal(mirrorRepository('wordpress:6.4.3-php8.1-apache'), 'library/wordpress:6.4.3-php8.1-apache');
+});
+
+test('every lesson image directory lists its tags and has a Dockerfile', () => {
+  const dirs = readdirSync(new URL('lessons/', images));
+  const tags: string[] = [];
+  for (const dir of dirs) {
+    read(`lessons/${dir}/Dockerfile`);
+    for (const line of read(`lessons/${dir}/images`).split('\n')) {
+      for (const word of line.replace(/#.*/, '').trim().split(/\s+/)) {
+        if (word && !word.includes('=')) tags.push(word);
+      }
+    }
+  }
+  for (const needed of [
+    'busybox:1.29', 'busybox:latest', 'nginx:latest', 'nginx:alpine', 'alpine:latest', 'ubuntu:latest',
+    'httpd:latest', 'mysql:5.7', 'wordpress:6.4.3-php8.1-apache', 'wordpress:5.0.0-php7.2-apache',
+    'postgres:16-alpine', 'curlimages/curl:latest', 'dockerinaction/ch2_mailer:latest',
+    'dockerinaction/ch2_agent:latest', 'myapp:prod', 'myapp:latest', 'mysvc:latest',
+    'ghcr.io/acme/api:1.0', 'ghcr.io/acme/api:2.0',
+  ]) {
+    assert.ok(tags.includes(needed), `${needed} is built`);
+  }
+});

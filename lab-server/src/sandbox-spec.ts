@@ -1,0 +1,258 @@
+/**
+ * How the sandbox and the mirror containers must be run: pure data in Docker
+ * Engine API shapes (HostConfig, ContainerCreateOptions), owned by the images
+ * side next to lab-server/images/. The lab server builds its containers from
+ * this and adds what is per deployment (names, limits, labels, its network).
+ *
+ * Every value here was measured on the engine these lessons run on (Docker
+ * 20.10, cgroup v1 host, kernel 6.x); lab-server/images/sandbox/README.md has
+ * the findings. In short:
+ * - not --privileged: it fails anyway ("unable to apply caps") and would give
+ *   the host's devices and every capability;
+ * - capabilities: Docker's 14 defaults + SYS_ADMIN + NET_ADMIN, nothing more.
+ *   Each default is needed because the inner engine grants it to the inner
+ *   containers (dropping any one fails every `docker run` inside);
+ * - seccomp: our own profile (images/sandbox/seccomp.json), default-deny, not
+ *   unconfined; keyring calls answer ENOSYS so nested runc skips them;
+ * - no-new-privileges, no devices, no host paths, never the host's Docker socket;
+ * - the reader's shell and the inner dockerd run in a user namespace inside
+ *   the sandbox (root there is host uid 100000), so CAP_SYS_ADMIN cannot be
+ *   turned against the host (a fresh /proc mount could otherwise rewrite the
+ *   host's kernel.core_pattern).
+ */
+import seccompProfile from '../images/sandbox/seccomp.json' with { type: 'json' };
+
+// ------------------------------------------------------------------ types
+// The subset of the Engine API this module fills (kept local so the module
+// has no runtime or type dependency on dockerode).
+
+export interface MountSpec {
+  Type: 'volume' | 'tmpfs';
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+}
+
+export interface HostConfigSpec {
+  CapDrop: string[];
+  CapAdd: string[];
+  SecurityOpt: string[];
+  CgroupnsMode: 'private' | 'host';
+  Privileged: false;
+  Devices: [];
+  Tmpfs: Record<string, string>;
+  Mounts: MountSpec[];
+  NetworkMode: string;
+  ReadonlyRootfs?: boolean;
+  RestartPolicy?: { Name: string };
+}
+
+export interface CreateSpec {
+  Image: string;
+  Cmd?: string[];
+  Env: string[];
+  Labels: Record<string, string>;
+  WorkingDir?: string;
+  HostConfig: HostConfigSpec;
+}
+
+// ------------------------------------------------------------------ names
+
+export const SANDBOX_IMAGE = 'lab/sandbox:latest';
+export const REGISTRY_IMAGE = 'lab/registry:latest';
+
+/** Named volume holding every lesson image (filled by scripts/build-images.sh). */
+export const MIRROR_DATA_VOLUME = 'lab-mirror-data';
+/** Named volume holding the mirror's unix socket; mounted read-only into every sandbox. */
+export const MIRROR_SOCKET_VOLUME = 'lab-mirror-sock';
+/** Where that volume is mounted, in the mirror and in each sandbox. */
+export const MIRROR_SOCKET_DIR = '/run/lab-mirror';
+export const MIRROR_SOCKET = `${MIRROR_SOCKET_DIR}/registry.sock`;
+/** Socket of the optional pull-through cache (same volume). */
+export const PROXY_SOCKET = `${MIRROR_SOCKET_DIR}/proxy.sock`;
+/** Named volume of the optional pull-through cache. */
+export const PROXY_CACHE_VOLUME = 'lab-mirror-cache';
+
+/** The inner engine's data-root: must be a volume (overlay2 cannot sit on overlay). */
+export const SANDBOX_DATA_DIR = '/var/lib/docker';
+
+// ----------------------------------------------------------- capabilities
+
+/** Docker's default capability set: the inner engine hands these to inner containers. */
+export const DOCKER_DEFAULT_CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID',
+  'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+] as const;
+
+/**
+ * SYS_ADMIN: mounts (cgroups, overlay2, the user namespace's proc/sysfs), namespaces.
+ * NET_ADMIN: the inner bridge, veths and iptables NAT for `-p`.
+ */
+export const SANDBOX_EXTRA_CAPS = ['SYS_ADMIN', 'NET_ADMIN'] as const;
+
+export const SANDBOX_CAPS: string[] = [...DOCKER_DEFAULT_CAPS, ...SANDBOX_EXTRA_CAPS];
+
+// ------------------------------------------------------------------ seccomp
+
+/** The profile as JSON text, the form the Engine API takes in `seccomp=<json>`. */
+export const SECCOMP_PROFILE_JSON: string = JSON.stringify(seccompProfile);
+
+export const SANDBOX_SECURITY_OPT: string[] = [`seccomp=${SECCOMP_PROFILE_JSON}`, 'no-new-privileges'];
+
+// ------------------------------------------------------------------ sandbox
+
+/** Everything but the per-sandbox data volume, name, limits and network. */
+export const SANDBOX_HOST_CONFIG: HostConfigSpec = {
+  CapDrop: ['ALL'],
+  CapAdd: SANDBOX_CAPS,
+  SecurityOpt: SANDBOX_SECURITY_OPT,
+  // Private: the entrypoint re-mounts the cgroup hierarchies rooted at the
+  // sandbox's own cgroup, and the kernel refuses new cgroup v1 hierarchies
+  // outside the initial cgroup namespace.
+  CgroupnsMode: 'private',
+  Privileged: false,
+  Devices: [],
+  Tmpfs: {
+    // Sockets, pid files, the readiness file: fresh on every start.
+    '/run': 'rw,nosuid,nodev,exec,size=64m',
+    '/tmp': 'rw,nosuid,nodev,size=256m',
+  },
+  Mounts: [{ Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR, ReadOnly: true }],
+  // No network at all: images come through the mirror's unix socket.
+  NetworkMode: 'none',
+};
+
+export const SANDBOX_ENV: string[] = ['LANG=C.UTF-8', 'LC_ALL=C.UTF-8', 'TERM=xterm-256color'];
+
+export const SANDBOX_LABELS: Record<string, string> = { 'lab.role': 'sandbox' };
+
+/** The per-sandbox volume for the inner engine's data. */
+export function sandboxDataMount(volumeName: string): MountSpec {
+  return { Type: 'volume', Source: volumeName, Target: SANDBOX_DATA_DIR };
+}
+
+/** A full create spec for one sandbox (names and limits are the caller's). */
+export function sandboxCreateSpec(dataVolume: string): CreateSpec {
+  return {
+    Image: SANDBOX_IMAGE,
+    Env: [...SANDBOX_ENV],
+    Labels: { ...SANDBOX_LABELS },
+    HostConfig: {
+      ...SANDBOX_HOST_CONFIG,
+      Mounts: [...SANDBOX_HOST_CONFIG.Mounts, sandboxDataMount(dataVolume)],
+    },
+  };
+}
+
+/**
+ * Readiness: the entrypoint writes /run/lab/ready once the inner engine's API
+ * answers (measured: 1.0-1.5 s after start on an idle host). Poll with exec.
+ */
+export const SANDBOX_READY = {
+  command: ['test', '-f', '/run/lab/ready'],
+  pollIntervalMs: 50,
+  timeoutMs: 30_000,
+} as const;
+
+/**
+ * The reader's shell: exec with Tty, as root. lab-shell enters the sandbox's
+ * user namespace (where the inner dockerd runs) and starts `bash -l` in /root,
+ * which prints the OSC 133 marks (A/B prompt, C command start, D;<exit>).
+ */
+export const SANDBOX_SHELL = {
+  command: ['/usr/local/bin/lab-shell'],
+  user: 'root',
+  workingDir: '/root',
+  env: ['TERM=xterm-256color', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'],
+} as const;
+
+/** OSC 133 marks the sandbox's bash prints (ESC ] 133 ; X BEL). */
+export const OSC133 = {
+  promptStart: '\x1b]133;A\x07',
+  promptEnd: '\x1b]133;B\x07',
+  commandStart: '\x1b]133;C\x07',
+  /** Followed by `;<exit status>` then BEL. */
+  commandEndPrefix: '\x1b]133;D',
+} as const;
+
+// ------------------------------------------------------------------ mirror
+
+/** The read-only registry every sandbox pulls from (one per engine). */
+export const MIRROR_CONTAINER_NAME = 'lab-mirror';
+
+export const MIRROR_CREATE_SPEC: CreateSpec = {
+  Image: REGISTRY_IMAGE,
+  Cmd: ['serve', '/etc/docker/registry/serve.yml'],
+  Env: [],
+  Labels: { 'lab.role': 'mirror' },
+  HostConfig: {
+    // It only reads its volume and listens on a socket file: no capabilities,
+    // no network, read-only root.
+    CapDrop: ['ALL'],
+    CapAdd: [],
+    SecurityOpt: ['no-new-privileges'],
+    CgroupnsMode: 'private',
+    Privileged: false,
+    Devices: [],
+    Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=16m' },
+    Mounts: [
+      { Type: 'volume', Source: MIRROR_DATA_VOLUME, Target: '/var/lib/docker-registry', ReadOnly: true },
+      { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR },
+    ],
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    RestartPolicy: { Name: 'unless-stopped' },
+  },
+};
+
+/**
+ * Optional pull-through cache of Docker Hub for hosts WITH internet (not
+ * tested here: the build machines have none). Sandboxes ask it, through
+ * 127.0.0.1:5001 -> PROXY_SOCKET, only for images the offline mirror lacks.
+ * It needs a network that reaches registry-1.docker.io; the sandboxes still
+ * have none.
+ */
+export const PROXY_MIRROR_CONTAINER_NAME = 'lab-mirror-proxy';
+
+export const PROXY_MIRROR_CREATE_SPEC: CreateSpec = {
+  Image: REGISTRY_IMAGE,
+  Cmd: ['serve', '/etc/docker/registry/proxy.yml'],
+  Env: [],
+  Labels: { 'lab.role': 'mirror-proxy' },
+  HostConfig: {
+    CapDrop: ['ALL'],
+    CapAdd: [],
+    SecurityOpt: ['no-new-privileges'],
+    CgroupnsMode: 'private',
+    Privileged: false,
+    Devices: [],
+    Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=64m' },
+    Mounts: [
+      { Type: 'volume', Source: PROXY_CACHE_VOLUME, Target: '/var/lib/docker-registry' },
+      { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR },
+    ],
+    NetworkMode: 'bridge',
+    ReadonlyRootfs: true,
+    RestartPolicy: { Name: 'unless-stopped' },
+  },
+};
+
+/**
+ * Where a lesson image name lives in the mirror (what build-images.sh pushes):
+ * Docker Hub official images under library/, other Hub names as they are,
+ * ghcr.io/... without the host (inside the sandbox ghcr.io resolves to the
+ * same mirror).
+ */
+export function mirrorRepository(image: string): string {
+  let name = image;
+  let tag = 'latest';
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  if (colon > slash) {
+    tag = name.slice(colon + 1);
+    name = name.slice(0, colon);
+  }
+  if (name.startsWith('ghcr.io/')) name = name.slice('ghcr.io/'.length);
+  else if (!name.includes('/')) name = `library/${name}`;
+  return `${name}:${tag}`;
+}
