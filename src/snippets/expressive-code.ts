@@ -16,6 +16,12 @@
  * Shell blocks marked norun get a short Korean note with the author's reason
  * instead of a button. Other languages are left alone.
  *
+ * Placement: the run controls follow Expressive Code's copy button in the DOM
+ * (so Tab goes copy → 실행), but sit in a bar under the code instead of
+ * floating over it like the copy button: an always-visible button in the
+ * code's top corner would cover the end of the first command, worst at 375 px,
+ * and the copy button's show-on-hover trick does not suit the main action.
+ *
  * The button works without any framework: src/scripts/run-buttons.ts (the
  * one tiny script on every page) listens for clicks and imports the lab
  * client only then. Meta is read with THE parser (meta.ts) and ids come from
