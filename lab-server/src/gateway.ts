@@ -70,6 +70,7 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly deps: GatewayDeps;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly alive = new WeakSet<WebSocket>();
 
   constructor(deps: GatewayDeps) {
     this.deps = deps;
@@ -82,19 +83,15 @@ export class Gateway {
       clientTracking: true,
       handleProtocols: (protocols) => (protocols.has(LAB_SUBPROTOCOL) ? LAB_SUBPROTOCOL : false),
     });
-    // Dead peers (laptop lid closed) hold a terminal attached; ping them out.
-    const alive = new WeakSet<WebSocket>();
-    this.wss.on('connection', (ws) => {
-      alive.add(ws);
-      ws.on('pong', () => alive.add(ws));
-    });
+    // Dead peers (laptop lid closed) hold a terminal attached: ping every
+    // socket each interval and drop those that did not answer the last ping.
     this.heartbeat = setInterval(() => {
       for (const ws of this.wss.clients) {
-        if (!alive.has(ws)) {
+        if (!this.alive.has(ws)) {
           ws.terminate();
           continue;
         }
-        alive.delete(ws);
+        this.alive.delete(ws);
         ws.ping();
       }
     }, HEARTBEAT_MS);
@@ -128,6 +125,8 @@ export class Gateway {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const { lab, metrics } = this.deps;
+    this.alive.add(ws);
+    ws.on('pong', () => this.alive.add(ws));
     if (lab.isShuttingDown) {
       metrics.reject('shutting-down');
       return ws.close(CloseCode.ShuttingDown, 'shutting down');

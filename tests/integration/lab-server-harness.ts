@@ -264,8 +264,10 @@ export class TestTerminal {
     const raw = this.bytes.subarray(start).toString();
     const m = marker.exec(raw)!;
     // What the command printed: after the echoed input line, without escape sequences.
-    const printed = raw.slice(0, m.index + m[0].length);
-    return stripEscapes(printed.slice(printed.indexOf('\n') + 1)).replace(/\r\n/g, '\n');
+    const echoed = `END$((${n}+1))X rc=$?"`;
+    const echoEnd = raw.indexOf(echoed);
+    const from = echoEnd >= 0 ? raw.indexOf('\n', echoEnd) + 1 : 0;
+    return stripEscapes(raw.slice(from, m.index + m[0].length)).replace(/\r\n/g, '\n');
   }
 
   close(code = 1000): Promise<number> {

@@ -21,7 +21,7 @@ export function sandboxTemplate(image: string): SandboxTemplate {
     } as SandboxTemplate['hostConfig'],
     dataDir: '/var/lib/docker',
     readyCommand: ['test', '-f', '/run/lab/ready'],
-    shellCommand: ['bash', '-l'],
+    shellCommand: ['/usr/local/bin/lab-shell'],
   };
 }
 
