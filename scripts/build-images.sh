@@ -174,13 +174,13 @@ build_dir() {
   done < "$dir/images"
 }
 
-# Every lesson image name, for the mirror.
+# Every lesson image name, for the mirror (lab/* names are build-internal).
 lesson_tags() {
   local d line x
   for d in "${LESSON_DIRS[@]}"; do
     while IFS= read -r line || [ -n "$line" ]; do
       line=${line%%#*}
-      for x in $line; do case "$x" in *=*) ;; *) echo "$x" ;; esac; done
+      for x in $line; do case "$x" in *=*|lab/*) ;; *) echo "$x" ;; esac; done
     done < "$IMAGES/lessons/$d/images"
   done
 }
