@@ -116,8 +116,8 @@ export class Lab {
 
   /** Starts the expiry sweep and the disk checks. */
   start(): void {
-    const sweepMs = Math.max(250, Math.min(5000, Math.floor(this.deps.config.sessions.idleTimeoutMs / 4)));
-    this.timers.push(setInterval(() => this.sweep(), sweepMs));
+    // Once a second: a sweep is a pass over the in-memory sessions, nothing more.
+    this.timers.push(setInterval(() => this.sweep(), 1000));
     this.timers.push(setInterval(() => void this.checkDisks(), this.deps.config.sandbox.diskCheckIntervalMs));
     for (const t of this.timers) t.unref();
   }

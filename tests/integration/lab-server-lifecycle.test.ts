@@ -1,0 +1,137 @@
+/**
+ * Lifecycle against the real engine: nothing is orphaned after kill -9 and a
+ * restart, idle and expired sessions are reaped, SIGTERM shuts down within
+ * its bound and removes every sandbox, and the warm pool serves the first
+ * session.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { CloseCode } from '../../lab-server/src/protocol.ts';
+import {
+  TestTerminal,
+  docker,
+  healthz,
+  newInstance,
+  newSession,
+  openTerminal,
+  ownedObjects,
+  removeOwned,
+  sleep,
+  startLabServer,
+  type LabServer,
+} from './lab-server-harness.ts';
+
+async function until(test: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (test()) return true;
+    await sleep(250);
+  }
+  return test();
+}
+
+describe('lab server lifecycle', () => {
+  const instances = new Set<string>();
+  const servers: LabServer[] = [];
+  const start = async (env: Record<string, string>, instance = newInstance()) => {
+    instances.add(instance);
+    const s = await startLabServer(env, instance);
+    servers.push(s);
+    return s;
+  };
+  after(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    for (const i of instances) removeOwned(i);
+  });
+
+  test('after kill -9 and a restart nothing is orphaned', async () => {
+    const instance = newInstance('it-crash');
+    const first = await start({ LAB_WARM_POOL: '1' }, instance);
+    const { term } = await openTerminal(first);
+    assert.match(await term.run('docker run -d busybox:1.29 sleep 600 >/dev/null'), /rc=0$/);
+    // Session sandbox + the refilled warm-pool sandbox, with their volumes.
+    assert.ok(await until(() => ownedObjects(instance).containers.length === 2, 60_000), 'two sandboxes before the crash');
+    const before = ownedObjects(instance);
+    assert.equal(before.volumes.length, 2);
+
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    assert.deepEqual(ownedObjects(instance), before, 'kill -9 leaves them behind (sessions were in memory)');
+
+    const second = await start({ LAB_WARM_POOL: '0' }, instance);
+    // The restart reconciles before it listens: the old sandboxes and volumes are gone.
+    const afterRestart = ownedObjects(instance);
+    assert.deepEqual(afterRestart, { containers: [], volumes: [], networks: [] });
+    assert.equal((await healthz(second)).status, 200);
+    await second.stop();
+  });
+
+  test('an idle session is reaped after grace + idle timeout, and its cookie stops working', async () => {
+    const server = await start({ LAB_IDLE_TIMEOUT: '2s', LAB_DETACH_GRACE: '1s' });
+    const { cookie, term } = await openTerminal(server);
+    assert.equal(ownedObjects(server.instance).containers.length, 1);
+    // Attached: never idle, however long.
+    await sleep(4000);
+    assert.match(await term.run('echo still-here'), /^still-here\n/);
+    await term.close();
+    const closedAt = Date.now();
+    assert.ok(await until(() => ownedObjects(server.instance).containers.length === 0, 20_000), 'sandbox removed');
+    assert.ok(Date.now() - closedAt >= 2500, 'not before grace + idle');
+    assert.deepEqual(ownedObjects(server.instance), { containers: [], volumes: [], networks: [] });
+    const stale = await TestTerminal.open(server, cookie);
+    assert.equal(await stale.closed, CloseCode.NoSuchSession);
+    const metrics = await (await fetch(new URL('/metrics', server.url))).text();
+    assert.match(metrics, /lab_sessions_ended_total\{reason="idle"\} 1/);
+    // The page's answer to NoSuchSession: a new session.
+    assert.equal((await newSession(server, server.origin, cookie)).status, 201);
+    await server.stop();
+  });
+
+  test('the maximum lifetime ends even an attached session (CloseCode.Expired)', async () => {
+    const server = await start({ LAB_MAX_LIFETIME: '6s' });
+    const { term } = await openTerminal(server);
+    const expiresAt = term.attached()!.sessionExpiresAt;
+    assert.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 6000);
+    assert.equal(await term.closed, CloseCode.Expired);
+    assert.ok(await until(() => ownedObjects(server.instance).containers.length === 0, 20_000));
+    await server.stop();
+  });
+
+  test('the warm pool serves the first session without a boot, and refills', async () => {
+    const server = await start({ LAB_WARM_POOL: '1' });
+    assert.ok(await until(() => ownedObjects(server.instance).containers.length === 1, 60_000), 'pool filled');
+    const pooled = ownedObjects(server.instance).containers[0]!;
+    assert.ok(await until(() => docker('inspect', '-f', '{{.State.Running}}', pooled) === 'true', 10_000));
+    // Wait until it is ready (the pool logs it), then the session takes it.
+    assert.ok(await until(() => server.logs.some((l) => l.includes('"sandbox booted"')), 60_000));
+    const started = Date.now();
+    const { term } = await openTerminal(server);
+    const took = Date.now() - started;
+    assert.ok(server.logs.some((l) => l.includes('sandbox taken from the warm pool')));
+    assert.ok(took < 2000, `attach from the pool took ${took} ms`);
+    assert.match(await term.run('docker info --format "{{.ServerVersion}}"'), /rc=0$/);
+    assert.ok(await until(() => ownedObjects(server.instance).containers.length === 2, 60_000), 'pool refilled');
+    await term.close();
+    await server.stop();
+  });
+
+  test('SIGTERM: sockets get ShuttingDown, healthz and new sessions say so, every sandbox is removed, exit within the bound', async () => {
+    const server = await start({ LAB_WARM_POOL: '1', LAB_SHUTDOWN_TIMEOUT: '20s' });
+    const { cookie, term } = await openTerminal(server);
+    assert.ok(await until(() => ownedObjects(server.instance).containers.length === 2, 60_000));
+    const t0 = Date.now();
+    server.proc.kill('SIGTERM');
+    assert.equal(await term.closed, CloseCode.ShuttingDown);
+    const h = await healthz(server);
+    assert.equal(h.status, 503);
+    assert.deepEqual(h.body.reasons, ['shutting down']);
+    const refused = await newSession(server);
+    assert.equal(refused.status, 503);
+    assert.equal((refused.body as { error: string }).error, 'shutting-down');
+    const late = await TestTerminal.open(server, cookie);
+    assert.equal(await late.closed, CloseCode.ShuttingDown);
+    assert.equal(await server.exited, 0);
+    assert.ok(Date.now() - t0 < 20_000, `exit took ${Date.now() - t0} ms`);
+    assert.deepEqual(ownedObjects(server.instance), { containers: [], volumes: [], networks: [] });
+  });
+});
