@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SANDBOX_IMAGE } from './sandbox-spec.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -189,7 +190,7 @@ const EnvSchema = z
     LAB_WS_HIGH_WATER: size('1m', 16 * 1024),
 
     // --- sandboxes -----------------------------------------------------------
-    LAB_SANDBOX_IMAGE: z.string().min(1).default('lab/sandbox:latest'),
+    LAB_SANDBOX_IMAGE: z.string().min(1).default(SANDBOX_IMAGE),
     LAB_SANDBOX_CPUS: number(1, 0.1, 64),
     LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2),
     LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000),

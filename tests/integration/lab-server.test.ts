@@ -145,11 +145,11 @@ describe('lab server', () => {
       { type: 'exit', code: 3 },
     );
     const before = term.messages.length;
+    const mark = term.bytes.length;
     term.hello(term.attached()!.from + term.bytes.length);
     await term.waitFor(() => term.messages.slice(before).some((m) => m.type === 'attached'), 30_000, 'second attach');
     const second = term.messages.slice(before).find((m) => m.type === 'attached') as { freshShell: boolean };
     assert.equal(second.freshShell, true);
-    const mark = term.bytes.length;
     await term.waitFor(() => term.bytes.subarray(mark).includes('\x1b]133;B'), 10_000, 'the new prompt');
     assert.match(await term.run('echo again'), /^again\n/);
     await term.close();

@@ -37,12 +37,15 @@ export interface SandboxTemplate {
   cmd?: string[];
   entrypoint?: string[];
   hostname?: string;
+  /** Labels of the images side (lab.role); the driver adds its ownership labels. */
+  labels?: Record<string, string>;
   /** Where the per-sandbox data volume is mounted (the inner dockerd's data-root). */
   dataDir: string;
   /** Command that exits 0 once the inner Docker engine answers (run repeatedly). */
   readyCommand: string[];
-  /** The reader's login shell, run as root in /root on a TTY. */
-  shellCommand: string[];
+  readyPollMs: number;
+  /** The reader's login shell, run on a TTY. */
+  shell: { command: string[]; user: string; workingDir: string; env: string[] };
 }
 
 export interface DockerDriverOptions {
@@ -109,7 +112,7 @@ export class DockerSandboxDriver implements SandboxDriver {
         Env: t.env,
         Cmd: t.cmd,
         Entrypoint: t.entrypoint,
-        Labels: naming.labels('sandbox', sandboxId, session),
+        Labels: { ...t.labels, ...naming.labels('sandbox', sandboxId, session) },
         HostConfig: {
           ...t.hostConfig,
           Mounts: [
@@ -159,7 +162,7 @@ export class DockerSandboxDriver implements SandboxDriver {
       if (result?.code === 0) return;
       progress = Math.min(0.9, progress + (0.9 - progress) * 0.25);
       onProgress('engine', progress);
-      await sleep(attempt < 20 ? 50 : 200);
+      await sleep(attempt < 40 ? this.template.readyPollMs : 200);
     }
   }
 
@@ -176,14 +179,14 @@ export class DockerSandboxDriver implements SandboxDriver {
   async openShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell> {
     const container = this.docker.getContainer(sandbox.containerId);
     const exec = await container.exec({
-      Cmd: this.template.shellCommand,
+      Cmd: this.template.shell.command,
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
-      User: 'root',
-      WorkingDir: '/root',
-      Env: ['TERM=xterm-256color', 'LANG=C.UTF-8', 'COLORTERM=truecolor'],
+      User: this.template.shell.user,
+      WorkingDir: this.template.shell.workingDir,
+      Env: this.template.shell.env,
     });
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
     // API 1.41 has no ConsoleSize on exec start: size the TTY right after.

@@ -1,46 +1,52 @@
 /**
  * Adapter from sandbox-spec.ts (the images side's data: how the sandbox and
- * mirror containers must be run) to the shapes the driver and the mirror
- * module take. PROVISIONAL until sandbox-spec.ts lands: the values below
- * follow lab-server/images/sandbox and registry.
+ * mirror containers must be run, measured next to the images) to the shapes
+ * the driver and the mirror module take. Deliberately thin: flags are
+ * decided there, per-deployment values (limits, names, labels, network,
+ * runtime) here in the lab server.
  */
+import type Docker from 'dockerode';
+import {
+  MIRROR_CONTAINER_NAME,
+  MIRROR_CREATE_SPEC,
+  MIRROR_DATA_VOLUME,
+  MIRROR_SOCKET_VOLUME,
+  SANDBOX_DATA_DIR,
+  SANDBOX_ENV,
+  SANDBOX_HOST_CONFIG,
+  SANDBOX_LABELS,
+  SANDBOX_READY,
+  SANDBOX_SHELL,
+} from '../sandbox-spec.ts';
 import type { SandboxTemplate } from './docker-driver.ts';
 import type { MirrorSpec } from './mirror.ts';
 
-export const MIRROR_SOCKET_VOLUME = 'lab-mirror-sock';
-export const MIRROR_DATA_VOLUME = 'lab-mirror-data';
-
 export function sandboxTemplate(image: string): SandboxTemplate {
+  // The network is the lab server's decision (none, or a per-sandbox bridge with LAB_EGRESS).
+  const { NetworkMode: _network, ...hostConfig } = SANDBOX_HOST_CONFIG;
   return {
     image,
-    hostConfig: {
-      CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
-      SecurityOpt: ['seccomp=unconfined'],
-      CgroupnsMode: 'private',
-      Mounts: [{ Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: '/run/lab-mirror', ReadOnly: true }],
-    } as SandboxTemplate['hostConfig'],
-    dataDir: '/var/lib/docker',
-    readyCommand: ['test', '-f', '/run/lab/ready'],
-    shellCommand: ['/usr/local/bin/lab-shell'],
+    hostConfig: hostConfig as Docker.HostConfig,
+    env: [...SANDBOX_ENV],
+    labels: { ...SANDBOX_LABELS },
+    dataDir: SANDBOX_DATA_DIR,
+    readyCommand: [...SANDBOX_READY.command],
+    readyPollMs: SANDBOX_READY.pollIntervalMs,
+    shell: {
+      command: [...SANDBOX_SHELL.command],
+      user: SANDBOX_SHELL.user,
+      workingDir: SANDBOX_SHELL.workingDir,
+      env: [...SANDBOX_SHELL.env],
+    },
   };
 }
 
 export function mirrorSpec(): MirrorSpec {
   return {
-    name: 'lab-mirror',
-    image: 'lab/registry:latest',
+    name: MIRROR_CONTAINER_NAME,
+    image: MIRROR_CREATE_SPEC.Image,
     requiredVolumes: [MIRROR_DATA_VOLUME],
     ensureVolumes: [MIRROR_SOCKET_VOLUME],
-    create: {
-      Cmd: ['serve', '/etc/docker/registry/serve.yml'],
-      HostConfig: {
-        NetworkMode: 'none',
-        RestartPolicy: { Name: 'unless-stopped' },
-        Mounts: [
-          { Type: 'volume', Source: MIRROR_DATA_VOLUME, Target: '/var/lib/docker-registry', ReadOnly: true },
-          { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: '/run/lab-mirror' },
-        ],
-      },
-    },
+    create: MIRROR_CREATE_SPEC as unknown as Docker.ContainerCreateOptions,
   };
 }
