@@ -23,7 +23,7 @@ __lab_ran=0
 # at the prompt gives a new prompt (A/B) but no D.
 __lab_prompt_command() {
   local ec=$?
-  if [ "$__lab_ran" = 1 ]; then
+  if [ "$__lab_ran" -gt 0 ]; then
     printf '\033]133;D;%s\007' "$ec"
     __lab_ran=0
   fi
@@ -33,11 +33,14 @@ __lab_prompt_command() {
 }
 PROMPT_COMMAND=__lab_prompt_command
 
-# PS0 is printed after Enter, before the command runs. The array subscript is
-# evaluated arithmetically in this shell (not a subshell), which sets __lab_ran
-# and expands to nothing.
-PS0='${__lab_mark[__lab_ran=1]}\e]133;C\a'
-PS1='\[\e]133;A\a\]\[\e[1;32m\]lab\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ \[\e]133;B\a\]'
+# PS0 is printed after Enter, before each command of the input runs; a pasted
+# multi-line snippet runs several commands but must give ONE C mark. The array
+# subscript is evaluated arithmetically in this shell (prompt expansion does
+# not fork): the first command of the input picks element 0 (the C mark), the
+# next ones element 1 (nothing); PROMPT_COMMAND resets the counter.
+__lab_c=($'\e]133;C\a' '')
+PS0='${__lab_c[__lab_ran++ > 0]}'
+PS1='\[\e]133;A\a\]\[\e[1;32m\]lab\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]$ \[\e]133;B\a\]'
 PS2='> '
 
 alias ls='ls --color=auto'

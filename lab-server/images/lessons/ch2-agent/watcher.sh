@@ -1,12 +1,20 @@
 #!/bin/sh
+# Every second: is http://insideweb:80/ up? Two failures in a row (so a web
+# server that is still starting is not "down") send the alarm to the mailer.
 trap 'exit 0' TERM INT
+fails=0
 while true; do
-  if wget -q -T 2 -O /dev/null http://insideweb:80/ 2>/dev/null; then
+  # (Debian's busybox-static 1.35 wget segfaults with -T; timeout bounds it instead.)
+  if timeout 2 wget -q -O /dev/null http://insideweb:80/ 2>/dev/null; then
+    fails=0
     echo "System up."
   else
-    printf 'To: admin@work  Message: The service is down!' | nc -w 2 insidemailer 33333
-    echo "The service is down! (notified insidemailer)"
-    break
+    fails=$((fails + 1))
+    if [ "$fails" -ge 2 ]; then
+      printf 'To: admin@work  Message: The service is down!' | nc -w 2 insidemailer 33333
+      echo "The service is down! (notified insidemailer)"
+      break
+    fi
   fi
   sleep 1 & wait $!
 done
