@@ -4,7 +4,7 @@
  * browser context (its own session cookie, so its own sandbox) unless it
  * says otherwise.
  */
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -38,16 +38,30 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await endReaders();
   await browser?.close();
   await lab?.stop();
 });
 
+/**
+ * A new reader (own cookie, so own session and sandbox). When the test ends
+ * the session is ended (DELETE /lab/session) so sandboxes do not pile up
+ * against the server's per-client cap.
+ */
 async function context(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
   const c = await browser.newContext({ viewport });
   contexts.push(c);
   return c;
 }
+
+async function endReaders(): Promise<void> {
+  for (const c of contexts.splice(0)) {
+    await c.request.delete(`${lab.url}/lab/session`, { headers: { Origin: lab.url } }).catch(() => {});
+    await c.close().catch(() => {});
+  }
+}
+
+afterEach(endReaders);
 
 const nonce = () => randomBytes(4).toString('hex');
 
@@ -57,7 +71,7 @@ test('실행 on the busybox echo snippet shows its output in the terminal and �
   const page = await newPage(await context());
   await page.goto(lab.url + snippet.page);
   const id = await clickRun(page, snippet.code);
-  assert.ok(await page.locator('.lab-dock').isVisible(), 'the dock opens');
+  await page.locator('.lab-dock').waitFor({ state: 'visible', timeout: 15_000 });
   const result = await snippetResult(page, id, 180_000);
   assert.deepEqual(result, { state: 'ok', status: '✓' });
   const text = await terminalText(page);
@@ -175,7 +189,7 @@ test('a WebSocket from a foreign Origin is refused, even with a valid session co
   const page = await newPage(ctx);
   const response = await page.request.post(`${lab.url}/lab/session`, { headers: { Origin: lab.url } });
   assert.ok(response.ok(), `session: ${response.status()}`);
-  const cookie = (await ctx.cookies(lab.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+  const cookie = (await ctx.cookies(`${lab.url}${LAB_WS_PATH}`)).map((c) => `${c.name}=${c.value}`).join('; ');
   assert.ok(cookie.includes('lab_session='), 'session cookie set');
 
   const outcome = (origin: string) =>
