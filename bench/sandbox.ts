@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { loadConfig } from '../lab-server/src/config.ts';
+import { createDataVolumes } from '../lab-server/src/sandbox/data-volume.ts';
 import { DockerSandboxDriver } from '../lab-server/src/sandbox/docker-driver.ts';
 import type { SandboxHandle } from '../lab-server/src/sandbox/driver.ts';
 import { runExec } from '../lab-server/src/sandbox/exec.ts';
@@ -33,6 +34,7 @@ const config = loadConfig({ ...process.env, LAB_INSTANCE: instance });
 const log = pino({ level: 'warn' });
 const docker = new Docker();
 const naming = new Naming(instance);
+const volumes = await createDataVolumes({ docker, mode: config.sandbox.diskMode, dir: config.sandbox.diskDir, bytes: config.sandbox.diskBytes, log });
 const driver = new DockerSandboxDriver({
   docker,
   naming,
@@ -40,6 +42,7 @@ const driver = new DockerSandboxDriver({
   limits: { nanoCpus: config.sandbox.nanoCpus, memoryBytes: config.sandbox.memoryBytes, pidsLimit: config.sandbox.pidsLimit },
   runtime: config.sandbox.runtime,
   egress: undefined,
+  volumes,
   bootTimeoutMs: config.sandbox.bootTimeoutMs,
   log,
 });
@@ -70,13 +73,14 @@ async function destroy(id: string) {
 async function cleanup() {
   await Promise.allSettled([...live].map((id) => driver.destroy(id)));
   for (const o of await driver.listOwned()) if (o.kind !== 'mirror') await driver.removeOwned(o).catch(() => undefined);
+  await volumes.prune(new Set());
 }
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
 async function main() {
   console.log(`sandbox bench on Docker ${(await docker.version()).Version}, image ${config.sandbox.image}`);
   console.log(
-    `limits: ${config.sandbox.nanoCpus / 1e9} CPU, ${mib(config.sandbox.memoryBytes)} MiB, ${config.sandbox.pidsLimit} pids, runtime ${config.sandbox.runtime ?? 'default'}`,
+    `limits: ${config.sandbox.nanoCpus / 1e9} CPU, ${mib(config.sandbox.memoryBytes)} MiB, ${config.sandbox.pidsLimit} pids, ${mib(config.sandbox.diskBytes)} MiB disk (${volumes.mode}), runtime ${config.sandbox.runtime ?? 'default'}`,
   );
   const problem = await new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log).ensure();
   if (problem) console.log(`warning: ${problem} (the pull benchmark needs the mirror)`);

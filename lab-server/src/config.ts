@@ -195,7 +195,11 @@ const EnvSchema = z
     LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2),
     LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000),
     LAB_SANDBOX_DISK: size('4g', 256 * 1024 ** 2),
-    LAB_DISK_CHECK_INTERVAL: duration('20s', 1000),
+    LAB_DISK_CHECK_INTERVAL: duration('15s', 1000),
+    /** loop: hard-limited loop volumes; watch: periodic checks; auto: loop when possible. */
+    LAB_DISK_MODE: z.enum(['auto', 'loop', 'watch']).default('auto'),
+    /** Where loop volumes' sparse files live (a subdirectory per LAB_INSTANCE). */
+    LAB_DISK_DIR: z.string().min(1).default('/var/lib/lab-disks'),
     LAB_EGRESS: onOff('off'),
     LAB_RUNTIME: z.string().optional().transform((v) => (v && v.trim() ? v.trim() : undefined)),
     LAB_WARM_POOL: int(1, 0, 100),
@@ -240,6 +244,8 @@ export interface Config {
     pidsLimit: number;
     diskBytes: number;
     diskCheckIntervalMs: number;
+    diskMode: 'auto' | 'loop' | 'watch';
+    diskDir: string;
     egress: boolean;
     runtime: string | undefined;
     warmPool: number;
@@ -308,6 +314,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pidsLimit: e.LAB_SANDBOX_PIDS,
       diskBytes: e.LAB_SANDBOX_DISK,
       diskCheckIntervalMs: e.LAB_DISK_CHECK_INTERVAL,
+      diskMode: e.LAB_DISK_MODE,
+      diskDir: path.join(path.resolve(e.LAB_DISK_DIR), e.LAB_INSTANCE),
       egress: e.LAB_EGRESS,
       runtime: e.LAB_RUNTIME,
       warmPool: e.LAB_WARM_POOL,

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
-import type { ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
+import type { DiskUsage, ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
 import type { SandboxPool } from './sandbox/pool.ts';
 import { type CreateResult, type EndReason, type Session, SessionRegistry } from './sessions.ts';
 import { Terminal, type TerminalClient } from './terminal.ts';
@@ -262,9 +262,11 @@ export class Lab {
   // ------------------------------------------------------------ disk
 
   /**
-   * The disk limit: each assigned sandbox's usage is measured in turn
-   * (one at a time, it is du over the inner Docker data). Above 80% the
-   * terminals get a warning, above 100% the session ends.
+   * The disk limit, checked for each assigned sandbox in turn (one at a
+   * time: a check is an exec in the sandbox). What is hard-limited (a loop
+   * data volume) only earns a warning near full, since the reader then gets
+   * "no space left on device" and can prune; what is not (a plain data
+   * volume, the sandbox's writable layer) ends the session at the limit.
    */
   async checkDisks(): Promise<void> {
     if (this.diskCheckRunning) return;
@@ -275,22 +277,25 @@ export class Lab {
       for (const runtime of [...this.runtimes.values()]) {
         const sandbox = runtime.sandbox;
         if (!sandbox || runtime.session.ended) continue;
-        let used: number;
+        let usage: DiskUsage;
         try {
-          used = await this.deps.driver.diskUsage(sandbox);
+          usage = await this.deps.driver.diskUsage(sandbox);
         } catch (err) {
           this.log.debug({ err, sandbox: sandbox.id }, 'disk check failed');
           void this.checkSandbox(runtime.session);
           continue;
         }
+        const used = usage.data + usage.rootfs;
         max = Math.max(max, used);
-        if (used >= limit) {
+        const soft = usage.rootfs + (usage.dataLimit === undefined ? usage.data : 0);
+        const fill = Math.max(soft / limit, usage.dataLimit ? usage.data / usage.dataLimit : 0);
+        if (soft >= limit) {
           this.notice(runtime, NOTICE.diskFull(used, limit));
           this.endSession(runtime.session, 'sandbox-failed', `disk limit exceeded: ${used} bytes`);
-        } else if (used >= 0.8 * limit) {
-          if (!runtime.diskWarned) this.notice(runtime, NOTICE.diskWarn(used, limit));
+        } else if (fill >= 0.8) {
+          if (!runtime.diskWarned) this.notice(runtime, NOTICE.diskWarn(used, usage.dataLimit ?? limit));
           runtime.diskWarned = true;
-        } else if (used < 0.7 * limit) {
+        } else if (fill < 0.7) {
           runtime.diskWarned = false;
         }
       }

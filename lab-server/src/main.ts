@@ -24,6 +24,7 @@ import { Metrics } from './metrics.ts';
 import { OriginPolicy } from './origin.ts';
 import { CloseCode } from './protocol.ts';
 import { DockerSandboxDriver } from './sandbox/docker-driver.ts';
+import { createDataVolumes } from './sandbox/data-volume.ts';
 import { createEgressFirewall } from './sandbox/egress-firewall.ts';
 import { Naming } from './sandbox/labels.ts';
 import { Mirror } from './sandbox/mirror.ts';
@@ -44,6 +45,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // --- sandboxes -------------------------------------------------------------
   const egress = config.sandbox.egress ? await createEgressFirewall(config.instance, log) : undefined;
+  const volumes = await createDataVolumes({
+    docker,
+    mode: config.sandbox.diskMode,
+    dir: config.sandbox.diskDir,
+    bytes: config.sandbox.diskBytes,
+    log: log.child({ part: 'disk' }),
+  });
   const driver = new DockerSandboxDriver({
     docker,
     naming,
@@ -51,6 +59,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     limits: { nanoCpus: config.sandbox.nanoCpus, memoryBytes: config.sandbox.memoryBytes, pidsLimit: config.sandbox.pidsLimit },
     runtime: config.sandbox.runtime,
     egress,
+    volumes,
     bootTimeoutMs: config.sandbox.bootTimeoutMs,
     log: log.child({ part: 'driver' }),
   });
@@ -72,6 +81,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const mirror = new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log.child({ part: 'mirror' }));
   const reconciler = new Reconciler(driver, () => pool.ownedIds(), log.child({ part: 'reconciler' }), async (known) => {
+    await volumes.prune(known);
     await egress?.prune(new Set([...known].map((id) => naming.bridge(id))));
   });
 

@@ -6,7 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,12 +56,27 @@ export function ownedObjects(instance: string): { containers: string[]; volumes:
   };
 }
 
+/** Where the server keeps an instance's loop-volume files (LAB_DISK_DIR default). */
+export const diskDir = (instance: string) => path.join('/var/lib/lab-disks', instance);
+
+/** Loop devices backed by files of this instance, and those files. */
+export function ownedDisks(instance: string): { devices: string[]; files: string[] } {
+  const dir = diskDir(instance);
+  const devices = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`${dir}/`))
+    .map((l) => l.trim().split(/\s+/)[0]!);
+  return { devices, files: existsSync(dir) ? readdirSync(dir) : [] };
+}
+
 /** Removes whatever an instance left (test cleanup; the mirror is shared and stays). */
 export function removeOwned(instance: string): void {
   const { containers, volumes, networks } = ownedObjects(instance);
   if (containers.length) docker('rm', '-f', '-v', ...containers);
   if (networks.length) docker('network', 'rm', ...networks);
   if (volumes.length) docker('volume', 'rm', '-f', ...volumes);
+  for (const device of ownedDisks(instance).devices) execFileSync('losetup', ['--detach', device]);
+  rmSync(diskDir(instance), { recursive: true, force: true });
 }
 
 export interface LabServer {

@@ -14,6 +14,7 @@ import {
   newInstance,
   newSession,
   openTerminal,
+  ownedDisks,
   ownedObjects,
   removeOwned,
   sleep,
@@ -53,15 +54,19 @@ describe('lab server lifecycle', () => {
     assert.ok(await until(() => ownedObjects(instance).containers.length === 2, 60_000), 'two sandboxes before the crash');
     const before = ownedObjects(instance);
     assert.equal(before.volumes.length, 2);
+    const disksBefore = ownedDisks(instance);
 
     first.proc.kill('SIGKILL');
     await first.exited;
     assert.deepEqual(ownedObjects(instance), before, 'kill -9 leaves them behind (sessions were in memory)');
+    assert.deepEqual(ownedDisks(instance), disksBefore);
 
     const second = await start({ LAB_WARM_POOL: '0' }, instance);
     // The restart reconciles before it listens: the old sandboxes and volumes are gone.
     const afterRestart = ownedObjects(instance);
     assert.deepEqual(afterRestart, { containers: [], volumes: [], networks: [] });
+    // Loop-volume disks (when the host allows them) are freed too.
+    assert.deepEqual(ownedDisks(instance), { devices: [], files: [] });
     assert.equal((await healthz(second)).status, 200);
     await second.stop();
   });
@@ -133,5 +138,6 @@ describe('lab server lifecycle', () => {
     assert.equal(await server.exited, 0);
     assert.ok(Date.now() - t0 < 20_000, `exit took ${Date.now() - t0} ms`);
     assert.deepEqual(ownedObjects(server.instance), { containers: [], volumes: [], networks: [] });
+    assert.deepEqual(ownedDisks(server.instance), { devices: [], files: [] });
   });
 });

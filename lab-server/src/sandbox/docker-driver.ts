@@ -16,17 +16,18 @@
  *   against this limit; a memory bomb is killed inside the sandbox.
  * - PidsLimit: a fork bomb hits the ceiling instead of the host's pid table.
  *   dockerd, containerd and shims use a few hundred threads, hence ~1024.
- * - Disk: no portable per-volume quota exists on ext4/overlay2, so the lab
- *   checks usage periodically (disk-guard.ts) through diskUsage().
+ * - Disk: the data volume is size-limited where possible (data-volume.ts);
+ *   the rest is measured periodically through diskUsage() (lab.ts).
  */
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { DataVolumes } from './data-volume.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
 import { runExec } from './exec.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
-import type { OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+import type { DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
 
 /** What sandbox-spec.ts contributes to a sandbox container. */
 export interface SandboxTemplate {
@@ -55,6 +56,8 @@ export interface DockerDriverOptions {
   limits: { nanoCpus: number; memoryBytes: number; pidsLimit: number };
   runtime: string | undefined;
   egress: EgressFirewall | undefined;
+  /** How data volumes are made and size-limited (data-volume.ts). */
+  volumes: DataVolumes;
   bootTimeoutMs: number;
   log: Logger;
 }
@@ -83,7 +86,7 @@ export class DockerSandboxDriver implements SandboxDriver {
     const naming = this.naming;
     try {
       onProgress('creating', 0.05);
-      await this.docker.createVolume({ Name: naming.dataVolume(sandboxId), Labels: naming.labels('volume', sandboxId, session) });
+      await this.opts.volumes.create(sandboxId, naming.dataVolume(sandboxId), naming.labels('volume', sandboxId, session));
 
       let networkMode = 'none';
       if (this.opts.egress) {
@@ -220,6 +223,7 @@ export class DockerSandboxDriver implements SandboxDriver {
       if (!isNotFound(err) && !String(err).includes('already in progress')) throw err;
     }
     await this.removeVolume(n.dataVolume(sandboxId));
+    await this.opts.volumes.release(sandboxId);
     if (this.opts.egress) {
       await this.opts.egress.release(n.bridge(sandboxId));
       try {
@@ -254,19 +258,30 @@ export class DockerSandboxDriver implements SandboxDriver {
   }
 
   /**
-   * Inner Docker data (du inside the sandbox; the volume is a separate
-   * filesystem, so -x keeps inner containers' overlay mounts out) plus the
-   * sandbox's own writable layer (SizeRw, computed by the engine).
+   * Data volume: on a loop volume `df` of its own filesystem (instant); on a
+   * plain one `du` (the volume is a separate filesystem, so -x keeps inner
+   * containers' overlay mounts out). Writable layer: SizeRw from the engine.
    */
-  async diskUsage(sandbox: SandboxHandle): Promise<number> {
-    const [du, info] = await Promise.all([
-      runExec(this.docker, sandbox.containerId, ['du', '-sxk', this.template.dataDir], 30_000),
+  async diskUsage(sandbox: SandboxHandle): Promise<DiskUsage> {
+    const loop = this.opts.volumes.mode === 'loop';
+    const dir = this.template.dataDir;
+    const cmd = loop ? ['df', '-kP', dir] : ['du', '-sxk', dir];
+    const [out, info] = await Promise.all([
+      runExec(this.docker, sandbox.containerId, cmd, 30_000),
       this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
     ]);
-    const kib = Number(/^(\d+)/.exec(du.stdout)?.[1] ?? NaN);
-    if (!Number.isFinite(kib)) throw new Error(`du failed: ${du.stderr.slice(0, 200)}`);
-    const rw = (info as unknown as { SizeRw?: number }).SizeRw ?? 0;
-    return kib * 1024 + rw;
+    const rootfs = (info as unknown as { SizeRw?: number }).SizeRw ?? 0;
+    if (loop) {
+      // Filesystem 1024-blocks Used Available Capacity Mounted-on
+      const fields = out.stdout.trim().split('\n').at(-1)?.split(/\s+/) ?? [];
+      const size = Number(fields[1]);
+      const used = Number(fields[2]);
+      if (!Number.isFinite(size) || !Number.isFinite(used)) throw new Error(`df failed: ${out.stderr.slice(0, 200)}`);
+      return { data: used * 1024, dataLimit: size * 1024, rootfs };
+    }
+    const kib = Number(/^(\d+)/.exec(out.stdout)?.[1] ?? NaN);
+    if (!Number.isFinite(kib)) throw new Error(`du failed: ${out.stderr.slice(0, 200)}`);
+    return { data: kib * 1024, dataLimit: undefined, rootfs };
   }
 
   async listOwned(): Promise<OwnedObject[]> {
@@ -315,7 +330,10 @@ export class DockerSandboxDriver implements SandboxDriver {
   async removeOwned(object: OwnedObject): Promise<void> {
     try {
       if (object.type === 'container') await this.docker.getContainer(object.ref).remove({ force: true, v: true });
-      else if (object.type === 'volume') await this.removeVolume(object.ref);
+      else if (object.type === 'volume') {
+        await this.removeVolume(object.ref);
+        if (object.sandboxId) await this.opts.volumes.release(object.sandboxId);
+      }
       else {
         if (object.sandboxId) await this.opts.egress?.release(this.naming.bridge(object.sandboxId));
         await this.docker.getNetwork(object.ref).remove();

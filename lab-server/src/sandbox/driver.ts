@@ -29,6 +29,15 @@ export interface Shell {
   close(): void;
 }
 
+export interface DiskUsage {
+  /** Bytes used on the data volume (the inner engine's /var/lib/docker). */
+  data: number;
+  /** The data volume's size when it is hard-limited (loop volumes), else undefined. */
+  dataLimit: number | undefined;
+  /** Bytes in the sandbox container's own writable layer. */
+  rootfs: number;
+}
+
 export interface OwnedObject {
   type: 'container' | 'volume' | 'network';
   /** Docker id (containers, networks) or name (volumes). */
@@ -54,8 +63,8 @@ export interface SandboxDriver {
   /** Removes the sandbox's container, volume and network; idempotent. */
   destroy(sandboxId: string): Promise<void>;
   isRunning(sandbox: SandboxHandle): Promise<boolean>;
-  /** Bytes the sandbox wrote to disk (inner Docker data plus its own writable layer). */
-  diskUsage(sandbox: SandboxHandle): Promise<number>;
+  /** What the sandbox wrote to disk: inner Docker data and its own writable layer. */
+  diskUsage(sandbox: SandboxHandle): Promise<DiskUsage>;
   /** Every container, volume and network carrying this server's lab.owner label. */
   listOwned(): Promise<OwnedObject[]>;
   removeOwned(object: OwnedObject): Promise<void>;
