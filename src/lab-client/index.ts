@@ -319,6 +319,8 @@ function getLab(): Lab {
     input: (text: string) => lab!.connection.sendInput(new TextEncoder().encode(text)),
     /** Drops the socket without telling the client logic (a network drop, for tests). */
     dropConnection: () => lab!.connection.simulateDrop(),
+    /** Writes straight into xterm, bypassing the network (measures the renderer alone). */
+    writeRaw: (bytes: Uint8Array, done: () => void) => lab!.terminal.write(bytes, done),
   };
   return lab;
 }

@@ -236,6 +236,8 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
  */
 async function loadWebgl(term: Terminal): Promise<boolean> {
   try {
+    // Escape hatch for a GPU driver that renders badly: localStorage['lab-renderer'] = 'dom'.
+    if (globalThis.localStorage?.getItem('lab-renderer') === 'dom') return false;
     const probe = document.createElement('canvas').getContext('webgl2');
     if (!probe) return false;
     probe.getExtension('WEBGL_lose_context')?.loseContext();
