@@ -112,7 +112,8 @@ export class DockerSandboxDriver implements SandboxDriver {
         name: naming.container(sandboxId),
         Image: t.image,
         Hostname: t.hostname ?? 'sandbox',
-        Env: t.env,
+        // LAB_EGRESS tells the entrypoint the container has a network worth routing to.
+        Env: [...(t.env ?? []), `LAB_EGRESS=${this.opts.egress ? 1 : 0}`],
         Cmd: t.cmd,
         Entrypoint: t.entrypoint,
         Labels: { ...t.labels, ...naming.labels('sandbox', sandboxId, session) },
