@@ -158,8 +158,21 @@ class Lab {
     this.queue.push(job);
     showSnippetState(request.snippet, this.current || this.queue.length > 1 ? 'queued' : 'running');
     this.open();
+    this.keepInView(request.snippet);
     void this.pump();
     return done;
+  }
+
+  /** The dock must not cover the snippet the reader just clicked (its status shows there). */
+  private keepInView(snippet: HTMLElement): void {
+    requestAnimationFrame(() => {
+      const limit = window.innerHeight - this.dock.root.getBoundingClientRect().height - 16;
+      const bottom = snippet.getBoundingClientRect().bottom;
+      if (bottom > limit && limit > 0) {
+        const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+        window.scrollBy({ top: bottom - limit, behavior: smooth ? 'smooth' : 'auto' });
+      }
+    });
   }
 
   private async pump(): Promise<void> {
@@ -312,6 +325,7 @@ function getLab(): Lab {
     idle: () => lab!.isIdle() && lab!.queueLength === 0,
     received: () => lab!.connection.cursor.received,
     renderer: () => lab!.terminal.renderer,
+    cols: () => lab!.terminal.term.cols,
     pending: () => lab!.flow.pending,
     /** Resolves with performance.now() of the next output chunk. */
     nextOutput: () => new Promise<number>((resolve) => lab!.outputWatchers.push(resolve)),

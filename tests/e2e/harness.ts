@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const ARTIFACTS = path.join(ROOT, 'artifacts/e2e');
+export const ARTIFACTS = path.join(ROOT, 'artifacts/e2e');
 
 export const CHROMIUM_ARGS = [
   '--headless',

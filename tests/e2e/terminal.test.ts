@@ -25,6 +25,7 @@ import {
   typeInTerminal,
   waitForPrompt,
   waitForTerminal,
+  ARTIFACTS,
   type Lab,
 } from './harness.ts';
 
@@ -68,7 +69,16 @@ const nonce = () => randomBytes(4).toString('hex');
 test('실행 on the busybox echo snippet shows its output in the terminal and ✓', async () => {
   const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
   const expected = /\becho\s+["']?([^"'\n]+?)["']?\s*$/m.exec(snippet.code)![1]!;
-  const page = await newPage(await context());
+  const ctx = await context();
+  // Record every text the dock's status line shows, from the first click on.
+  await ctx.addInitScript(() => {
+    const seen: string[] = ((globalThis as unknown as { __statuses: string[] }).__statuses = []);
+    new MutationObserver(() => {
+      const text = document.querySelector('.lab-dock__text')?.textContent ?? '';
+      if (text && seen.at(-1) !== text) seen.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  const page = await newPage(ctx);
   await page.goto(lab.url + snippet.page);
   const id = await clickRun(page, snippet.code);
   await page.locator('.lab-dock').waitFor({ state: 'visible', timeout: 15_000 });
@@ -76,6 +86,16 @@ test('실행 on the busybox echo snippet shows its output in the terminal and �
   assert.deepEqual(result, { state: 'ok', status: '✓' });
   const text = await terminalText(page);
   assert.ok(text.split('\n').some((line) => line.trim() === expected), `output line "${expected}" in:\n${text}`);
+  const statuses = await page.evaluate(() => (globalThis as unknown as { __statuses: string[] }).__statuses);
+  assert.equal(statuses.at(-1), '연결됨', statuses.join(' | '));
+  const before = statuses.slice(0, -1);
+  assert.ok(before.length >= 2 && before.every((t) => /[가-힣]/.test(t)) && before.some((t) => t.endsWith('…')), `progress before connecting: ${statuses.join(' | ')}`);
+  // The snippet stays visible above the dock.
+  const visible = await page.evaluate((id) => {
+    const r = document.querySelector(`[data-lab-snippet="${id}"]`)!.getBoundingClientRect();
+    return r.bottom <= document.querySelector('.lab-dock')!.getBoundingClientRect().top + 1;
+  }, id);
+  assert.ok(visible, 'the clicked snippet is not hidden behind the dock');
   const progress = await page.locator('[data-lab-progress]').first().textContent().catch(() => null);
   if (progress !== null) assert.match(progress, /^[1-9]\d*\/\d+ 실행$/);
   const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('lab-progress:')));
@@ -308,4 +328,54 @@ test('a large paste arrives whole (split into frames, no loss)', async () => {
   await typeInTerminal(page, 'sha256sum /tmp/paste.txt; wc -c < /tmp/paste.txt\r');
   const text = await waitForTerminal(page, (t) => t.includes(`${sha}  /tmp/paste.txt`), 30_000);
   assert.ok(text.includes(`\n${Buffer.byteLength(content)}`), 'byte count matches');
+});
+
+test('the dock fits a 375 px phone and a desktop, in light and dark themes (screenshots in artifacts/e2e)', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  for (const [name, viewport] of [
+    ['phone', { width: 375, height: 740 }],
+    ['desktop', { width: 1280, height: 800 }],
+  ] as const) {
+    for (const theme of ['light', 'dark'] as const) {
+      const ctx = await browser.newContext({ viewport, isMobile: name === 'phone', hasTouch: name === 'phone' });
+      contexts.push(ctx);
+      await ctx.addInitScript((t) => localStorage.setItem('starlight-theme', t), theme);
+      const page = await newPage(ctx);
+      await page.goto(lab.url + snippet.page);
+      const id = await clickRun(page, snippet.code);
+      assert.equal((await snippetResult(page, id, 180_000)).state, 'ok');
+      await typeInTerminal(page, 'echo 한글 출력 확인; ls --color=auto /\r');
+      await waitForTerminal(page, (t) => t.includes('\n한글 출력 확인'));
+      await waitForPrompt(page);
+      const layout = await page.evaluate(() => {
+        const dock = document.querySelector<HTMLElement>('.lab-dock')!.getBoundingClientRect();
+        const keys = document.querySelector<HTMLElement>('.lab-dock__keys')!;
+        const term = document.querySelector<HTMLElement>('.lab-dock .xterm')!.getBoundingClientRect();
+        return {
+          dockLeft: dock.left,
+          dockWidth: dock.width,
+          dockBottom: dock.bottom,
+          keysShown: getComputedStyle(keys).display !== 'none',
+          termWidth: term.width,
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
+          label: document.querySelector('.lab-dock .xterm-helper-textarea')?.getAttribute('aria-label') ?? '',
+          theme: document.documentElement.dataset.theme,
+        };
+      });
+      await page.screenshot({ path: `${ARTIFACTS}/dock-${name}-${theme}.png` });
+      assert.equal(layout.theme, theme);
+      assert.equal(layout.dockLeft, 0);
+      assert.equal(layout.dockWidth, viewport.width, 'dock takes the full width');
+      assert.equal(Math.round(layout.dockBottom), viewport.height, 'dock sits at the bottom');
+      assert.ok(layout.overflow <= 0, `no horizontal scrolling (${layout.overflow} px)`);
+      assert.ok(layout.termWidth > viewport.width * 0.9);
+      assert.equal(layout.keysShown, name === 'phone', 'the key bar shows on phones only');
+      assert.match(layout.label, /터미널/);
+      if (name === 'phone') {
+        const cols = await page.evaluate(() => (globalThis as unknown as { __lab: { cols(): number } }).__lab.cols());
+        assert.ok(cols >= 40, `${cols} columns on a phone`);
+      }
+      assert.deepEqual(page.errors, []);
+    }
+  }
 });
