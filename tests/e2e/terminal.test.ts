@@ -26,6 +26,7 @@ import {
   waitForPrompt,
   waitForTerminal,
   ARTIFACTS,
+  ROOT,
   type Lab,
 } from './harness.ts';
 
@@ -377,5 +378,80 @@ test('the dock fits a 375 px phone and a desktop, in light and dark themes (scre
       }
       assert.deepEqual(page.errors, []);
     }
+  }
+});
+
+test('a 실행 while another snippet runs is queued (대기 중…) and runs after it, in click order', async () => {
+  const first = findSnippet(/^docker run --env MY_ENVIRONMENT_VAR=/);
+  const second = findSnippet(/^docker run --pid host busybox:1\.29 ps\s*$/, first.page);
+  const page = await newPage(await context());
+  await page.goto(lab.url + first.page);
+  // Warm up: the first click boots the sandbox and pulls busybox.
+  const firstId = await clickRun(page, first.code);
+  assert.equal((await snippetResult(page, firstId, 180_000)).state, 'ok');
+  await waitForPrompt(page);
+
+  await typeInTerminal(page, 'sleep 2\r');
+  await page.waitForFunction(() => (globalThis as unknown as { __lab: { shellState(): string } }).__lab.shellState() === 'running');
+  const secondId = await clickRun(page, second.code);
+  await page.waitForFunction((id) => document.querySelector<HTMLElement>(`[data-lab-snippet="${id}"]`)?.dataset.labState === 'queued', secondId, {
+    timeout: 5_000,
+  });
+  assert.match((await page.locator(`[data-lab-snippet="${secondId}"] [data-lab-status]`).textContent()) ?? '', /^대기 중/);
+  assert.equal((await snippetResult(page, secondId, 60_000)).state, 'ok');
+  const text = await terminalText(page);
+  assert.ok(text.lastIndexOf('sleep 2') < text.lastIndexOf('--pid host'), 'ran after the command before it');
+});
+
+test('새 샌드박스 gives a fresh sandbox: earlier shell state and containers are gone', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const page = await newPage(await context());
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+  await typeInTerminal(page, 'LAB_E2E_OLD=1; docker run -d --name keepme busybox:1.29 sleep 600\r');
+  await waitForTerminal(page, (t) => /\n[0-9a-f]{64}\s*(\n|$)/.test(t), 60_000);
+  await waitForPrompt(page);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.locator('.lab-dock button[data-action="new-sandbox"]').click();
+  await page.waitForFunction(() => (globalThis as unknown as { __lab: { text(): string } }).__lab.text().indexOf('keepme') === -1, null, {
+    timeout: 10_000,
+  });
+  await waitForPrompt(page, 180_000);
+  await typeInTerminal(page, 'echo "old=[$LAB_E2E_OLD]"; docker ps -a --format "{{.Names}}" | grep -c keepme\r');
+  const text = await waitForTerminal(page, (t) => /\n0\s*(\n|$)/.test(t) && t.includes('\nold=[]'), 60_000);
+  assert.ok(!text.includes('\nold=[1]'));
+});
+
+test('실행 with no lab server behind the site says so at once, on the snippet and in the dock', async () => {
+  // The same built site served by a plain static server: the lab is simply not there.
+  const { createReadStream, existsSync, statSync } = await import('node:fs');
+  const path = await import('node:path');
+  const dist = path.join(ROOT, 'dist');
+  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+  const server = http.createServer((req, res) => {
+    let file = path.join(dist, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (req.method !== 'GET' || !file.startsWith(dist) || !existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+    const page = await newPage(await context());
+    await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}${snippet.page}`);
+    const started = Date.now();
+    const id = await clickRun(page, snippet.code);
+    const result = await snippetResult(page, id, 10_000);
+    assert.ok(Date.now() - started < 5_000, 'not left waiting');
+    assert.equal(result.state, 'error');
+    assert.match(result.status, /연결할 수 없/);
+    const dock = (await page.locator('.lab-dock__text').textContent()) ?? '';
+    assert.match(dock, /실습 서버에 연결할 수 없습니다/);
+    assert.ok(await page.locator('.lab-dock button[data-action="retry"]').isVisible(), '다시 연결 is offered');
+  } finally {
+    server.close();
   }
 });
