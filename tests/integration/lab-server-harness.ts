@@ -184,7 +184,9 @@ export async function healthz(server: LabServer): Promise<{ status: number; body
 export class TestTerminal {
   readonly ws: WebSocket;
   readonly messages: ServerMessage[] = [];
-  bytes = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private joined: Buffer | undefined = Buffer.alloc(0);
+  private notifyTimer: NodeJS.Timeout | undefined;
   closeCode: number | undefined;
   closed: Promise<number>;
   private waiters = new Set<() => void>();
@@ -194,16 +196,24 @@ export class TestTerminal {
     this.closed = new Promise((resolve) =>
       ws.once('close', (code) => {
         this.closeCode = code;
+        clearTimeout(this.notifyTimer);
         this.notify();
         resolve(code);
       }),
     );
     ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) this.bytes = Buffer.concat([this.bytes, data]);
-      else {
-        const parsed = parseServerMessage(data.toString());
-        if (parsed.ok) this.messages.push(parsed.message);
+      if (isBinary) {
+        this.chunks.push(data);
+        this.joined = undefined;
+        // Output can be megabytes in small frames: check waiters at most every 20 ms.
+        this.notifyTimer ??= setTimeout(() => {
+          this.notifyTimer = undefined;
+          this.notify();
+        }, 20);
+        return;
       }
+      const parsed = parseServerMessage(data.toString());
+      if (parsed.ok) this.messages.push(parsed.message);
       this.notify();
     });
   }
@@ -233,6 +243,15 @@ export class TestTerminal {
 
   type(text: string): void {
     this.ws.send(Buffer.from(text, 'utf8'), { binary: true });
+  }
+
+  /** Every output byte received since the socket opened. */
+  get bytes(): Buffer {
+    if (!this.joined) {
+      this.joined = Buffer.concat(this.chunks);
+      this.chunks = [this.joined];
+    }
+    return this.joined;
   }
 
   get text(): string {

@@ -20,11 +20,14 @@ import {
   type LabServer,
 } from './lab-server-harness.ts';
 
+/** A separately hosted static site allowed by LAB_ALLOWED_ORIGINS. */
+const DOCS_ORIGIN = 'http://docs.example.org';
+
 describe('lab server', () => {
   let server: LabServer;
 
   before(async () => {
-    server = await startLabServer({ LAB_MAX_TERMINALS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '50' });
+    server = await startLabServer({ LAB_MAX_TERMINALS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '50', LAB_ALLOWED_ORIGINS: DOCS_ORIGIN });
   });
   after(async () => {
     await server?.stop();
@@ -91,6 +94,50 @@ describe('lab server', () => {
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_rejected_total\{reason="foreign-origin"\} [1-9]/);
     await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'DELETE', headers: { origin: server.origin, cookie } });
+  });
+
+  test('an allowlisted cross origin gets credentialed CORS; others get none', async () => {
+    const url = new URL(LAB_SESSION_PATH, server.url);
+    const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: DOCS_ORIGIN, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), DOCS_ORIGIN);
+    assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+    const evil = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+
+    const created = await fetch(url, { method: 'POST', headers: { origin: DOCS_ORIGIN } });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('access-control-allow-origin'), DOCS_ORIGIN);
+    assert.equal(created.headers.get('vary'), 'Origin');
+    const cookie = created.headers.get('set-cookie')!.split(';')[0]!;
+    const same = await fetch(url, { method: 'POST', headers: { origin: server.origin, cookie } });
+    assert.equal(same.headers.get('access-control-allow-origin'), null, 'same origin needs no CORS');
+    const term = await TestTerminal.open(server, cookie, { origin: DOCS_ORIGIN });
+    term.hello();
+    await term.ready();
+    await term.close();
+    assert.equal(await endSession(server, cookie), 204);
+  });
+
+  test('flow control: while the page says pause, the shell blocks instead of flooding', async () => {
+    const { cookie, term } = await openTerminal(server);
+    await term.run('true');
+    term.send({ type: 'pause' });
+    await sleep(100);
+    const before = term.bytes.length;
+    // ~15 MB of output; paused, it must stall in the pipes, not in our memory.
+    term.type('seq 1 2000000; echo "FLOW$((6*7))"\r');
+    await sleep(3000);
+    const whilePaused = term.bytes.length - before;
+    assert.ok(whilePaused < 1024 * 1024, `received ${whilePaused} bytes while paused`);
+    assert.ok(!term.text.includes('FLOW42'), 'the producer is blocked');
+    term.send({ type: 'resume' });
+    await term.waitFor(() => term.text.includes('FLOW42'), 60_000, 'the rest after resume');
+    assert.ok(term.bytes.length - before > 14_000_000);
+    assert.ok(term.text.includes('\r\n1999999\r\n2000000\r\n'));
+    await term.close();
+    await endSession(server, cookie);
   });
 
   test('no cookie and an unknown session get their close codes', async () => {
@@ -255,5 +302,29 @@ describe('lab server capacity', () => {
     assert.equal(global.body.error, 'over-capacity');
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_rejected_total\{reason="over-capacity"\} 2/);
+  });
+});
+
+describe('lab server without a sandbox image', () => {
+  let server: LabServer;
+  before(async () => {
+    server = await startLabServer({ LAB_SANDBOX_IMAGE: 'lab/no-such-sandbox:latest' });
+  });
+  after(async () => {
+    await server?.stop();
+    removeOwned(server.instance);
+  });
+
+  test('healthz is 503 and says why; a session fails with SandboxFailed instead of hanging', async () => {
+    const h = await healthz(server);
+    assert.equal(h.status, 503);
+    assert.equal(h.body.ok, false);
+    assert.ok(h.body.reasons.some((r) => r.includes('lab/no-such-sandbox:latest')), JSON.stringify(h.body));
+    const session = await newSession(server);
+    assert.equal(session.status, 201);
+    const term = await TestTerminal.open(server, session.cookie);
+    term.hello();
+    const code = await term.closed;
+    assert.ok(code === CloseCode.SandboxFailed || code === CloseCode.NoSuchSession, `closed with ${code}`);
   });
 });
