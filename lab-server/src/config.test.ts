@@ -20,6 +20,16 @@ test('defaults are the documented ones', () => {
   assert.deepEqual(c.allowedOrigins, []);
   assert.equal(c.cookie.sameSite, 'Strict');
   assert.ok(c.siteDir.endsWith('/dist'));
+  assert.equal(c.sessions.createPerMinute, 6);
+  assert.equal(c.sessions.createBurst, 10);
+  assert.equal(c.sandbox.diskBytes, 4 * 1024 ** 3);
+  assert.equal(c.sandbox.diskMode, 'auto');
+  assert.equal(c.sandbox.diskDir, '/var/lib/lab-disks/lab');
+});
+
+test('the loop-disk directory is per instance', () => {
+  assert.equal(loadConfig({ LAB_INSTANCE: 'ci-1', LAB_DISK_DIR: '/srv/disks/' }).sandbox.diskDir, '/srv/disks/ci-1');
+  assert.throws(() => loadConfig({ LAB_DISK_MODE: 'quota' }), /LAB_DISK_MODE/);
 });
 
 test('durations, sizes and lists are parsed', () => {

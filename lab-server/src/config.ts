@@ -182,6 +182,9 @@ const EnvSchema = z
     LAB_MAX_SESSIONS: int(20, 1, 10_000),
     LAB_MAX_SESSIONS_PER_CLIENT: int(4, 1, 10_000),
     LAB_MAX_TERMINALS: int(4, 1, 64),
+    /** New sessions per client and minute (token bucket rate), and how many at once. */
+    LAB_SESSION_RATE: number(6, 0.1, 100_000),
+    LAB_SESSION_BURST: int(10, 1, 100_000),
     LAB_OUTPUT_BUFFER: size('256k', 4096),
     /** Messages per second per WebSocket (token bucket rate) and burst size. */
     LAB_WS_RATE: number(200, 1, 100_000),
@@ -235,6 +238,8 @@ export interface Config {
     maxSessions: number;
     maxPerClient: number;
     maxTerminals: number;
+    createPerMinute: number;
+    createBurst: number;
   };
   terminal: { bufferBytes: number; rate: number; burst: number; highWaterBytes: number; lowWaterBytes: number };
   sandbox: {
@@ -299,6 +304,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxSessions: e.LAB_MAX_SESSIONS,
       maxPerClient: Math.min(e.LAB_MAX_SESSIONS_PER_CLIENT, e.LAB_MAX_SESSIONS),
       maxTerminals: e.LAB_MAX_TERMINALS,
+      createPerMinute: e.LAB_SESSION_RATE,
+      createBurst: e.LAB_SESSION_BURST,
     },
     terminal: {
       bufferBytes: e.LAB_OUTPUT_BUFFER,

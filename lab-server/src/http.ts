@@ -2,6 +2,7 @@
  * HTTP routes of the lab server:
  *
  *   POST    /lab/session   create (or resume) the caller's session; sets the HttpOnly cookie
+ *                          (503 over-capacity at the caps, 429 when a client churns sessions)
  *   DELETE  /lab/session   end it now (the page's "reset" and tests)
  *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
  *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
@@ -23,6 +24,7 @@ import type { OriginPolicy } from './origin.ts';
 import { LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
 import { readCookie } from './gateway.ts';
 import type { StaticSite } from './static-site.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface HttpDeps {
   config: Config;
@@ -49,8 +51,30 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 const httpError = (res: ServerResponse, status: number, error: ErrorCode, detail: string, headers: Record<string, string> = {}) =>
   json(res, status, { error, detail }, headers);
 
+/**
+ * New sessions per client: each one boots a sandbox (a second of CPU), so
+ * churning sessions (create, delete, create ...) is limited separately from
+ * the cap on concurrent ones.
+ */
+class CreationLimiter {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly perMinute: number;
+  private readonly burst: number;
+  constructor(perMinute: number, burst: number) {
+    this.perMinute = perMinute;
+    this.burst = burst;
+    setInterval(() => this.buckets.clear(), 10 * 60_000).unref();
+  }
+  allow(client: string): boolean {
+    let bucket = this.buckets.get(client);
+    if (!bucket) this.buckets.set(client, (bucket = new TokenBucket(this.perMinute / 60, this.burst)));
+    return bucket.take();
+  }
+}
+
 export function createRequestHandler(deps: HttpDeps) {
   const { config, lab, policy, metrics, health, site, log } = deps;
+  const creations = new CreationLimiter(config.sessions.createPerMinute, config.sessions.createBurst);
 
   function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
     const secure = config.cookie.secure === 'on' || (config.cookie.secure === 'auto' && policy.isHttps(req));
@@ -115,6 +139,10 @@ export function createRequestHandler(deps: HttpDeps) {
       return json(res, 200, body, headers);
     }
     const client = policy.clientIp(req);
+    if (!creations.allow(client)) {
+      metrics.reject('rate-limited');
+      return httpError(res, 429, 'rate-limited', 'too many new sessions from this address', { ...headers, 'Retry-After': '60' });
+    }
     const created = lab.createSession(client);
     if (!created.ok) {
       metrics.reject('over-capacity');

@@ -129,6 +129,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   log.info({ url, site: config.siteDir, instance: config.instance, warmPool: config.sandbox.warmPool }, 'lab server listening');
+  // For the person who typed `npm start`: the one line that matters, readable.
+  if (process.stderr.isTTY) process.stderr.write(`\n  수업과 실습: ${url}   (종료: Ctrl-C)\n\n`);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) => {

@@ -113,6 +113,8 @@ export async function startLabServer(env: Record<string, string> = {}, instance 
       LAB_INSTANCE: instance,
       LAB_SITE_DIR: testSite(),
       LAB_WARM_POOL: '0',
+      // Tests open many sessions from one address in a few seconds.
+      LAB_SESSION_BURST: '1000',
       LOG_LEVEL: 'info',
       ...env,
     },

@@ -278,7 +278,7 @@ describe('lab server', () => {
 describe('lab server capacity', () => {
   let server: LabServer;
   before(async () => {
-    server = await startLabServer({ LAB_MAX_SESSIONS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '1', LAB_TRUSTED_PROXY: 'loopback' });
+    server = await startLabServer({ LAB_MAX_SESSIONS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '1', LAB_TRUSTED_PROXY: 'loopback', LAB_SESSION_BURST: '2' });
   });
   after(async () => {
     await server?.stop();
@@ -287,21 +287,41 @@ describe('lab server capacity', () => {
 
   const from = async (ip: string) => {
     const res = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers: { origin: server.origin, 'x-forwarded-for': ip } });
-    return { status: res.status, body: (await res.json()) as { error?: string }, retryAfter: res.headers.get('retry-after') };
+    const cookie = res.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    return { status: res.status, body: (await res.json()) as { error?: string }, retryAfter: res.headers.get('retry-after'), cookie };
   };
 
+  const drop = (cookie: string) => fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'DELETE', headers: { origin: server.origin, cookie } });
+
   test('over capacity is a clear 503, per client and globally, not a hang', async () => {
-    assert.equal((await from('198.51.100.1')).status, 201);
+    const one = await from('198.51.100.1');
+    assert.equal(one.status, 201);
     const perClient = await from('198.51.100.1');
     assert.equal(perClient.status, 503);
     assert.equal(perClient.body.error, 'over-capacity');
     assert.ok(perClient.retryAfter);
-    assert.equal((await from('198.51.100.2')).status, 201);
+    const two = await from('198.51.100.2');
+    assert.equal(two.status, 201);
     const global = await from('198.51.100.3');
     assert.equal(global.status, 503);
     assert.equal(global.body.error, 'over-capacity');
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_rejected_total\{reason="over-capacity"\} 2/);
+    await drop(one.cookie);
+    await drop(two.cookie);
+  });
+
+  test('a client churning sessions (create, end, create ...) is slowed down with 429', async () => {
+    // LAB_SESSION_BURST=2: two new sessions at once, then one per LAB_SESSION_RATE.
+    for (let i = 0; i < 2; i++) {
+      const ok = await from('198.51.100.9');
+      assert.equal(ok.status, 201, `session ${i + 1}`);
+      await drop(ok.cookie);
+    }
+    const third = await from('198.51.100.9');
+    assert.equal(third.status, 429);
+    assert.equal(third.body.error, 'rate-limited');
+    assert.ok(third.retryAfter);
   });
 });
 
