@@ -6,7 +6,8 @@
  * long-running snippets.
  */
 import type { LabTerminal } from './lab-terminal.ts';
-import { cleanTerminalOutput, findShellMarks } from './terminal-text.ts';
+import { findShellMarks } from './shell-marks.ts';
+import { renderAsScreen } from './screen.ts';
 import type { SnippetOutcome } from './judge.ts';
 
 export interface RunnableSnippet {
@@ -86,7 +87,7 @@ export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet
   const text = terminal.text.slice(sentAt);
   const start = started();
   const end = finished();
-  const output = cleanTerminalOutput(text.slice(start?.end ?? 0, end?.start ?? text.length));
+  const output = await renderAsScreen(text.slice(start?.end ?? 0, end?.start ?? text.length));
   if (end) await waitForPrompt(terminal, sentAt + end.end, 30_000).catch(() => undefined);
   return { exit, output: output.replace(/^\n+/, ''), interrupted };
 }
