@@ -10,14 +10,15 @@
  *   protocol   LAB_SUBPROTOCOL not offered     -> HTTP 400, no upgrade
  * After the upgrade the reason can be told to the page as a close code:
  *   shutting down                              -> CloseCode.ShuttingDown
- *   no cookie / unknown or ended session       -> Unauthorized / NoSuchSession
+ *   no cookie / unknown session                -> Unauthorized / NoSuchSession
+ *   a session that recently ended              -> why: Idle, Expired, SandboxFailed
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
-import { type Lab, LabError } from './lab.ts';
+import { CLOSE_FOR, type Lab, LabError } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import type { OriginPolicy } from './origin.ts';
 import {
@@ -135,6 +136,13 @@ export class Gateway {
     const session = lab.lookup(token);
     if (!session) {
       metrics.reject('no-session');
+      const ended = lab.whyEnded(token);
+      if (ended) {
+        // Tell the page what happened to its session, not just that it is gone.
+        const code = ended.reason === 'sandbox-failed' ? 'sandbox-failed' : 'session-expired';
+        ws.send(encode({ type: 'error', code, detail: ended.detail.slice(0, 500) }));
+        return ws.close(CLOSE_FOR[ended.reason], ended.reason);
+      }
       return ws.close(token ? CloseCode.NoSuchSession : CloseCode.Unauthorized, token ? 'no such session' : 'no session cookie');
     }
     new Connection(ws, session, this.deps);
@@ -198,8 +206,9 @@ class Connection {
   }
 
   /** Closes the socket (called by the lab when the session ends, or on a violation). */
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, error?: ServerMessage): void {
     if (this.closed) return;
+    if (error) this.send(error);
     this.closed = true;
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
     this.onClose();
@@ -221,8 +230,7 @@ class Connection {
     if (this.closed) return;
     if (!this.bucket.take()) {
       this.deps.metrics.reject('rate-limited');
-      this.send({ type: 'error', code: 'rate-limited', detail: 'too many messages' });
-      return this.close(CloseCode.RateLimited, 'rate limited');
+      return this.close(CloseCode.RateLimited, 'rate limited', { type: 'error', code: 'rate-limited', detail: 'too many messages' });
     }
     if (!isBinary && data.length > Limits.maxControlFrameBytes) {
       this.deps.metrics.reject('too-large');
@@ -289,12 +297,10 @@ class Connection {
       if (err instanceof LabError) {
         if (err.code === 'sandbox-failed') this.deps.metrics.reject('sandbox-failed');
         if (err.code === 'over-capacity') this.deps.metrics.reject('over-capacity');
-        this.send({ type: 'error', code: err.code, detail: err.message.slice(0, 500) });
-        return this.close(err.closeCode, err.code);
+        return this.close(err.closeCode, err.code, { type: 'error', code: err.code, detail: err.message.slice(0, 500) });
       }
       this.log.error({ err }, 'hello failed');
-      this.send({ type: 'error', code: 'internal', detail: 'internal error' });
-      return this.close(CloseCode.SandboxFailed, 'internal error');
+      return this.close(CloseCode.SandboxFailed, 'internal error', { type: 'error', code: 'internal', detail: 'internal error' });
     } finally {
       this.helloPending = false;
     }

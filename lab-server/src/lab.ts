@@ -14,10 +14,10 @@ import type { Metrics } from './metrics.ts';
 import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
 import type { DiskUsage, ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
 import type { SandboxPool } from './sandbox/pool.ts';
-import { type CreateResult, type EndReason, type Session, SessionRegistry } from './sessions.ts';
+import { type CreateResult, type EndReason, type Session, SessionRegistry, hashToken } from './sessions.ts';
 import { Terminal, type TerminalClient } from './terminal.ts';
 
-const CLOSE_FOR: Record<EndReason, number> = {
+export const CLOSE_FOR: Record<EndReason, number> = {
   idle: CloseCode.Idle,
   expired: CloseCode.Expired,
   ended: CloseCode.Normal,
@@ -36,9 +36,13 @@ const NOTICE = {
 };
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
+const TOMBSTONE_MS = 60 * 60_000;
+const TOMBSTONES_MAX = 10_000;
+
 /** Anything that must be closed when its session ends (a socket waiting for boot, or attached). */
 export interface SessionSocket {
-  close(code: number, reason: string): void;
+  /** Closes with `code`, sending `error` first when given. */
+  close(code: number, reason: string, error?: ServerMessage): void;
 }
 
 export class LabError extends Error {
@@ -93,6 +97,13 @@ export class Lab {
   private shuttingDown = false;
   private timers: NodeJS.Timeout[] = [];
   private diskCheckRunning = false;
+  /**
+   * Why recent sessions ended, by token hash, so a page coming back with an
+   * old cookie learns "idle" or "sandbox failed" (and shows it) instead of
+   * "no such session" (which makes it silently start over; after a failed
+   * boot that would loop).
+   */
+  private readonly tombstones = new Map<string, { reason: EndReason; detail: string; at: number }>();
 
   constructor(deps: LabDeps) {
     this.deps = deps;
@@ -154,19 +165,42 @@ export class Lab {
     this.sessions.remove(session);
     if (!runtime) return;
     this.runtimes.delete(session);
+    if (reason !== 'ended' && reason !== 'shutdown') {
+      this.tombstones.set(session.tokenHash, { reason, detail, at: Date.now() });
+      // Bounded: the oldest go first (Map keeps insertion order).
+      for (const key of this.tombstones.keys()) {
+        if (this.tombstones.size <= TOMBSTONES_MAX) break;
+        this.tombstones.delete(key);
+      }
+    }
     this.deps.metrics.sessionsEnded.inc({ reason });
     this.log.info({ session: session.id, reason, detail, sandbox: runtime.sandbox?.id }, 'session ended');
     const code = CLOSE_FOR[reason];
-    for (const terminal of runtime.terminals.values()) terminal.close(code, reason);
-    for (const socket of runtime.sockets) socket.close(code, reason);
+    // Sockets first, with the reason spelled out for the page; then the shells.
+    const error: ServerMessage | undefined =
+      reason === 'sandbox-failed'
+        ? { type: 'error', code: 'sandbox-failed', detail: detail.slice(0, 500) }
+        : reason === 'idle' || reason === 'expired'
+          ? { type: 'error', code: 'session-expired', detail: reason }
+          : undefined;
+    for (const socket of [...runtime.sockets]) socket.close(code, reason, error);
     runtime.sockets.clear();
+    for (const terminal of runtime.terminals.values()) terminal.close(code, reason);
     if (runtime.sandbox) {
       void this.deps.pool.destroy(runtime.sandbox.id).catch((err) => this.log.warn({ err, sandbox: runtime.sandbox?.id }, 'destroy failed'));
     }
     // A sandbox still booting is destroyed when it arrives (createSession).
   }
 
+  /** Why the session of this token ended, if it did recently. */
+  whyEnded(token: string | undefined): { reason: EndReason; detail: string } | undefined {
+    if (!token) return undefined;
+    return this.tombstones.get(hashToken(token));
+  }
+
   private sweep(): void {
+    const old = Date.now() - TOMBSTONE_MS;
+    for (const [key, t] of this.tombstones) if (t.at < old) this.tombstones.delete(key);
     for (const { session, reason } of this.sessions.sweep()) {
       // sweep() already removed it from the registry; endSession does the rest.
       this.endSession(session, reason);

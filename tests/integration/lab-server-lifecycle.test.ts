@@ -83,8 +83,10 @@ describe('lab server lifecycle', () => {
     assert.ok(await until(() => ownedObjects(server.instance).containers.length === 0, 20_000), 'sandbox removed');
     assert.ok(Date.now() - closedAt >= 2500, 'not before grace + idle');
     assert.deepEqual(ownedObjects(server.instance), { containers: [], volumes: [], networks: [] });
+    // A page coming back with the old cookie learns why its session is gone.
     const stale = await TestTerminal.open(server, cookie);
-    assert.equal(await stale.closed, CloseCode.NoSuchSession);
+    assert.equal(await stale.closed, CloseCode.Idle);
+    assert.ok(stale.messages.some((m) => m.type === 'error' && m.code === 'session-expired'));
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_sessions_ended_total\{reason="idle"\} 1/);
     // The page's answer to NoSuchSession: a new session.
