@@ -27,6 +27,19 @@ bash scripts/ensure-docker.sh
 
 if [ "${LAB_SKIP_IMAGES:-0}" != 1 ]; then
   step "images (first run builds everything offline: a few minutes)"
+  # The base image is debootstrapped: on a fresh machine, get the tools first.
+  need=()
+  for tool in debootstrap curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "installing ${need[*]} ..."
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    else
+      echo "missing ${need[*]}: sudo apt-get install -y ${need[*]}" >&2
+      exit 1
+    fi
+  fi
   bash scripts/build-images.sh
 fi
 

@@ -12,7 +12,9 @@
  * work, end every session, remove every sandbox, exit, all within
  * LAB_SHUTDOWN_TIMEOUT (a hard timer exits regardless).
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -116,6 +118,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (removed > 0) log.info({ removed }, 'removed objects left by a previous run');
   } catch (err) {
     log.error({ err: String(err) }, 'Docker engine unreachable at startup; serving the site, labs unavailable until it is back');
+  }
+  if (!existsSync(path.join(config.siteDir, 'index.html'))) {
+    log.warn({ site: config.siteDir }, 'no built site here (npm run build): pages will be 404, the labs still work');
   }
   reconciler.start(config.reconcileIntervalMs);
   theLab.start();
