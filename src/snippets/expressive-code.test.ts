@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ExpressiveCodeEngine } from '@expressive-code/core';
 import { toHtml } from '@expressive-code/core/hast';
-import { commandSummary, labSnippets } from './expressive-code.ts';
+import { commandSummary, exitMatches, labSnippets } from './expressive-code.ts';
 import { snippetId } from './id.ts';
 import { readRecordings, shownOutput, MAX_SHOWN_LINES } from './recordings.ts';
 
@@ -73,4 +73,14 @@ test('the button is named after the first command, not a comment', () => {
   assert.equal(commandSummary('# 주석\n\ndocker ps -a'), 'docker ps -a');
   assert.equal(commandSummary('docker run -d --name wp2 \\\n  --read-only'), 'docker run -d --name wp2 …');
   assert.ok(commandSummary('x'.repeat(100)).length <= 48);
+});
+
+test('a recording that contradicts exit= is not shown', async () => {
+  // The fixture recorded `docker network rm appnet` with exit 1: fine for exit=nonzero, wrong for the default 0.
+  assert.match(await render('docker network rm appnet', 'bash', 'exit=nonzero'), /예상 출력/);
+  assert.doesNotMatch(await render('docker network rm appnet', 'bash'), /예상 출력/);
+  assert.equal(exitMatches(0, 0), true);
+  assert.equal(exitMatches('nonzero', 125), true);
+  assert.equal(exitMatches('nonzero', 0), false);
+  assert.equal(exitMatches(1, 125), false);
 });

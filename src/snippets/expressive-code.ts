@@ -121,7 +121,11 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
             const file = codeBlock.parentDocument?.sourceFilePath;
             const lesson = file ? lessonSlug(file, options.contentDir) : undefined;
             const recording = lesson ? findRecording(lesson, id, recordingsDir) : undefined;
-            if (recording) extra.push(recordingDetails(recording.output, recording.exit, recording.interrupted));
+            // A recording whose exit status contradicts the lesson (a run in a
+            // broken sandbox) is not shown as what the reader should expect.
+            if (recording && (recording.interrupted || exitMatches(meta.exit, recording.exit))) {
+              extra.push(recordingDetails(recording.output, recording.exit, recording.interrupted));
+            }
           } else if (meta.norun !== undefined) {
             target.properties.dataLabNorun = '';
             extra.push(norunNote(meta.norun));
@@ -132,6 +136,11 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
       },
     },
   };
+}
+
+/** Does a recorded exit status agree with the snippet's exit= expectation? */
+export function exitMatches(expected: number | 'nonzero', actual: number): boolean {
+  return expected === 'nonzero' ? actual !== 0 : actual === expected;
 }
 
 function classList(node: Element): string[] {

@@ -24,7 +24,9 @@
  * `output` is plain text as a terminal shows it (control codes removed,
  * carriage returns resolved: the runner's cleanTerminalOutput). Entries for
  * ids no longer in the lesson are ignored; a snippet whose code changed gets
- * a new id and so shows no stale output. content/recordings/ holds no .md/.mdx,
+ * a new id and so shows no stale output. A recording whose exit status
+ * contradicts the snippet's exit= (a run in a broken sandbox) is not shown
+ * either, unless the runner interrupted it. content/recordings/ holds no .md/.mdx,
  * so the lesson loader never sees these files.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
