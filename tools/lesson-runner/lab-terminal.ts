@@ -26,70 +26,93 @@ export interface LabTerminalOptions {
   onMessage?: (message: ServerMessage) => void;
 }
 
+interface SessionInfo {
+  baseUrl: string;
+  origin: string;
+  cookie: string;
+}
+
 export class LabTerminal {
-  /** Everything the terminal printed since attach, decoded as UTF-8. */
+  /** Everything the terminal printed since the last attach, decoded as UTF-8. */
   text = '';
+  /** The shell ended or the socket closed; `reattach()` starts over. */
   exited = false;
-  private readonly decoder = new TextDecoder();
-  private waiters = new Set<() => void>();
-  private socket: WebSocket;
+  private decoder = new TextDecoder();
+  private readonly waiters = new Set<() => void>();
+  private readonly session: SessionInfo;
+  private readonly options: LabTerminalOptions;
+  private socket: WebSocket | undefined;
 
-  private readonly session: { baseUrl: string; cookie: string; origin: string };
-
-  private constructor(socket: WebSocket, session: { baseUrl: string; cookie: string; origin: string }) {
-    this.socket = socket;
+  private constructor(session: SessionInfo, options: LabTerminalOptions) {
     this.session = session;
+    this.options = options;
   }
 
+  /** Creates a new session (so a new sandbox) and attaches its main terminal. */
   static async open(options: LabTerminalOptions): Promise<LabTerminal> {
     const origin = options.origin ?? new URL(options.baseUrl).origin;
-    const response = await fetch(new URL(LAB_SESSION_PATH, options.baseUrl), {
-      method: 'POST',
-      headers: { origin },
-    });
+    const response = await fetch(new URL(LAB_SESSION_PATH, options.baseUrl), { method: 'POST', headers: { origin } });
     if (!response.ok) throw new Error(`session request failed: HTTP ${response.status} ${await response.text()}`);
     const cookie = response.headers
       .getSetCookie()
       .map((c) => c.split(';')[0]!)
       .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
     if (!cookie) throw new Error('session response set no cookie');
+    const terminal = new LabTerminal({ baseUrl: options.baseUrl, origin, cookie }, options);
+    await terminal.reattach();
+    return terminal;
+  }
 
-    const wsUrl = new URL(LAB_WS_PATH, options.baseUrl);
+  /**
+   * (Re)opens the WebSocket of the same session. After the shell ended, the
+   * server starts a fresh shell in the same sandbox, as it does for a reader.
+   */
+  async reattach(): Promise<void> {
+    this.socket?.removeAllListeners();
+    this.socket?.close(1000);
+    this.text = '';
+    this.exited = false;
+    this.decoder = new TextDecoder();
+    const wsUrl = new URL(LAB_WS_PATH, this.session.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(wsUrl, [LAB_SUBPROTOCOL], { headers: { cookie, origin } });
-    const terminal = new LabTerminal(socket, { baseUrl: options.baseUrl, cookie, origin });
+    const socket = new WebSocket(wsUrl, [LAB_SUBPROTOCOL], {
+      headers: { cookie: this.session.cookie, origin: this.session.origin },
+    });
+    this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);
       socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
     });
+    socket.on('error', () => undefined); // 'close' follows and ends the wait
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
-        terminal.text += terminal.decoder.decode(data as Buffer, { stream: true });
+        this.text += this.decoder.decode(data as Buffer, { stream: true });
       } else {
         const parsed = parseServerMessage(String(data));
         if (parsed.ok) {
-          if (parsed.message.type === 'exit') terminal.exited = true;
-          options.onMessage?.(parsed.message);
+          if (parsed.message.type === 'exit') this.exited = true;
+          this.options.onMessage?.(parsed.message);
         }
       }
-      terminal.notify();
+      this.notify();
     });
     socket.on('close', () => {
-      terminal.exited = true;
-      terminal.notify();
+      this.exited = true;
+      this.notify();
     });
-    socket.send(encode({ type: 'hello', terminal: 'main', cols: options.cols ?? 120, rows: options.rows ?? 40, resumeFrom: 0 }));
-    return terminal;
+    const { cols = 120, rows = 40 } = this.options;
+    socket.send(encode({ type: 'hello', terminal: 'main', cols, rows, resumeFrom: 0 }));
   }
 
   send(text: string): void {
-    this.socket.send(Buffer.from(text, 'utf8'), { binary: true });
+    this.socket?.send(Buffer.from(text, 'utf8'), { binary: true });
   }
 
-  /** Resolves once `test()` is true (checked after every frame), or rejects after `ms`. */
+  /** Resolves once `test()` is true (checked after every frame), or rejects after `ms` or when the terminal closes. */
   waitFor(test: () => boolean, ms: number, what: string): Promise<void> {
     if (test()) return Promise.resolve();
+    if (this.exited) return Promise.reject(new Error(`terminal closed while waiting for ${what}`));
     return new Promise((resolve, reject) => {
       const check = () => {
         if (test()) done(resolve);
@@ -106,7 +129,7 @@ export class LabTerminal {
   }
 
   close(): void {
-    this.socket.close(1000);
+    this.socket?.close(1000);
   }
 
   /** Ends the session on purpose, so its sandbox is removed now rather than at idle timeout. */

@@ -69,7 +69,12 @@ async function runLesson(baseUrl: string, slug: string, snippets: ExtractedSnipp
       const row = { lesson: slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 };
       rows.push(row);
       console.log(formatRow(row));
-      if (terminal.exited) throw new Error('the shell ended during the lesson');
+      if (terminal.exited) {
+        // A snippet ended the reader's shell (e.g. scripted `exit` reached it):
+        // that snippet failed; the rest continue in a fresh shell of the same sandbox.
+        await terminal.reattach();
+        await waitForPrompt(terminal, 0, 60_000);
+      }
     }
   } finally {
     terminal.close();
@@ -83,7 +88,8 @@ const formatRow = (r: Row) =>
 
 async function main() {
   const lessons = (await listLessons()).filter((l) => !args.lesson || args.lesson.includes(l.slug));
-  const server = args.url ? undefined : await startLabServer();
+  // A unique instance, so a concurrent run (or a test suite) never reconciles our sandboxes away.
+  const server = args.url ? undefined : await startLabServer({ LAB_INSTANCE: `lessons-${process.pid}` });
   const baseUrl = args.url ?? server!.url;
   const rows: Row[] = [];
   let norun = 0;

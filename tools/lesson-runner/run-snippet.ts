@@ -22,8 +22,14 @@ export const PASTE_START = '\x1b[200~';
 export const PASTE_END = '\x1b[201~';
 /** Upper bound for any snippet that is not interrupted on purpose. */
 const SNIPPET_LIMIT_MS = 180_000;
-/** Pause before each scripted input line, so the interactive program is ready to read. */
-const INPUT_DELAY_MS = 1_500;
+/**
+ * Before typing a scripted line, the interactive program must be ready to
+ * read it: we wait until it has printed something and then been quiet this
+ * long (an image pull keeps printing progress, a prompt is followed by
+ * silence). Typing too early would hand `exit` to the outer bash instead.
+ */
+const QUIET_MS = 800;
+const READY_LIMIT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,6 +47,22 @@ export async function waitForPrompt(terminal: LabTerminal, from: number, ms = 12
   );
 }
 
+/** Resolves when output has grown past `from` and then stayed unchanged for QUIET_MS (or the snippet ended). */
+async function waitForQuietOutput(terminal: LabTerminal, from: number, ended: () => boolean): Promise<void> {
+  const deadline = Date.now() + READY_LIMIT_MS;
+  let seen = terminal.text.length;
+  let since = Date.now();
+  while (Date.now() < deadline && !ended() && !terminal.exited) {
+    await sleep(100);
+    if (terminal.text.length !== seen) {
+      seen = terminal.text.length;
+      since = Date.now();
+    } else if (seen > from && Date.now() - since >= QUIET_MS) {
+      return;
+    }
+  }
+}
+
 export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet): Promise<SnippetOutcome> {
   const sentAt = terminal.text.length;
   const marksSince = () => findShellMarks(terminal.text.slice(sentAt));
@@ -51,38 +73,41 @@ export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet
     // A snippet bash cannot parse never starts (no C); its D still comes.
     return marks.slice(c === -1 ? 0 : c).find((m) => m.kind === 'D');
   };
+  const ended = () => finished() !== undefined;
 
   terminal.send(`${PASTE_START}${snippet.code.replace(/\n+$/, '')}${PASTE_END}\r`);
 
   let interrupted = false;
   const scripted = (async () => {
     if (!snippet.input && !snippet.timeout) return;
-    await terminal.waitFor(() => started() !== undefined || finished() !== undefined, 30_000, 'the snippet to start');
+    await terminal.waitFor(() => started() !== undefined || ended(), 30_000, 'the snippet to start');
     for (const keys of inputKeystrokes(snippet.input ?? '')) {
-      await sleep(INPUT_DELAY_MS);
-      if (finished()) return;
+      await waitForQuietOutput(terminal, terminal.text.length, ended);
+      if (ended() || terminal.exited) return;
       terminal.send(keys);
     }
     if (snippet.timeout) {
       const deadline = Date.now() + snippet.timeout * 1000;
-      while (!finished() && Date.now() < deadline) await sleep(100);
-      if (!finished()) {
+      while (!ended() && !terminal.exited && Date.now() < deadline) await sleep(100);
+      if (!ended() && !terminal.exited) {
         interrupted = true;
         terminal.send('\x03');
       }
     }
-  })();
+  })().catch(() => undefined); // the wait below reports what went wrong
 
   let exit: number | null = null;
   try {
     const limit = (snippet.timeout ?? 0) * 1000 + SNIPPET_LIMIT_MS;
-    await terminal.waitFor(() => finished() !== undefined, limit, 'the snippet to finish');
+    await terminal.waitFor(ended, limit, 'the snippet to finish');
     exit = finished()?.exit ?? null;
   } catch {
-    interrupted = true;
-    terminal.send('\x03');
+    if (!terminal.exited) {
+      interrupted = true;
+      terminal.send('\x03');
+    }
   }
-  await scripted.catch(() => undefined);
+  await scripted;
 
   const text = terminal.text.slice(sentAt);
   const start = started();
