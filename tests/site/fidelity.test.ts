@@ -7,11 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { markdownToMdast } from 'satteri';
 import {
+  COPIED_SEEDS_DIR,
   SEEDS_DIR,
+  SHARED_SEEDS_DIR,
   SEED_LESSONS,
   codeBlocksOf,
   headingsOf,
@@ -136,6 +138,13 @@ for (const [file, route] of Object.entries(SEED_LESSONS)) {
 test('every seed document has its lesson', () => {
   const seeds = readSeedsDir();
   assert.deepEqual(seeds, Object.keys(SEED_LESSONS).sort());
+});
+
+// Only where the originals are beside the clone (always in CI).
+if (existsSync(SHARED_SEEDS_DIR)) test('the in-repo copy of the seeds matches the originals', () => {
+  for (const name of Object.keys(SEED_LESSONS)) {
+    assert.equal(readFileSync(path.join(COPIED_SEEDS_DIR, name), 'utf8'), readFileSync(path.join(SHARED_SEEDS_DIR, name), 'utf8'), name);
+  }
 });
 
 function readSeedsDir(): string[] {

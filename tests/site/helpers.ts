@@ -13,12 +13,14 @@ import { htmlToHast } from 'satteri';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'dist');
 export const ARTIFACTS = path.join(ROOT, 'artifacts');
-export const SEEDS_DIR = path.join(ROOT, 'tests/site/seeds');
+/** The seed documents as the project received them (beside the repository in CI). */
+export const SHARED_SEEDS_DIR = path.resolve(ROOT, '../shared/seeds');
+/** A copy kept in the repository so the tests also run on a clone without ../shared. */
+export const COPIED_SEEDS_DIR = path.join(ROOT, 'tests/site/seeds');
+/** Compare against the originals whenever they are there; the copy is checked against them (fidelity.test.ts). */
+export const SEEDS_DIR = existsSync(SHARED_SEEDS_DIR) ? SHARED_SEEDS_DIR : COPIED_SEEDS_DIR;
 
-/**
- * Seed document → lesson route. The seeds are copied from the shared seed
- * folder into tests/site/seeds so the test runs on a fresh clone.
- */
+/** Seed document → lesson route. */
 export const SEED_LESSONS: Record<string, string> = {
   '004_1ad18004f0ae6957.txt': 'lessons/docker-intro',
   '001_90eb9dceb1d58174.txt': 'lessons/container-basics',
