@@ -29,6 +29,10 @@ export const Limits = {
   maxControlFrameBytes: 4 * 1024,
   /** Largest binary input frame from the page (a paste is split by the client). */
   maxInputFrameBytes: 64 * 1024,
+  /** Suggested most output bytes in flight beyond the page's last `ack` (see AckMessage). */
+  ackWindowBytes: 512 * 1024,
+  /** The page acknowledges after at least this much processed output (and when it has caught up). */
+  ackEveryBytes: 128 * 1024,
   /** Terminal sizes are clamped into these bounds by the server. */
   minCols: 10,
   maxCols: 500,
@@ -85,12 +89,26 @@ export const ResumeMessage = z.object({ type: z.literal('resume') });
 /** Liveness probe; the server answers with `pong` carrying the same id. */
 export const PingMessage = z.object({ type: z.literal('ping'), id: z.number().int().min(0) });
 
+/**
+ * Flow control by acknowledgement (added after v1 shipped; optional for
+ * both sides): the output offset (same numbering as hello.resumeFrom) up to
+ * which the page's terminal has *processed* output. pause/resume alone
+ * cannot bound what sits in kernel socket buffers between server and
+ * browser (megabytes on loopback), so a flood keeps that much queued ahead
+ * of a Ctrl-C. A server that honours `ack` keeps at most
+ * Limits.ackWindowBytes sent but unacknowledged; one that does not know it
+ * ignores it (unknown types are ignored). Sent at most every
+ * Limits.ackEveryBytes of progress, so it stays far below the rate limit.
+ */
+export const AckMessage = z.object({ type: z.literal('ack'), processed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+
 export const ClientMessage = z.discriminatedUnion('type', [
   HelloMessage,
   ResizeMessage,
   PauseMessage,
   ResumeMessage,
   PingMessage,
+  AckMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type HelloMessage = z.infer<typeof HelloMessage>;
@@ -199,7 +217,7 @@ function parseWith<T>(schema: z.ZodType<T>, known: ReadonlySet<string>, text: st
   return { ok: true, message: parsed.data };
 }
 
-const clientTypes = new Set(['hello', 'resize', 'pause', 'resume', 'ping']);
+const clientTypes = new Set(['hello', 'resize', 'pause', 'resume', 'ping', 'ack']);
 const serverTypes = new Set(['status', 'attached', 'exit', 'error', 'pong']);
 
 export const parseClientMessage = (text: string) => parseWith(ClientMessage, clientTypes, text);
