@@ -113,3 +113,27 @@ test('input: the offline queue is bounded', () => {
   assert.equal(q.push(new Uint8Array(8)), false);
   assert.equal(q.size, 8);
 });
+
+test('acks: every N bytes of progress at once, a caught-up ack after a short delay, never backwards', async () => {
+  const { OutputAcks } = await import('./flow.ts');
+  const sent: number[] = [];
+  const a = new OutputAcks((n) => sent.push(n), 100, 20);
+  a.reset(1000);
+  a.processed(1050, false);
+  assert.deepEqual(sent, []);
+  a.processed(1100, false);
+  assert.deepEqual(sent, [1100], 'a full step: at once');
+  a.processed(1120, true);
+  a.processed(1150, true);
+  assert.deepEqual(sent, [1100], 'caught up: not yet');
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(sent, [1100, 1150], 'one ack for the trickle, with the latest offset');
+  a.processed(1150, true);
+  a.processed(1120, true);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(sent, [1100, 1150], 'no repeats, no going back');
+  a.reset(0);
+  a.processed(10, true);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(sent, [1100, 1150, 10], 'a new attach (fresh numbering) starts over');
+});

@@ -143,3 +143,50 @@ export class InputQueue {
     if (this.queue.length > 0) this.timer = setTimeout(() => this.drain(), 8);
   }
 }
+
+/**
+ * Output acknowledgements (protocol `ack`): tells the server how far the
+ * terminal has processed, so a server that honours it keeps only a bounded
+ * window in flight. Sent after every `every` bytes of progress, and when the
+ * terminal has caught up with everything received (so the server never waits
+ * on a window that is already free).
+ */
+export class OutputAcks {
+  private lastAcked = 0;
+  private latest = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly send: (processed: number) => void;
+  private readonly every: number;
+  private readonly delayMs: number;
+
+  /** `delayMs`: a caught-up ack waits this long, so a chatty trickle of output sends few acks. */
+  constructor(send: (processed: number) => void, every: number, delayMs = 50) {
+    this.send = send;
+    this.every = every;
+    this.delayMs = delayMs;
+  }
+
+  /** A new attach: acknowledgements count from where the output resumes. */
+  reset(offset: number): void {
+    this.lastAcked = offset;
+    this.latest = offset;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The terminal processed output up to `offset`; `caughtUp` when nothing else is pending. */
+  processed(offset: number, caughtUp: boolean): void {
+    if (offset <= this.latest) return;
+    this.latest = offset;
+    if (offset - this.lastAcked >= this.every) return this.flush();
+    if (caughtUp && this.timer === null) this.timer = setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  private flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.latest <= this.lastAcked) return;
+    this.lastAcked = this.latest;
+    this.send(this.latest);
+  }
+}

@@ -27,7 +27,8 @@ import { configuredLabUrl, labEndpoints } from './config.ts';
 import { LabConnection, type ConnectionState } from './connection.ts';
 import { Dock } from './dock.ts';
 import { statusFor } from './status.ts';
-import { OutputFlow } from './flow.ts';
+import { OutputAcks, OutputFlow } from './flow.ts';
+import { Limits } from '../../lab-server/src/protocol.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
@@ -63,6 +64,7 @@ class Lab {
   readonly connection: LabConnection;
   readonly tracker = new CommandTracker();
   readonly flow: OutputFlow;
+  readonly acks: OutputAcks;
   private queue: Job[] = [];
   private current: Job | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
@@ -74,6 +76,8 @@ class Lab {
   private attachedOnce = false;
   /** Resolvers waiting for the next output chunk (benchmarks). */
   readonly outputWatchers: ((at: number) => void)[] = [];
+  /** Resolvers waiting for the next prompt (tests). */
+  readonly promptWatchers: ((at: number) => void)[] = [];
 
   constructor() {
     this.dock = new Dock({
@@ -94,7 +98,13 @@ class Lab {
       input: (bytes) => {
         if (!this.connection.sendInput(bytes)) this.dock.announce(ko.status.offline);
       },
-      mark: (mark) => this.onTrackerEvents(this.tracker.handle(mark)),
+      mark: (mark) => {
+        this.onTrackerEvents(this.tracker.handle(mark));
+        if (mark.kind === 'B' && this.promptWatchers.length > 0) {
+          const now = performance.now();
+          for (const w of this.promptWatchers.splice(0)) w(now);
+        }
+      },
       lineAccepted: () => this.tracker.lineAccepted(),
       resize: (cols, rows) => this.connection.resize(cols, rows),
       leave: () => this.dock.focusControls(),
@@ -108,6 +118,7 @@ class Lab {
         output: (bytes) => this.write(bytes),
         attached: (info) => {
           this.flow.newConnection();
+          this.acks.reset(this.connection.cursor.received);
           if (info.freshShell) {
             for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
             if (this.attachedOnce) this.notice(ko.status.newShell);
@@ -121,17 +132,22 @@ class Lab {
       },
     );
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
+    this.acks = new OutputAcks((processed) => this.connection.sendControl({ type: 'ack', processed }), Limits.ackEveryBytes);
   }
 
   /** Writes shell output into xterm, counting it for flow control. */
   private write(bytes: Uint8Array): void {
     const n = bytes.byteLength;
+    const end = this.connection.cursor.received; // absolute offset right after these bytes
     if (this.outputWatchers.length > 0) {
       const now = performance.now();
       for (const w of this.outputWatchers.splice(0)) w(now);
     }
     this.flow.written(n);
-    this.terminal.write(bytes, () => this.flow.processed(n));
+    this.terminal.write(bytes, () => {
+      this.flow.processed(n);
+      this.acks.processed(end, this.flow.pending === 0);
+    });
   }
 
   /** A dim line of our own between shell output (never mistaken for it). */
@@ -323,6 +339,8 @@ function getLab(): Lab {
     shellState: () => lab!.tracker.state,
     /** bash waits at a prompt and no snippet is queued, pasted or running. */
     idle: () => lab!.isIdle() && lab!.queueLength === 0,
+    /** Resolves with performance.now() when bash next shows a prompt (OSC 133 B) after a command. */
+    nextPrompt: () => new Promise<number>((resolve) => lab!.promptWatchers.push(resolve)),
     received: () => lab!.connection.cursor.received,
     renderer: () => lab!.terminal.renderer,
     cols: () => lab!.terminal.term.cols,
