@@ -7,7 +7,10 @@ import {
   MIRROR_SOCKET,
   PROXY_MIRROR_CREATE_SPEC,
   PROXY_SOCKET,
+  SANDBOX_GHCR_ADDRESS,
   SANDBOX_HOST_CONFIG,
+  SANDBOX_MIRROR_PORT,
+  SANDBOX_PROXY_PORT,
   SANDBOX_READY,
   SANDBOX_SHELL,
   SECCOMP_PROFILE_JSON,
@@ -81,6 +84,23 @@ test('readiness file, shell and mirror sockets match what the images do', () => 
   assert.match(read('registry/serve.yml'), /readonly:\s*\n\s*enabled: true/);
   assert.match(read('registry/proxy.yml'), new RegExp(`addr: ${PROXY_SOCKET}`));
   assert.match(read('registry/proxy.yml'), /remoteurl: https:\/\/registry-1\.docker\.io/);
+});
+
+test('mirror bridge ports stay out of the reader\'s way; ghcr.io needs no port 80 listener', () => {
+  const entrypoint = read('sandbox/lab-entrypoint');
+  for (const port of [SANDBOX_MIRROR_PORT, SANDBOX_PROXY_PORT]) {
+    // Above the ephemeral range (32768-60999) and below 65536.
+    assert.ok(port > 60999 && port < 65536, `${port}`);
+  }
+  assert.match(entrypoint, new RegExp(`MIRROR_PORT=\\$\\{LAB_MIRROR_PORT:-${SANDBOX_MIRROR_PORT}\\}`));
+  assert.match(entrypoint, new RegExp(`PROXY_PORT=\\$\\{LAB_PROXY_PORT:-${SANDBOX_PROXY_PORT}\\}`));
+  assert.match(entrypoint, new RegExp(`GHCR_ADDR=${SANDBOX_GHCR_ADDRESS.replaceAll('.', '\\.')}\n`));
+  assert.match(entrypoint, /--registry-mirror "http:\/\/127\.0\.0\.1:\$MIRROR_PORT"/);
+  assert.match(entrypoint, /--registry-mirror "http:\/\/127\.0\.0\.1:\$PROXY_PORT"/);
+  assert.match(entrypoint, /-t nat -I OUTPUT 1 -d "\$GHCR_ADDR" -p tcp --dport 80 .*-j DNAT --to-destination "127\.0\.0\.1:\$MIRROR_PORT"/s);
+  // No listener on the ports readers publish in the lessons.
+  assert.doesNotMatch(entrypoint, /TCP-LISTEN:(80|5000|5001)\b/);
+  assert.doesNotMatch(entrypoint, /127\.0\.0\.1:(5000|5001)\b/);
 });
 
 test('mirror containers: no capabilities, read-only root; the offline one has no network', () => {

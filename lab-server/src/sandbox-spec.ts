@@ -73,6 +73,20 @@ export const PROXY_SOCKET = `${MIRROR_SOCKET_DIR}/proxy.sock`;
 /** Named volume of the optional pull-through cache. */
 export const PROXY_CACHE_VOLUME = 'lab-mirror-cache';
 
+/**
+ * Inside the sandbox, socat bridges these loopback ports to the mirror sockets
+ * (the inner dockerd's two --registry-mirror). Above Linux's ephemeral range
+ * (ip_local_port_range 32768-60999) and outside common use, so a reader's
+ * `docker run -p 5000:5000` or `-p 80:80` never finds them taken.
+ */
+export const SANDBOX_MIRROR_PORT = 61500;
+export const SANDBOX_PROXY_PORT = 61501;
+/**
+ * ghcr.io resolves to this address inside the sandbox; a nat OUTPUT rule sends
+ * its port 80 to SANDBOX_MIRROR_PORT, so no socket holds port 80.
+ */
+export const SANDBOX_GHCR_ADDRESS = '127.0.0.2';
+
 /** The inner engine's data-root: must be a volume (overlay2 cannot sit on overlay). */
 export const SANDBOX_DATA_DIR = '/var/lib/docker';
 
@@ -208,7 +222,7 @@ export const MIRROR_CREATE_SPEC: CreateSpec = {
 /**
  * Optional pull-through cache of Docker Hub for hosts WITH internet (not
  * tested here: the build machines have none). Sandboxes ask it, through
- * 127.0.0.1:5001 -> PROXY_SOCKET, only for images the offline mirror lacks.
+ * 127.0.0.1:SANDBOX_PROXY_PORT -> PROXY_SOCKET, only for images the offline mirror lacks.
  * It needs a network that reaches registry-1.docker.io; the sandboxes still
  * have none.
  */

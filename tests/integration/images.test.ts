@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pty from 'node-pty';
+import { loadConfig } from '../../lab-server/src/config.ts';
 import { OSC133, SANDBOX_SHELL } from '../../lab-server/src/sandbox-spec.ts';
 import { cleanup, docker, startMirror, startSandbox, type Sandbox } from './helpers-sandbox.ts';
 
@@ -119,6 +120,43 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
     const logs = await ok(sb, 'docker logs api 2>&1');
     assert.match(logs, /listening on :8080/);
     await ok(sb, 'docker rm -f api && docker network rm appnet');
+  });
+
+  test('-p 5000:5000 and -p 80:80 are free for the reader; ghcr.io still pulls meanwhile', async () => {
+    // The lesson's line: the mirror bridge used to hold 127.0.0.1:5000 (and :80 for ghcr.io).
+    await ok(sb, 'docker run -d --name api -p 5000:5000 myapp:prod');
+    const health = await until(sb, 'curl -sf localhost:5000/health', 20_000);
+    assert.match(health, /"status":"ok"/);
+    await ok(sb, 'docker run -d --name web80 -p 80:80 nginx');
+    const page = await until(sb, 'curl -sf localhost:80', 20_000);
+    assert.match(page, /Welcome to nginx!/);
+    // With port 80 published, ghcr.io (127.0.0.2:80 -> the mirror bridge) still reaches the mirror.
+    await ok(sb, 'docker rmi ghcr.io/acme/api:1.0 >/dev/null 2>&1; true');
+    const pulled = await ok(sb, 'docker pull ghcr.io/acme/api:1.0');
+    assert.match(pulled, /Downloaded newer image for ghcr\.io\/acme\/api:1\.0/);
+    const listeners = await ok(sb, 'cat /proc/net/tcp');
+    // Sockets in LISTEN (st 0A) on 127.0.0.1:80 or :5000 (0100007F:0050 / :1388): none.
+    // (dockerd itself holds 0.0.0.0:80 and :5000 to reserve the published ports.)
+    assert.doesNotMatch(listeners, /0100007F:(0050|1388) 00000000:0000 0A/);
+    assert.match(listeners, /00000000:(0050) 00000000:0000 0A/);
+    await ok(sb, 'docker rm -f api web80');
+  });
+
+  test('--cpus 1.5 works with the lab server\'s default sandbox CPU quota', async (t) => {
+    const lesson = 'docker run -d --name svc --cpus 1.5 --memory 512m --pids-limit 256 mysvc:latest';
+    const cpus = String(loadConfig({}).sandbox.nanoCpus / 1e9);
+    t.diagnostic(`default LAB_SANDBOX_CPUS: ${cpus}`);
+    // Control: with a 1-CPU sandbox the inner runc cannot give a child 1.5 CPUs.
+    await docker(['update', '--cpus', '1', sb.name]);
+    const refused = await sb.sh(lesson);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stdout + refused.stderr, /cfs_quota_us/);
+    await ok(sb, 'docker rm -f svc');
+    await docker(['update', '--cpus', cpus, sb.name]);
+    await ok(sb, lesson);
+    const state = await until(sb, '[ "$(docker inspect -f {{.State.Running}} svc)" = true ] && docker inspect -f {{.HostConfig.NanoCpus}} svc', 20_000);
+    assert.equal(state.trim(), '1500000000');
+    await ok(sb, 'docker rm -f svc');
   });
 
   test('the reader is root only inside the sandbox: host sysctls and own limits stay out of reach', async () => {
