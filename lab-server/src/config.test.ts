@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, parseDuration, parseSize } from './config.ts';
 
@@ -12,7 +13,8 @@ test('defaults are the documented ones', () => {
   assert.equal(c.sessions.detachGraceMs, 3 * 60_000);
   assert.equal(c.terminal.bufferBytes, 256 * 1024);
   assert.equal(c.sandbox.image, 'lab/sandbox:latest');
-  assert.equal(c.sandbox.nanoCpus, 1e9);
+  // 2 CPUs (lessons run `--cpus 1.5` inside), or every core of a smaller host.
+  assert.equal(c.sandbox.nanoCpus, Math.min(2, availableParallelism()) * 1e9);
   assert.equal(c.sandbox.warmPool, 1);
   assert.equal(c.sandbox.egress, false);
   assert.equal(c.sandbox.runtime, undefined);

@@ -8,6 +8,7 @@
  * Durations accept `500ms`, `90s`, `30m`, `4h` (or plain milliseconds);
  * sizes accept `256k`, `1g`, `1.5g` (binary units, or plain bytes).
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -194,7 +195,13 @@ const EnvSchema = z
 
     // --- sandboxes -----------------------------------------------------------
     LAB_SANDBOX_IMAGE: z.string().min(1).default(SANDBOX_IMAGE),
-    LAB_SANDBOX_CPUS: number(1, 0.1, 64),
+    /**
+     * CPU quota per sandbox. 2 (or all cores, if fewer): an inner container may
+     * not get more quota than its parent cgroup, and the lessons run
+     * `docker run --cpus 1.5`. Fairness between busy sandboxes comes from CPU
+     * shares, equal for every container (Docker's 1024), not from this cap.
+     */
+    LAB_SANDBOX_CPUS: number(Math.min(2, availableParallelism()), 0.1, 64),
     LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2),
     LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000),
     LAB_SANDBOX_DISK: size('4g', 256 * 1024 ** 2),
