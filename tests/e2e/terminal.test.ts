@@ -198,6 +198,8 @@ test('Hangul typed with an IME and inserted text reach the shell intact', async 
   for (const [steps, commit] of [[['ㅎ', '하', '한'], '한'], [['ㄱ', '그', '글'], '글']] as const) {
     for (const text of steps) await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
     await cdp.send('Input.insertText', { text: commit });
+    // xterm sends a composition's result just after compositionend; a person's next key comes later than that.
+    await waitForTerminal(page, (t) => t.includes(`echo ${commit === '한' ? '한' : '한글'}`), 5_000);
   }
   await page.keyboard.insertText(' 입력-완료');
   await page.keyboard.press('Enter');
@@ -267,7 +269,7 @@ test('a flood (yes) keeps the page responsive and Ctrl-C returns to a prompt wit
 
   await typeInTerminal(page, 'yes\r');
   await page.waitForFunction(() => (globalThis as { __lab?: { received(): number } }).__lab!.received() > 1_000_000, null, { timeout: 15_000 });
-  // Measure the page's main thread for a few seconds of flood: frame gaps and pending writes.
+  // Ten seconds of flood: the main thread keeps painting (frame gaps) and pending writes stay bounded.
   const stats = await page.evaluate(
     () =>
       new Promise<{ maxGap: number; maxPending: number; bytes: number }>((resolve) => {
@@ -281,13 +283,13 @@ test('a flood (yes) keeps the page responsive and Ctrl-C returns to a prompt wit
           maxGap = Math.max(maxGap, now - last);
           maxPending = Math.max(maxPending, lab.pending());
           last = now;
-          if (now - start < 4000) requestAnimationFrame(frame);
+          if (now - start < 10_000) requestAnimationFrame(frame);
           else resolve({ maxGap, maxPending, bytes: lab.received() - startBytes });
         };
         requestAnimationFrame(frame);
       }),
   );
-  assert.ok(stats.bytes > 1_000_000, `flood kept flowing: ${stats.bytes} bytes in 4 s`);
+  assert.ok(stats.bytes > 5_000_000, `flood kept flowing: ${stats.bytes} bytes in 10 s`);
   assert.ok(stats.maxGap < 500, `longest frame gap ${stats.maxGap.toFixed(0)} ms`);
   assert.ok(stats.maxPending < 4 * 1024 * 1024, `pending writes bounded: ${stats.maxPending}`);
 
@@ -316,7 +318,7 @@ test('a flood (yes) keeps the page responsive and Ctrl-C returns to a prompt wit
   );
   await waitForPrompt(page, 10_000);
   const drained = (await probe(page, (l) => l.received())) - atCtrlC.received;
-  console.log(`flood: ${(stats.bytes / 4e6).toFixed(1)} MB/s into the page, longest frame gap ${stats.maxGap.toFixed(0)} ms, max pending ${stats.maxPending} B; Ctrl-C -> prompt ${elapsed} ms (${atCtrlC.pending} B pending, ${drained} B still arriving)`);
+  console.log(`flood: ${(stats.bytes / 10e6).toFixed(1)} MB/s into the page, longest frame gap ${stats.maxGap.toFixed(0)} ms, max pending ${stats.maxPending} B; Ctrl-C -> prompt ${elapsed} ms (${atCtrlC.pending} B pending, ${drained} B still arriving)`);
   // The target is 1 s. What the page still has to draw after Ctrl-C is what was
   // already sent: pause/resume cannot bound the megabytes sitting in socket
   // buffers, and on this 2-core CI machine (software WebGL, server and
@@ -341,18 +343,17 @@ test('a large paste arrives whole (split into frames, no loss)', async () => {
   const content = lines.join('\n') + '\n';
   const sha = createHash('sha256').update(content).digest('hex');
   await typeInTerminal(page, 'cat > /tmp/paste.txt\r');
-  await page.waitForTimeout(300);
+  // Paste only once cat runs (OSC 133 C): a paste that reached bash's readline instead would be another test.
+  await page.waitForFunction(() => (globalThis as unknown as { __lab: { shellState(): string } }).__lab.shellState() === 'running', null, {
+    timeout: 30_000,
+  });
   // A real paste event, as Ctrl+V or the context menu deliver it.
   await page.evaluate((text) => {
     const dt = new DataTransfer();
     dt.setData('text/plain', text);
     document.querySelector('.lab-dock .xterm-helper-textarea')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   }, lines.join('\n') + '\n');
-  await page.waitForFunction(
-    (last) => (globalThis as unknown as { __lab: { text(): string } }).__lab.text().includes(last),
-    lines.at(-1)!,
-    { timeout: 60_000, polling: 200 },
-  );
+  await waitForTerminal(page, (t) => t.includes(lines.at(-1)!), 60_000);
   await page.keyboard.press('Control+D');
   await waitForPrompt(page, 30_000);
   await typeInTerminal(page, 'sha256sum /tmp/paste.txt; wc -c < /tmp/paste.txt\r');
