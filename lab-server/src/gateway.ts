@@ -284,6 +284,9 @@ class Connection {
       case 'ping':
         this.send({ type: 'pong', id: message.id });
         return;
+      case 'ack':
+        this.terminal?.ack(this.client, message.processed);
+        return;
     }
   }
 

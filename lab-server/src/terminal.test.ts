@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
-import { CloseCode, type ServerMessage } from './protocol.ts';
+import { CloseCode, Limits, type ServerMessage } from './protocol.ts';
 import type { Shell } from './sandbox/driver.ts';
 import { Terminal, type TerminalClient } from './terminal.ts';
 
@@ -169,6 +169,37 @@ test('flow control: client pause and socket backpressure pause the shell stream'
   // Detaching lifts every pause: a detached shell must keep running.
   terminal.setClientPaused(a, true);
   terminal.detach(a);
+  assert.equal(stream.isPaused(), false);
+});
+
+test('ack window: output beyond Limits.ackWindowBytes unacknowledged pauses the shell until the page catches up', async () => {
+  const { terminal, shells } = setup(4 * Limits.ackWindowBytes);
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const stream = shells[0]!.stream;
+  const chunk = 'y'.repeat(64 * 1024);
+  // No ack yet: a client that never acks (the lesson runner) is never window-paused.
+  for (let i = 0; i < 10; i++) shells[0]!.print(chunk);
+  await tick();
+  assert.equal(stream.isPaused(), false);
+
+  terminal.ack(a, 0);
+  assert.equal(stream.isPaused(), true, '640 KiB in flight > 512 KiB window');
+  terminal.ack(a, 10 * chunk.length - Limits.ackWindowBytes);
+  assert.equal(stream.isPaused(), false, 'exactly the window in flight is allowed');
+  // A forged ack beyond what was sent cannot open the window further, nor can a stale one close it.
+  terminal.ack(a, Number.MAX_SAFE_INTEGER);
+  terminal.ack(a, 0);
+  for (let i = 0; i < 8; i++) shells[0]!.print(chunk);
+  await tick();
+  assert.equal(stream.isPaused(), false, '512 KiB since the (clamped) ack');
+  shells[0]!.print(chunk);
+  await tick();
+  assert.equal(stream.isPaused(), true);
+
+  // A new attach starts without a window until that client acks.
+  const b = new FakeClient();
+  await terminal.attach(b, req());
   assert.equal(stream.isPaused(), false);
 });
 

@@ -17,9 +17,14 @@
  *   process in the sandbox (its writes block) instead of filling our memory.
  *   With no client attached nothing is paused: a detached shell keeps
  *   running and only the newest output is kept.
+ * - Window flow control: once a client acknowledges processed output
+ *   (`ack`), at most Limits.ackWindowBytes may be sent and unacknowledged.
+ *   Socket buffers alone (kernel + proxies) can hold megabytes, which a
+ *   Ctrl-C would otherwise have to wait behind. Clients that never ack
+ *   (older pages, the lesson runner) get the watermark behaviour only.
  */
 import type { Logger } from 'pino';
-import { CloseCode, clampSize, type ServerMessage } from './protocol.ts';
+import { CloseCode, Limits, clampSize, type ServerMessage } from './protocol.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import type { Shell } from './sandbox/driver.ts';
 
@@ -54,7 +59,7 @@ export interface AttachRequest {
   beforeAttached?: () => void;
 }
 
-type PauseReason = 'client' | 'socket';
+type PauseReason = 'client' | 'socket' | 'window';
 
 export class Terminal {
   readonly name: string;
@@ -64,6 +69,8 @@ export class Terminal {
   private starting: Promise<Shell> | undefined;
   private client: TerminalClient | undefined;
   private readonly paused = new Set<PauseReason>();
+  /** Output offset the attached client has processed; undefined until its first ack. */
+  private acked: number | undefined;
   private closed = false;
 
   constructor(opts: TerminalOptions) {
@@ -107,6 +114,7 @@ export class Terminal {
       previous.close(CloseCode.Replaced, 'attached elsewhere');
     }
     this.client = client;
+    this.acked = undefined;
     this.paused.clear();
     this.applyPause();
 
@@ -142,6 +150,14 @@ export class Terminal {
     if (paused) this.paused.add('client');
     else this.paused.delete('client');
     this.applyPause();
+  }
+
+  /** The page processed output up to `processed` (an output offset). */
+  ack(client: TerminalClient, processed: number): void {
+    if (this.client !== client) return;
+    // Never beyond what exists, never backwards (a stale or forged ack changes nothing).
+    this.acked = Math.max(this.acked ?? 0, Math.min(processed, this.buffer.end));
+    this.checkWindow();
   }
 
   /** A line from the lab itself (disk warnings), shown and replayed like output. */
@@ -197,6 +213,15 @@ export class Terminal {
       this.paused.add('socket');
       this.applyPause();
     }
+    this.checkWindow();
+  }
+
+  private checkWindow(): void {
+    const over = this.acked !== undefined && this.buffer.end - this.acked > Limits.ackWindowBytes;
+    if (over === this.paused.has('window')) return;
+    if (over) this.paused.add('window');
+    else this.paused.delete('window');
+    this.applyPause();
   }
 
   private applyPause(): void {
