@@ -22,7 +22,7 @@
  *   }
  *
  * `output` is plain text as a terminal shows it (control codes removed,
- * carriage returns resolved: the runner's cleanTerminalOutput). Entries for
+ * rendered by a headless xterm.js exactly as the terminal showed it: tools/lesson-runner/screen.ts). Entries for
  * ids no longer in the lesson are ignored; a snippet whose code changed gets
  * a new id and so shows no stale output. A recording whose exit status
  * contradicts the snippet's exit= (a run in a broken sandbox) is not shown
