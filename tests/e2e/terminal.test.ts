@@ -260,7 +260,7 @@ test('a WebSocket from a foreign Origin is refused, even with a valid session co
   assert.equal(await outcome(lab.url), 'attached');
 });
 
-test('a flood (yes) keeps the page responsive and Ctrl-C returns to a prompt within a second', async () => {
+test('a flood (yes) keeps the page responsive for 10 s and Ctrl-C brings the prompt back (target 1 s, bound 2 s)', async () => {
   const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
   const page = await newPage(await context());
   await page.goto(lab.url + snippet.page);
