@@ -93,12 +93,15 @@ try {
 
   // 4. Flood into the page: short lines (yes: y\r\n, the worst case for a
   // terminal, one scroll per 3 bytes) and 80-column lines (like base64 or logs).
+  // The renderer is the client's own choice: WebGL on a GPU, DOM where WebGL
+  // would be drawn by the CPU (as in this headless Chromium).
   for (const [label, command] of [
     ['yes', 'yes | head -c 67108864'],
     ['80-col lines', 'yes "$(printf %078d 0)" | head -c 67108864'],
   ] as const) {
-    await waitForPrompt(tab);
-    const flood = await tab.evaluate(async (command) => {
+    const tab_ = tab;
+    await waitForPrompt(tab_);
+    const flood = await tab_.evaluate(async (command) => {
       const lab = globalThis.__lab!;
       const before = lab.received();
       lab.input(`${command}\r`);
