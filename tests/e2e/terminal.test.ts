@@ -485,3 +485,37 @@ test('실행 with no lab server behind the site says so at once, on the snippet 
     server.close();
   }
 });
+
+test('Ctrl+Shift+C copies the terminal selection and Ctrl+C still interrupts', async () => {
+  const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+  const ctx = await context();
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: lab.url });
+  // The DOM renderer has row elements to aim the mouse at (WebGL draws on a canvas).
+  await ctx.addInitScript(() => localStorage.setItem('lab-renderer', 'dom'));
+  const page = await newPage(ctx);
+  await page.goto(lab.url + snippet.page);
+  await clickRun(page, snippet.code);
+  await waitForPrompt(page, 180_000);
+  const word = `copyme-${nonce()}`;
+  await typeInTerminal(page, `echo ${word}\r`);
+  await waitForTerminal(page, (t) => t.includes(`\n${word}`));
+  await waitForPrompt(page);
+
+  // Select the output line with the mouse, as a person would.
+  const row = page.locator('.lab-dock .xterm-rows > div', { hasText: new RegExp(`^${word}`) }).last();
+  const box = (await row.boundingBox())!;
+  await page.mouse.move(box.x + 1, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.keyboard.press('Control+Shift+KeyC');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied.trim(), word);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('[data-lab-snippet][data-lab-state="running"]').length), 0);
+
+  // Ctrl+C is still the interrupt key.
+  await typeInTerminal(page, 'sleep 30\r');
+  await page.waitForFunction(() => (globalThis as unknown as { __lab: { shellState(): string } }).__lab.shellState() === 'running');
+  await page.keyboard.press('Control+KeyC');
+  await waitForPrompt(page, 5_000);
+});
