@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab need on a fresh machine
-# (Chromium for the browser tests; image-build tools). Safe to run again:
+# (Chromium and a Hangul font for the browser tests; image-build tools). Safe to run again:
 # it only calls apt-get when something is missing.
 set -euo pipefail
 
-packages=(chromium debootstrap busybox-static docker-registry tini socat ca-certificates)
+packages=(chromium fonts-nanum debootstrap busybox-static docker-registry tini socat ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

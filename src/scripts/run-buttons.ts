@@ -63,6 +63,21 @@ function renderProgress(): void {
   }
 }
 
+/**
+ * One shared load of the terminal code. Several dynamic imports of the same
+ * module may resolve in any order, so clicks made while it loads would run
+ * out of order; chaining them on one promise keeps click order. A failed
+ * load is forgotten so the next click tries again.
+ */
+let labClient: Promise<typeof import('../lab-client/index.ts')> | undefined;
+function loadLabClient(): Promise<typeof import('../lab-client/index.ts')> {
+  labClient ??= import('../lab-client/index.ts').catch((error: unknown) => {
+    labClient = undefined;
+    throw error;
+  });
+  return labClient;
+}
+
 function onClick(event: MouseEvent): void {
   const target = event.target;
   if (!(target instanceof Element)) return;
@@ -77,7 +92,7 @@ function onClick(event: MouseEvent): void {
     lesson: currentLesson(),
     snippet,
   };
-  import('../lab-client/index.ts')
+  loadLabClient()
     .then((client) => client.runSnippet(request))
     .catch((error: unknown) => {
       console.error(error);
@@ -94,7 +109,7 @@ window.addEventListener('lab:progress', renderProgress);
 renderProgress();
 
 if (shouldRestoreDock()) {
-  import('../lab-client/index.ts')
+  loadLabClient()
     .then((client) => client.restoreDock())
     .catch((error: unknown) => console.error(error));
 }

@@ -222,6 +222,18 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
       assert.match(seg2, /\x1b\]133;D;0\x07/);
       assert.equal(count(seg2, OSC133.commandStart), 1);
       assert.match(seg2, /안녕/);
+
+      // A snippet bash cannot parse runs nothing, yet the page must learn its status.
+      const seg3 = await paste('echo ok; fi )');
+      assert.match(seg3, /syntax error/);
+      assert.equal(count(seg3, OSC133.commandStart), 1, JSON.stringify(seg3));
+      assert.match(seg3, /\x1b\]133;D;2\x07/);
+
+      // An empty Enter is no command: a new prompt, no C and no D.
+      const start = out.length;
+      term.write('\r');
+      await waitFor(() => out.slice(start).includes(OSC133.promptEnd), 'prompt after an empty line');
+      assert.equal(count(out.slice(start), OSC133.commandEndPrefix), 0);
     } finally {
       term.kill();
     }

@@ -19,14 +19,20 @@ if [ -f /usr/share/bash-completion/bash_completion ] && ! shopt -oq posix; then
 fi
 
 __lab_ran=0
-# D only after a command really ran (C was printed): an empty Enter or Ctrl-C
-# at the prompt gives a new prompt (A/B) but no D.
+__lab_seen=$HISTCMD
+# D only after an input was accepted: an empty Enter or Ctrl-C at the prompt
+# gives a new prompt (A/B) but no D. An input bash could not parse (a syntax
+# error) runs no command, so PS0 printed no C; it still enters history
+# (HISTCMD moves), and the page must learn its status (2): C then D.
 __lab_prompt_command() {
   local ec=$?
   if [ "$__lab_ran" -gt 0 ]; then
     printf '\033]133;D;%s\007' "$ec"
-    __lab_ran=0
+  elif [ "$HISTCMD" != "$__lab_seen" ]; then
+    printf '\033]133;C\007\033]133;D;%s\007' "$ec"
   fi
+  __lab_ran=0
+  __lab_seen=$HISTCMD
   # Keep history when the page reconnects with a new shell.
   history -a
   return $ec
