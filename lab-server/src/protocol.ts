@@ -30,9 +30,9 @@ export const Limits = {
   /** Largest binary input frame from the page (a paste is split by the client). */
   maxInputFrameBytes: 64 * 1024,
   /** Suggested most output bytes in flight beyond the page's last `ack` (see AckMessage). */
-  ackWindowBytes: 512 * 1024,
+  ackWindowBytes: 256 * 1024,
   /** The page acknowledges after at least this much processed output (and when it has caught up). */
-  ackEveryBytes: 128 * 1024,
+  ackEveryBytes: 64 * 1024,
   /** Terminal sizes are clamped into these bounds by the server. */
   minCols: 10,
   maxCols: 500,

@@ -11,11 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { listLessons, type Lesson } from '../../src/snippets/extract.ts';
 import { BUDGET_BYTES, pageBudget } from '../../bench/js-budget.ts';
 import { init as lexerReady } from 'es-module-lexer';
-import { ARTIFACTS, CHROMIUM_ARGS, pageFile, serveDist, type StaticServer } from './helpers.ts';
+import { ARTIFACTS, pageFile, serveDist, type StaticServer } from './helpers.ts';
+import { launchChromium } from '../chromium.ts';
 
 const SHOTS = path.join(ARTIFACTS, 'site');
 const LESSON_FOR_SHOTS = 'lessons/container-lifecycle';
@@ -27,7 +28,7 @@ let lessons: Lesson[];
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   server = await serveDist();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   lessons = await listLessons();
   await lexerReady;
 });

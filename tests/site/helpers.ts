@@ -28,16 +28,6 @@ export const SEED_LESSONS: Record<string, string> = {
   '000_cec2dba980946f13.txt': 'lessons/isolation-and-operations',
 };
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Fails early with a clear message when the site has not been built. */
 export function requireBuild(): void {
