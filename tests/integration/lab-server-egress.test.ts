@@ -56,8 +56,13 @@ describe('sandbox egress (LAB_EGRESS=on)', { timeout: 10 * 60_000 }, () => {
     // The stand-in internet (see the top of the file).
     docker('run', '-d', '--name', inet, '--network', 'none', '--label', 'lab.test=itest-egress',
       '--entrypoint', 'socat', SANDBOX_IMAGE,
-      // crlf: lines written to the client end in CR LF, as HTTP wants.
-      'TCP-LISTEN:80,fork,reuseaddr,crlf', 'SYSTEM:echo HTTP/1.0 200 OK; echo; echo internet-ok');
+      // crlf: lines end in CR LF on the wire, as HTTP wants. The request is
+      // read up to its blank line first: closing with unread request bytes
+      // makes the kernel send a reset, which can reach the client before
+      // the answer does ("other side closed"). No ":" in the command: socat
+      // would split the address there.
+      'TCP-LISTEN:80,fork,reuseaddr,crlf',
+      'SYSTEM:while read -r l && [ -n "$l" ]; do true; done; echo HTTP/1.0 200 OK; echo; echo internet-ok');
     const pid = docker('inspect', '-f', '{{.State.Pid}}', inet);
     const sh = (script: string) => execFileSync('sh', ['-ec', script], { stdio: 'pipe' });
     sh(`ip link add ${hostVeth} type veth peer name inet0 netns ${pid}
