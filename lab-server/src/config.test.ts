@@ -46,6 +46,7 @@ test('durations, sizes and lists are parsed', () => {
     LAB_TRUSTED_PROXY: 'loopback,10.0.0.0/8',
     LAB_EGRESS: 'on',
     LAB_RUNTIME: 'sysbox-runc',
+    LAB_HUB_CACHE: 'on',
   });
   assert.equal(c.port, 8080);
   assert.equal(c.sessions.idleTimeoutMs, 90_000);
@@ -57,6 +58,7 @@ test('durations, sizes and lists are parsed', () => {
   assert.deepEqual(c.trustedProxies, ['loopback', '10.0.0.0/8']);
   assert.equal(c.sandbox.egress, true);
   assert.equal(c.sandbox.runtime, 'sysbox-runc');
+  assert.equal(c.hubCache, true);
 });
 
 test('empty values mean default', () => {

@@ -219,6 +219,7 @@ const EnvSchema = z
     LAB_SHUTDOWN_TIMEOUT: duration('20s', 1000),
     /** Off for a server that should not touch the mirror container (tests of a second server on one engine). */
     LAB_MIRROR: onOff('on'),
+    LAB_HUB_CACHE: onOff('off'),
   })
   .superRefine((env, ctx) => {
     if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
@@ -267,6 +268,8 @@ export interface Config {
   reconcileIntervalMs: number;
   shutdownTimeoutMs: number;
   mirror: boolean;
+  /** Also run a Docker Hub pull-through cache (hosts with internet): images the offline mirror lacks come from Hub, cached for every sandbox. */
+  hubCache: boolean;
 }
 
 export class ConfigError extends Error {
@@ -339,5 +342,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: e.LAB_RECONCILE_INTERVAL,
     shutdownTimeoutMs: e.LAB_SHUTDOWN_TIMEOUT,
     mirror: e.LAB_MIRROR,
+    hubCache: e.LAB_HUB_CACHE,
   };
 }

@@ -32,7 +32,7 @@ import { Naming } from './sandbox/labels.ts';
 import { Mirror } from './sandbox/mirror.ts';
 import { SandboxPool } from './sandbox/pool.ts';
 import { Reconciler } from './sandbox/reconciler.ts';
-import { mirrorSpec, sandboxTemplate } from './sandbox/spec.ts';
+import { hubCacheSpec, mirrorSpec, sandboxTemplate } from './sandbox/spec.ts';
 import { StaticSite } from './static-site.ts';
 
 export interface RunningServer {
@@ -113,6 +113,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (config.mirror) {
       const problem = await mirror.ensure().catch((err) => `mirror failed to start: ${String(err)}`);
       if (problem) log.warn({ problem }, 'mirror not running: sandboxes cannot pull images');
+    }
+    if (config.hubCache) {
+      // Sandboxes already list it as their second --registry-mirror; it only needs to run.
+      const hubCache = new Mirror(docker, hubCacheSpec(), naming.labels('mirror'), log.child({ part: 'hub-cache' }));
+      const problem = await hubCache.ensure().catch((err) => `Docker Hub cache failed to start: ${String(err)}`);
+      if (problem) log.warn({ problem }, 'Docker Hub cache not running: only the offline images can be pulled');
     }
     const removed = await reconciler.runOnce();
     if (removed > 0) log.info({ removed }, 'removed objects left by a previous run');

@@ -11,6 +11,9 @@ import {
   MIRROR_CREATE_SPEC,
   MIRROR_DATA_VOLUME,
   MIRROR_SOCKET_VOLUME,
+  PROXY_CACHE_VOLUME,
+  PROXY_MIRROR_CONTAINER_NAME,
+  PROXY_MIRROR_CREATE_SPEC,
   SANDBOX_DATA_DIR,
   SANDBOX_ENV,
   SANDBOX_HOST_CONFIG,
@@ -38,6 +41,17 @@ export function sandboxTemplate(image: string): SandboxTemplate {
       workingDir: SANDBOX_SHELL.workingDir,
       env: [...SANDBOX_SHELL.env],
     },
+  };
+}
+
+/** The optional Docker Hub pull-through cache (LAB_HUB_CACHE=on, hosts with internet only). */
+export function hubCacheSpec(): MirrorSpec {
+  return {
+    name: PROXY_MIRROR_CONTAINER_NAME,
+    image: PROXY_MIRROR_CREATE_SPEC.Image,
+    requiredVolumes: [],
+    ensureVolumes: [MIRROR_SOCKET_VOLUME, PROXY_CACHE_VOLUME],
+    create: PROXY_MIRROR_CREATE_SPEC as unknown as Docker.ContainerCreateOptions,
   };
 }
 
