@@ -17,12 +17,11 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { loadConfig } from '../lab-server/src/config.ts';
 import { createDataVolumes } from '../lab-server/src/sandbox/data-volume.ts';
-import { DockerSandboxDriver } from '../lab-server/src/sandbox/docker-driver.ts';
 import type { SandboxHandle } from '../lab-server/src/sandbox/driver.ts';
 import { runExec } from '../lab-server/src/sandbox/exec.ts';
 import { Naming, newSandboxId } from '../lab-server/src/sandbox/labels.ts';
 import { Mirror } from '../lab-server/src/sandbox/mirror.ts';
-import { mirrorSpec, sandboxTemplate } from '../lab-server/src/sandbox/spec.ts';
+import { mirrorSpec, sandboxDriverFromConfig } from '../lab-server/src/sandbox/spec.ts';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 12);
 const IDLE = Number(process.env.BENCH_IDLE ?? 4);
@@ -35,17 +34,7 @@ const log = pino({ level: 'warn' });
 const docker = new Docker();
 const naming = new Naming(instance);
 const volumes = await createDataVolumes({ docker, mode: config.sandbox.diskMode, dir: config.sandbox.diskDir, bytes: config.sandbox.diskBytes, log });
-const driver = new DockerSandboxDriver({
-  docker,
-  naming,
-  template: sandboxTemplate(config.sandbox.image),
-  limits: { nanoCpus: config.sandbox.nanoCpus, memoryBytes: config.sandbox.memoryBytes, pidsLimit: config.sandbox.pidsLimit },
-  runtime: config.sandbox.runtime,
-  egress: undefined,
-  volumes,
-  bootTimeoutMs: config.sandbox.bootTimeoutMs,
-  log,
-});
+const driver = sandboxDriverFromConfig({ docker, naming, sandbox: config.sandbox, volumes, egress: undefined, log });
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -25,14 +25,13 @@ import { Lab } from './lab.ts';
 import { Metrics } from './metrics.ts';
 import { OriginPolicy } from './origin.ts';
 import { CloseCode } from './protocol.ts';
-import { DockerSandboxDriver } from './sandbox/docker-driver.ts';
 import { createDataVolumes } from './sandbox/data-volume.ts';
 import { createEgressFirewall } from './sandbox/egress-firewall.ts';
 import { Naming } from './sandbox/labels.ts';
 import { Mirror } from './sandbox/mirror.ts';
 import { SandboxPool } from './sandbox/pool.ts';
 import { Reconciler } from './sandbox/reconciler.ts';
-import { hubCacheSpec, mirrorSpec, sandboxTemplate } from './sandbox/spec.ts';
+import { hubCacheSpec, mirrorSpec, sandboxDriverFromConfig } from './sandbox/spec.ts';
 import { StaticSite } from './static-site.ts';
 
 export interface RunningServer {
@@ -54,17 +53,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bytes: config.sandbox.diskBytes,
     log: log.child({ part: 'disk' }),
   });
-  const driver = new DockerSandboxDriver({
-    docker,
-    naming,
-    template: sandboxTemplate(config.sandbox.image),
-    limits: { nanoCpus: config.sandbox.nanoCpus, memoryBytes: config.sandbox.memoryBytes, pidsLimit: config.sandbox.pidsLimit },
-    runtime: config.sandbox.runtime,
-    egress,
-    volumes,
-    bootTimeoutMs: config.sandbox.bootTimeoutMs,
-    log: log.child({ part: 'driver' }),
-  });
+  const driver = sandboxDriverFromConfig({ docker, naming, sandbox: config.sandbox, volumes, egress, log: log.child({ part: 'driver' }) });
   // Metrics read live state through these closures; `lab` exists by the first scrape.
   let lab: Lab | undefined;
   const pool: SandboxPool = new SandboxPool(

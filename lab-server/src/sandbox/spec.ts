@@ -21,7 +21,12 @@ import {
   SANDBOX_READY,
   SANDBOX_SHELL,
 } from '../sandbox-spec.ts';
-import type { SandboxTemplate } from './docker-driver.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { DataVolumes } from './data-volume.ts';
+import { DockerSandboxDriver, type SandboxTemplate } from './docker-driver.ts';
+import type { EgressFirewall } from './egress-firewall.ts';
+import type { Naming } from './labels.ts';
 import type { MirrorSpec } from './mirror.ts';
 
 export function sandboxTemplate(image: string): SandboxTemplate {
@@ -63,4 +68,30 @@ export function mirrorSpec(): MirrorSpec {
     ensureVolumes: [MIRROR_SOCKET_VOLUME],
     create: MIRROR_CREATE_SPEC as unknown as Docker.ContainerCreateOptions,
   };
+}
+
+/**
+ * The Docker sandbox driver as the configuration asks for it: the one recipe
+ * shared by the server's composition root (main.ts) and the benchmark.
+ */
+export function sandboxDriverFromConfig(deps: {
+  docker: Docker;
+  naming: Naming;
+  sandbox: Config['sandbox'];
+  volumes: DataVolumes;
+  egress: EgressFirewall | undefined;
+  log: Logger;
+}): DockerSandboxDriver {
+  const { sandbox } = deps;
+  return new DockerSandboxDriver({
+    docker: deps.docker,
+    naming: deps.naming,
+    template: sandboxTemplate(sandbox.image),
+    limits: { nanoCpus: sandbox.nanoCpus, memoryBytes: sandbox.memoryBytes, pidsLimit: sandbox.pidsLimit },
+    runtime: sandbox.runtime,
+    egress: deps.egress,
+    volumes: deps.volumes,
+    bootTimeoutMs: sandbox.bootTimeoutMs,
+    log: deps.log,
+  });
 }
