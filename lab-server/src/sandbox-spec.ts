@@ -194,30 +194,43 @@ export const OSC133 = {
 /** The read-only registry every sandbox pulls from (one per engine). */
 export const MIRROR_CONTAINER_NAME = 'lab-mirror';
 
-export const MIRROR_CREATE_SPEC: CreateSpec = {
-  Image: REGISTRY_IMAGE,
-  Cmd: ['serve', '/etc/docker/registry/serve.yml'],
-  Env: [],
-  Labels: { 'lab.role': 'mirror' },
-  HostConfig: {
-    // It only reads its volume and listens on a socket file: no capabilities,
-    // no network, read-only root.
-    CapDrop: ['ALL'],
-    CapAdd: [],
-    SecurityOpt: ['no-new-privileges'],
-    CgroupnsMode: 'private',
-    Privileged: false,
-    Devices: [],
-    Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=16m' },
-    Mounts: [
-      { Type: 'volume', Source: MIRROR_DATA_VOLUME, Target: '/var/lib/docker-registry', ReadOnly: true },
-      { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR },
-    ],
-    NetworkMode: 'none',
-    ReadonlyRootfs: true,
-    RestartPolicy: { Name: 'unless-stopped' },
-  },
-};
+/**
+ * Both registry containers only serve files and listen on a socket file: no
+ * capabilities, no new privileges, read-only root, private cgroup namespace.
+ */
+function registryContainer(opts: { config: string; role: string; tmpfsSize: string; data: { volume: string; readOnly: boolean }; network: string }): CreateSpec {
+  return {
+    Image: REGISTRY_IMAGE,
+    Cmd: ['serve', `/etc/docker/registry/${opts.config}`],
+    Env: [],
+    Labels: { 'lab.role': opts.role },
+    HostConfig: {
+      CapDrop: ['ALL'],
+      CapAdd: [],
+      SecurityOpt: ['no-new-privileges'],
+      CgroupnsMode: 'private',
+      Privileged: false,
+      Devices: [],
+      Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${opts.tmpfsSize}` },
+      Mounts: [
+        { Type: 'volume', Source: opts.data.volume, Target: '/var/lib/docker-registry', ReadOnly: opts.data.readOnly },
+        { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR },
+      ],
+      NetworkMode: opts.network,
+      ReadonlyRootfs: true,
+      RestartPolicy: { Name: 'unless-stopped' },
+    },
+  };
+}
+
+/** The offline mirror reads its volume and needs no network at all. */
+export const MIRROR_CREATE_SPEC: CreateSpec = registryContainer({
+  config: 'serve.yml',
+  role: 'mirror',
+  tmpfsSize: '16m',
+  data: { volume: MIRROR_DATA_VOLUME, readOnly: true },
+  network: 'none',
+});
 
 /**
  * Optional pull-through cache of Docker Hub for hosts WITH internet (not
@@ -228,28 +241,13 @@ export const MIRROR_CREATE_SPEC: CreateSpec = {
  */
 export const PROXY_MIRROR_CONTAINER_NAME = 'lab-mirror-proxy';
 
-export const PROXY_MIRROR_CREATE_SPEC: CreateSpec = {
-  Image: REGISTRY_IMAGE,
-  Cmd: ['serve', '/etc/docker/registry/proxy.yml'],
-  Env: [],
-  Labels: { 'lab.role': 'mirror-proxy' },
-  HostConfig: {
-    CapDrop: ['ALL'],
-    CapAdd: [],
-    SecurityOpt: ['no-new-privileges'],
-    CgroupnsMode: 'private',
-    Privileged: false,
-    Devices: [],
-    Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=64m' },
-    Mounts: [
-      { Type: 'volume', Source: PROXY_CACHE_VOLUME, Target: '/var/lib/docker-registry' },
-      { Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR },
-    ],
-    NetworkMode: 'bridge',
-    ReadonlyRootfs: true,
-    RestartPolicy: { Name: 'unless-stopped' },
-  },
-};
+export const PROXY_MIRROR_CREATE_SPEC: CreateSpec = registryContainer({
+  config: 'proxy.yml',
+  role: 'mirror-proxy',
+  tmpfsSize: '64m',
+  data: { volume: PROXY_CACHE_VOLUME, readOnly: false },
+  network: 'bridge',
+});
 
 /**
  * Where a lesson image name lives in the mirror (what build-images.sh pushes):
