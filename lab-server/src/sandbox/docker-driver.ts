@@ -303,28 +303,13 @@ export class DockerSandboxDriver implements SandboxDriver {
         createdAt: c.Created * 1000,
       });
     }
-    for (const v of volumes.Volumes ?? []) {
-      const created = Date.parse((v as { CreatedAt?: string }).CreatedAt ?? '');
-      out.push({
-        type: 'volume',
-        ref: v.Name,
-        name: v.Name,
-        kind: v.Labels?.[LABEL_KIND] ?? '',
-        sandboxId: v.Labels?.[LABEL_SANDBOX],
-        createdAt: Number.isFinite(created) ? created : 0,
-      });
-    }
-    for (const net of networks) {
-      const created = Date.parse(net.Created ?? '');
-      out.push({
-        type: 'network',
-        ref: net.Id,
-        name: net.Name,
-        kind: net.Labels?.[LABEL_KIND] ?? '',
-        sandboxId: net.Labels?.[LABEL_SANDBOX],
-        createdAt: Number.isFinite(created) ? created : 0,
-      });
-    }
+    // Volumes and networks carry the same labels; only where their fields live differs.
+    const labelled = (type: 'volume' | 'network', ref: string, name: string, labels: Record<string, string> | undefined, created: string | undefined) => {
+      const createdAt = Date.parse(created ?? '');
+      out.push({ type, ref, name, kind: labels?.[LABEL_KIND] ?? '', sandboxId: labels?.[LABEL_SANDBOX], createdAt: Number.isFinite(createdAt) ? createdAt : 0 });
+    };
+    for (const v of volumes.Volumes ?? []) labelled('volume', v.Name, v.Name, v.Labels, (v as { CreatedAt?: string }).CreatedAt);
+    for (const net of networks) labelled('network', net.Id, net.Name, net.Labels, net.Created);
     return out;
   }
 
