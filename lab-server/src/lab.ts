@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
+import { NOTICE } from './notices.ko.ts';
 import type { DiskUsage, ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
 import type { SandboxPool } from './sandbox/pool.ts';
 import { type CreateResult, type EndReason, type Session, SessionRegistry, hashToken } from './sessions.ts';
@@ -24,17 +25,6 @@ export const CLOSE_FOR: Record<EndReason, number> = {
   'sandbox-failed': CloseCode.SandboxFailed,
   shutdown: CloseCode.ShuttingDown,
 };
-
-/** Shown in the terminal itself (the reader sees it where they look). */
-const NOTICE = {
-  diskWarn: (used: number, limit: number) =>
-    `\r\n\x1b[33m[랩] 디스크 사용량이 한도에 가깝습니다: ${gib(used)} / ${gib(limit)} GiB. ` +
-    `필요 없는 이미지와 컨테이너를 지우세요: docker system prune -a\x1b[0m\r\n`,
-  diskFull: (used: number, limit: number) =>
-    `\r\n\x1b[31m[랩] 디스크 한도(${gib(limit)} GiB)를 넘어(${gib(used)} GiB) 샌드박스를 종료합니다. ` +
-    `페이지를 새로 고치면 새 샌드박스가 시작됩니다.\x1b[0m\r\n`,
-};
-const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
 const TOMBSTONE_MS = 60 * 60_000;
 const TOMBSTONES_MAX = 10_000;
@@ -262,6 +252,7 @@ export class Lab {
         lowWaterBytes: cfg.lowWaterBytes,
         openShell: (cols, rows) => this.deps.driver.openShell(sandbox, cols, rows),
         onOutput: (n) => this.deps.metrics.outputBytes.inc(n),
+        onSkipped: (n) => this.deps.metrics.skippedBytes.inc(n),
         onShellExit: () => void this.checkSandbox(session),
         log: this.log.child({ session: session.id }),
       });

@@ -29,6 +29,7 @@ export class Metrics {
   readonly bootSeconds: client.Histogram;
   readonly outputBytes: client.Counter;
   readonly inputBytes: client.Counter;
+  readonly skippedBytes: client.Counter;
   readonly rejected: client.Counter<'reason'>;
   readonly sessionsEnded: client.Counter<'reason'>;
   readonly diskBytes: client.Gauge;
@@ -72,6 +73,11 @@ export class Metrics {
     });
     this.outputBytes = new client.Counter({ name: 'lab_output_bytes_total', help: 'Shell output bytes read from sandboxes', registers });
     this.inputBytes = new client.Counter({ name: 'lab_input_bytes_total', help: 'Keyboard bytes written to shells', registers });
+    this.skippedBytes = new client.Counter({
+      name: 'lab_output_skipped_bytes_total',
+      help: 'Shell output dropped unsent after an interrupt key while the page was behind',
+      registers,
+    });
     this.rejected = new client.Counter({
       name: 'lab_rejected_total',
       help: 'Refused requests and closed connections, by reason',

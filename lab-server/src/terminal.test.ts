@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { CloseCode, Limits, type ServerMessage } from './protocol.ts';
 import type { Shell } from './sandbox/driver.ts';
-import { Terminal, type TerminalClient } from './terminal.ts';
+import { Terminal, type TerminalClient, type TerminalOptions } from './terminal.ts';
 
 class FakeShell implements Shell {
   readonly input: Buffer[] = [];
@@ -61,9 +61,10 @@ class FakeClient implements TerminalClient {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function setup(bufferBytes = 64) {
+function setup(bufferBytes = 64, extra: Partial<TerminalOptions> = {}) {
   const shells: FakeShell[] = [];
   const terminal = new Terminal({
+    ...extra,
     name: 'main',
     bufferBytes,
     highWaterBytes: 100,
@@ -202,6 +203,57 @@ test('ack window: output beyond Limits.ackWindowBytes unacknowledged pauses the 
   const b = new FakeClient();
   await terminal.attach(b, req());
   assert.equal(stream.isPaused(), false);
+});
+
+test('Ctrl-C while the page is behind drops the backlog up to the next prompt mark, with a notice', async () => {
+  const { terminal, shells } = setup(1024);
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const shell = shells[0]!;
+  shell.print('before ');
+  await tick();
+  // Ctrl-C when the page keeps up: nothing is skipped.
+  terminal.input(a, Buffer.from('\x03'));
+  shell.print('shown');
+  await tick();
+  assert.equal(a.output, 'before shown');
+
+  terminal.setClientPaused(a, true); // the page is behind
+  terminal.input(a, Buffer.from('\x03'));
+  assert.deepEqual(shell.input.map(String), ['\x03', '\x03'], 'the key itself always reaches the shell');
+  assert.equal(shell.stream.isPaused(), false, 'skipping reads on even while the page asked for a pause');
+  shell.print('y\n'.repeat(100));
+  shell.print('y\n\x1b]13'); // a mark split across chunks
+  shell.print('3;D;130\x07\x1b]133;A\x07lab$ ');
+  await tick();
+  const after = a.output.slice('before shown'.length);
+  assert.ok(!after.includes('y\n'), 'the flood output was dropped');
+  assert.match(after, /건너뛰었습니다/, 'the reader is told');
+  assert.ok(after.endsWith('\x1b]133;D;130\x07\x1b]133;A\x07lab$ '), 'from the mark on, everything is sent');
+  assert.equal(shell.stream.isPaused(), true, 'the page\'s pause holds again');
+  // Replay after a reload shows the same thing: skipped bytes are not in the buffer.
+  const b = new FakeClient();
+  await terminal.attach(b, req(0));
+  assert.equal(b.output, a.output);
+});
+
+test('a program that ignores Ctrl-C gets its output back after the skip bound', async () => {
+  const { terminal, shells } = setup(1024, { skipMaxMs: 30 });
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const shell = shells[0]!;
+  terminal.setClientPaused(a, true);
+  terminal.input(a, Buffer.from('\x03'));
+  shell.print('dropped-while-skipping');
+  await tick();
+  assert.equal(a.output, '');
+  await new Promise((r) => setTimeout(r, 60));
+  terminal.setClientPaused(a, false); // the page caught up
+  shell.print('later');
+  await tick();
+  assert.match(a.output, /건너뛰었습니다/);
+  // The last few bytes were held back in case they began a mark; they are not lost.
+  assert.ok(a.output.endsWith('ipping' + 'later'), 'output flows again once the bound passed');
 });
 
 test('two attaches racing share one shell start', async () => {

@@ -22,8 +22,13 @@
  *   Socket buffers alone (kernel + proxies) can hold megabytes, which a
  *   Ctrl-C would otherwise have to wait behind. Clients that never ack
  *   (older pages, the lesson runner) get the watermark behaviour only.
+ * - Interrupts flush: an interrupt key (Ctrl-C) while the client is behind
+ *   drops the backlog up to the shell's next prompt mark, like a tty
+ *   flushing its output queue (interrupt-skip.ts says why and how).
  */
 import type { Logger } from 'pino';
+import { OutputSkip, containsInterrupt } from './interrupt-skip.ts';
+import { NOTICE } from './notices.ko.ts';
 import { CloseCode, Limits, clampSize, type ServerMessage } from './protocol.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import type { Shell } from './sandbox/driver.ts';
@@ -45,6 +50,10 @@ export interface TerminalOptions {
   openShell: (cols: number, rows: number) => Promise<Shell>;
   /** Called for every output chunk (metrics). */
   onOutput?: (bytes: number) => void;
+  /** Called when output was dropped after an interrupt (metrics). */
+  onSkipped?: (bytes: number) => void;
+  /** Longest an interrupt may skip output while waiting for the prompt (default 1500 ms). */
+  skipMaxMs?: number;
   /** Called when a shell exits (the lab checks whether the sandbox died). */
   onShellExit?: (code: number | null) => void;
   log: Logger;
@@ -71,6 +80,8 @@ export class Terminal {
   private readonly paused = new Set<PauseReason>();
   /** Output offset the attached client has processed; undefined until its first ack. */
   private acked: number | undefined;
+  /** Set while output is being dropped after an interrupt. */
+  private skip: { state: OutputSkip; timer: ReturnType<typeof setTimeout> } | undefined;
   private closed = false;
 
   constructor(opts: TerminalOptions) {
@@ -136,6 +147,8 @@ export class Terminal {
   input(client: TerminalClient, bytes: Buffer): void {
     if (this.client !== client || !this.shell) return;
     this.shell.stream.write(bytes);
+    // Held back means the page is behind: what is queued is stale once the job is interrupted.
+    if (this.paused.size > 0 && !this.skip && containsInterrupt(bytes)) this.startSkip();
   }
 
   resize(client: TerminalClient, cols: number, rows: number): void {
@@ -171,6 +184,8 @@ export class Terminal {
     const client = this.client;
     this.client = undefined;
     client?.close(code, reason);
+    if (this.skip) clearTimeout(this.skip.timer);
+    this.skip = undefined;
     this.shell?.close();
     this.shell = undefined;
   }
@@ -186,6 +201,7 @@ export class Terminal {
     shell.stream.on('error', (err) => this.opts.log.debug({ err, terminal: this.name }, 'shell stream error'));
     shell.exited.then((code) => {
       if (this.shell !== shell) return;
+      this.abandonSkip();
       this.shell = undefined;
       this.paused.clear();
       if (this.closed) return;
@@ -197,6 +213,12 @@ export class Terminal {
   }
 
   private onOutput(chunk: Buffer): void {
+    if (this.skip) {
+      const result = this.skip.state.feed(chunk);
+      if (!result.done) return;
+      this.endSkip(result.dropped);
+      chunk = result.rest;
+    }
     this.buffer.append(chunk);
     this.opts.onOutput?.(chunk.length);
     if (this.client) this.deliver(this.client, chunk);
@@ -224,10 +246,38 @@ export class Terminal {
     this.applyPause();
   }
 
+  private startSkip(): void {
+    const state = new OutputSkip();
+    // No prompt mark in time (the program ignored the key): output flows again.
+    const timer = setTimeout(() => this.abandonSkip(), this.opts.skipMaxMs ?? 1500);
+    timer.unref?.();
+    this.skip = { state, timer };
+    // Read as fast as Docker delivers: the skipped bytes are never sent.
+    this.applyPause();
+  }
+
+  /** Ends a skip without its prompt mark; the few bytes held back go out after all. */
+  private abandonSkip(): void {
+    if (!this.skip) return;
+    const { rest, dropped } = this.skip.state.giveUp();
+    this.endSkip(dropped);
+    if (rest.length > 0) this.onOutput(rest);
+  }
+
+  private endSkip(dropped: number): void {
+    if (!this.skip) return;
+    clearTimeout(this.skip.timer);
+    this.skip = undefined;
+    this.opts.log.info({ terminal: this.name, dropped }, 'output skipped after interrupt');
+    this.opts.onSkipped?.(dropped);
+    if (dropped > 0) this.onOutput(Buffer.from(NOTICE.outputSkipped(dropped), 'utf8'));
+    this.applyPause();
+  }
+
   private applyPause(): void {
     const stream = this.shell?.stream;
     if (!stream) return;
-    if (this.paused.size > 0) stream.pause();
+    if (this.paused.size > 0 && !this.skip) stream.pause();
     else stream.resume();
   }
 }

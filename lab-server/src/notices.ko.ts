@@ -1,0 +1,17 @@
+/**
+ * Lines the lab itself writes into a reader's terminal (Korean, like the
+ * rest of the UI). Dim or coloured and bracketed with [랩] so they are never
+ * mistaken for the shell's own output.
+ */
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
+
+export const NOTICE = {
+  diskWarn: (used: number, limit: number) =>
+    `\r\n\x1b[33m[랩] 디스크 사용량이 한도에 가깝습니다: ${gib(used)} / ${gib(limit)} GiB. ` +
+    `필요 없는 이미지와 컨테이너를 지우세요: docker system prune -a\x1b[0m\r\n`,
+  diskFull: (used: number, limit: number) =>
+    `\r\n\x1b[31m[랩] 디스크 한도(${gib(limit)} GiB)를 넘어(${gib(used)} GiB) 샌드박스를 종료합니다. ` +
+    `페이지를 새로 고치면 새 샌드박스가 시작됩니다.\x1b[0m\r\n`,
+  outputSkipped: (bytes: number) => `\r\n\x1b[2m[랩] 중단 키를 눌러 아직 표시하지 못한 출력 ${mb(bytes)} MB를 건너뛰었습니다.\x1b[0m\r\n`,
+};
