@@ -20,7 +20,7 @@ import type { Config } from './config.ts';
 import type { Health } from './health.ts';
 import type { Lab } from './lab.ts';
 import type { Metrics } from './metrics.ts';
-import type { OriginPolicy } from './origin.ts';
+import { clientKey, type OriginPolicy } from './origin.ts';
 import { LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
 import { readCookie } from './gateway.ts';
 import type { StaticSite } from './static-site.ts';
@@ -138,7 +138,7 @@ export function createRequestHandler(deps: HttpDeps) {
       // The cookie itself is not re-sent: the token is only ever written once.
       return json(res, 200, body, headers);
     }
-    const client = policy.clientIp(req);
+    const client = clientKey(policy.clientIp(req));
     if (!creations.allow(client)) {
       metrics.reject('rate-limited');
       return httpError(res, 429, 'rate-limited', 'too many new sessions from this address', { ...headers, 'Retry-After': '60' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import { OriginPolicy } from './origin.ts';
+import { OriginPolicy, clientKey, normalizeIp } from './origin.ts';
 
 /** The fields of a request the policy reads (a real IncomingMessage needs a socket). */
 function req(headers: Record<string, string>, remoteAddress = '203.0.113.7', encrypted = false): IncomingMessage {
@@ -70,4 +70,20 @@ test('client IP is the right-most untrusted X-Forwarded-For hop', () => {
   const r = req({ 'x-forwarded-for': '1.2.3.4, 198.51.100.9, 10.0.0.2' }, '127.0.0.1');
   assert.equal(p.clientIp(r), '198.51.100.9');
   assert.equal(plain.clientIp(req({}, '::ffff:192.0.2.1')), '192.0.2.1');
+});
+
+test('one spelling per address: IPv4-mapped to IPv4, IPv6 compressed and lower-case', () => {
+  assert.equal(normalizeIp('::ffff:192.0.2.1'), '192.0.2.1');
+  assert.equal(normalizeIp('2001:DB8:0:0::1'), '2001:db8::1');
+  assert.equal(normalizeIp('unknown'), 'unknown');
+});
+
+test('per-client caps count an IPv4 address, or the /64 of an IPv6 address', () => {
+  assert.equal(clientKey('198.51.100.9'), '198.51.100.9');
+  assert.equal(clientKey('::ffff:198.51.100.9'), '198.51.100.9');
+  // Two addresses a host picks from its own /64 are one client; the next /64 is another.
+  assert.equal(clientKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:0db8:0001:0002:ffff:ffff:ffff:fffe'), '2001:db8:1:2::/64');
+  assert.notEqual(clientKey('2001:db8:1:3::1'), clientKey('2001:db8:1:2::1'));
+  assert.equal(clientKey('fe80::1%eth0'), 'fe80::/64');
 });

@@ -17,6 +17,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export interface OriginPolicyOptions {
   publicOrigin: string | undefined;
@@ -30,9 +31,21 @@ export type OriginVerdict =
   | { ok: false; reason: 'missing-origin' | 'foreign-origin'; origin: string | undefined };
 
 /** Strips the IPv4-mapped IPv6 prefix Node reports for IPv4 clients on a dual-stack socket. */
+/** One spelling per address: IPv4-mapped IPv6 becomes IPv4, IPv6 is compressed and lower-case. */
 export function normalizeIp(ip: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1]! : ip;
+  return ipaddr.isValid(ip) ? ipaddr.process(ip).toString() : ip;
+}
+
+/**
+ * What per-client caps and rate limits count: an IPv4 address, or the /64
+ * an IPv6 address belongs to. A single home or cloud host is routinely given
+ * a whole /64 and can pick a new address from it for every request, so
+ * counting IPv6 addresses one by one would make the caps meaningless.
+ */
+export function clientKey(ip: string): string {
+  const n = normalizeIp(ip);
+  if (isIP(n) !== 6) return n;
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${n.split('%')[0]}/64`).toString()}/64`;
 }
 
 function buildBlockList(items: readonly string[]): BlockList {

@@ -311,6 +311,18 @@ describe('lab server capacity', () => {
     await drop(two.cookie);
   });
 
+  test('an IPv6 client is its /64: another address from the same /64 does not get past the per-client cap', async () => {
+    const first = await from('2001:db8:1:2::1');
+    assert.equal(first.status, 201);
+    const sameNetwork = await from('2001:db8:1:2:ffff:ffff:ffff:9');
+    assert.equal(sameNetwork.status, 503);
+    assert.equal(sameNetwork.body.error, 'over-capacity');
+    const otherNetwork = await from('2001:db8:1:3::1');
+    assert.equal(otherNetwork.status, 201);
+    await drop(first.cookie);
+    await drop(otherNetwork.cookie);
+  });
+
   test('a client churning sessions (create, end, create ...) is slowed down with 429', async () => {
     // LAB_SESSION_BURST=2: two new sessions at once, then one per LAB_SESSION_RATE.
     for (let i = 0; i < 2; i++) {
