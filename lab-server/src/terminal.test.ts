@@ -237,6 +237,29 @@ test('Ctrl-C while the page is behind drops the backlog up to the next prompt ma
   assert.equal(b.output, a.output);
 });
 
+test('a flood pauses and resumes constantly: Ctrl-C during a short resume still skips; a second later it does not', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const { terminal, shells } = setup(1024);
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const shell = shells[0]!;
+  terminal.setClientPaused(a, true);
+  terminal.setClientPaused(a, false); // the window opened for a moment
+  t.mock.timers.tick(300);
+  terminal.input(a, Buffer.from('\x03'));
+  shell.print('stale\x1b]133;D;130\x07');
+  await tick();
+  assert.match(a.output, /건너뛰었습니다/);
+  assert.ok(!a.output.includes('stale'));
+
+  t.mock.timers.tick(1500); // caught up for a while now
+  const before = a.output.length;
+  terminal.input(a, Buffer.from('\x03'));
+  shell.print('fresh\x1b]133;A\x07');
+  await tick();
+  assert.equal(a.output.slice(before), 'fresh\x1b]133;A\x07');
+});
+
 test('a program that ignores Ctrl-C gets its output back after the skip bound', async () => {
   const { terminal, shells } = setup(1024, { skipMaxMs: 30 });
   const a = new FakeClient();

@@ -80,6 +80,8 @@ export class Terminal {
   private readonly paused = new Set<PauseReason>();
   /** Output offset the attached client has processed; undefined until its first ack. */
   private acked: number | undefined;
+  /** When output was last held back for the client (ms); a flood pauses and resumes constantly. */
+  private lastHeldBack = -Infinity;
   /** Set while output is being dropped after an interrupt. */
   private skip: { state: OutputSkip; timer: ReturnType<typeof setTimeout> } | undefined;
   private closed = false;
@@ -148,7 +150,7 @@ export class Terminal {
     if (this.client !== client || !this.shell) return;
     this.shell.stream.write(bytes);
     // Held back means the page is behind: what is queued is stale once the job is interrupted.
-    if (this.paused.size > 0 && !this.skip && containsInterrupt(bytes)) this.startSkip();
+    if (!this.skip && this.clientBehind() && containsInterrupt(bytes)) this.startSkip();
   }
 
   resize(client: TerminalClient, cols: number, rows: number): void {
@@ -274,9 +276,19 @@ export class Terminal {
     this.applyPause();
   }
 
+  /**
+   * Output is held back now or was within the last second. A flood keeps
+   * the window pausing and resuming, so the instant of the Ctrl-C may fall
+   * into a short resume while Docker still holds megabytes for us.
+   */
+  private clientBehind(): boolean {
+    return this.paused.size > 0 || Date.now() - this.lastHeldBack < 1000;
+  }
+
   private applyPause(): void {
     const stream = this.shell?.stream;
     if (!stream) return;
+    if (this.paused.size > 0 || stream.isPaused()) this.lastHeldBack = Date.now();
     if (this.paused.size > 0 && !this.skip) stream.pause();
     else stream.resume();
   }

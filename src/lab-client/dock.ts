@@ -4,7 +4,6 @@
  * pointer or keyboard, collapsible; its mode and height live in
  * sessionStorage so the next page of the tab restores it.
  */
-import './dock.css';
 import { MIN_DOCK_HEIGHT, loadDockState, saveDockState, type DockMode, type DockState } from './dock-state.ts';
 import { ko } from './messages.ko.ts';
 import type { DockStatus } from './status.ts';

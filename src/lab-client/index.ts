@@ -32,6 +32,7 @@ import { Limits } from '../../lab-server/src/protocol.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
+import { loadLabStyles } from './styles.ts';
 import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
 
 export interface RunRequest {
@@ -330,7 +331,8 @@ class Lab {
 }
 
 let lab: Lab | null = null;
-function getLab(): Lab {
+async function getLab(): Promise<Lab> {
+  await loadLabStyles();
   lab ??= new Lab();
   // For tests and benchmarks: read the terminal the way a person sees it.
   (globalThis as { __lab?: unknown }).__lab = {
@@ -371,15 +373,15 @@ function bufferText(t: LabTerminal): string {
 }
 
 export async function runSnippet(request: RunRequest): Promise<void> {
-  return getLab().run(request);
+  return (await getLab()).run(request);
 }
 
 /** Reopens the dock and reconnects, as the previous page of this tab had it. */
-export function restoreDock(): void {
-  getLab().restore();
+export async function restoreDock(): Promise<void> {
+  (await getLab()).restore();
 }
 
 /** Opens the dock without running anything (e.g. a "터미널 열기" button). */
-export function openTerminal(): void {
-  getLab().open();
+export async function openTerminal(): Promise<void> {
+  (await getLab()).open();
 }

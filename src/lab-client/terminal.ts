@@ -4,7 +4,6 @@
  */
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
-import '@xterm/xterm/css/xterm.css';
 import { ko } from './messages.ko.ts';
 import { parseMark, type Mark } from './osc133.ts';
 

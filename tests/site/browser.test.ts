@@ -128,6 +128,12 @@ describe('실행 buttons', () => {
     await page.waitForTimeout(300);
     const before = [...scripts];
     assert.ok(!before.some((s) => s.includes('lab-client')), `terminal code loaded before the click: ${before.join(', ')}`);
+    // The terminal's stylesheets come with it, not as render-blocking links on every lesson.
+    const labStyled = () =>
+      page.evaluate(() =>
+        [...document.styleSheets].some((sheet) => [...sheet.cssRules].some((rule) => /\.xterm\b|\.lab-dock\b/.test(rule.cssText))),
+      );
+    assert.equal(await labStyled(), false, 'xterm / dock styles present before 실행');
     let focused = '';
     for (let i = 0; i < 200 && focused !== 'run'; i++) {
       await page.keyboard.press('Tab');
@@ -141,6 +147,7 @@ describe('실행 buttons', () => {
     await loaded;
     // The client now owns the status line (no lab server here: it reports that).
     await page.waitForFunction(() => (document.querySelector('[data-lab-snippet] [data-lab-status]')?.textContent ?? '') !== '');
+    assert.equal(await labStyled(), true, 'the terminal brought its styles');
     await context.close();
   });
 
