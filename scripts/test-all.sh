@@ -12,6 +12,7 @@ step "system packages";  bash scripts/install-system-deps.sh
 step "docker engine";    bash scripts/ensure-docker.sh
 step "lesson images";    bash scripts/build-images.sh
 step "site build";       npm run build
+step "type check";      npm run typecheck
 
 step "unit, site, integration and browser tests"
 # One runner invocation so the summary counts everything; files run one at a
