@@ -58,7 +58,21 @@ test('durations, sizes and lists are parsed', () => {
   assert.deepEqual(c.trustedProxies, ['loopback', '10.0.0.0/8']);
   assert.equal(c.sandbox.egress, true);
   assert.equal(c.sandbox.runtime, 'sysbox-runc');
-  assert.equal(c.hubCache, true);
+  assert.deepEqual(c.hubCache, { upstream: 'https://registry-1.docker.io', username: undefined, password: undefined });
+});
+
+test('the pull-through cache is off by default; its upstream can be an organisation\'s own registry', () => {
+  assert.equal(loadConfig({}).hubCache, undefined);
+  assert.equal(loadConfig({ LAB_HUB_UPSTREAM: 'https://mirror.corp.example' }).hubCache, undefined, 'upstream alone does not switch it on');
+  assert.deepEqual(loadConfig({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'http://10.1.2.3:5000/', LAB_HUB_USERNAME: 'lab', LAB_HUB_PASSWORD: 's3cret' }).hubCache, {
+    upstream: 'http://10.1.2.3:5000',
+    username: 'lab',
+    password: 's3cret',
+  });
+  assert.throws(() => loadConfig({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'https://user:pw@mirror.corp.example' }), /LAB_HUB_UPSTREAM/);
+  assert.throws(() => loadConfig({ LAB_HUB_UPSTREAM: 'ftp://mirror.corp.example' }), /LAB_HUB_UPSTREAM/);
+  assert.throws(() => loadConfig({ LAB_HUB_UPSTREAM: 'https://mirror.corp.example/v2/' }), /LAB_HUB_UPSTREAM/);
+  assert.throws(() => loadConfig({ LAB_HUB_USERNAME: 'lab' }), /LAB_HUB_PASSWORD/);
 });
 
 test('empty values mean default', () => {

@@ -136,6 +136,26 @@ const optionalOrigin = z
     return origin;
   });
 
+/** A registry's root URL (http or https, no path, query or credentials). */
+const registryUrl = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const raw = text === undefined || text.trim() === '' ? fallback : text.trim();
+      let url: URL | undefined;
+      try {
+        url = new URL(raw);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+        ctx.addIssue({ code: 'custom', message: `"${raw}" is not a registry root URL like https://registry.example.org (credentials go in LAB_HUB_USERNAME / LAB_HUB_PASSWORD)` });
+        return z.NEVER;
+      }
+      return url.origin;
+    });
+
 /** `loopback`, `private`, IPs and CIDRs; see origin.ts for how they are used. */
 const proxyList = z
   .string()
@@ -220,8 +240,15 @@ const EnvSchema = z
     /** Off for a server that should not touch the mirror container (tests of a second server on one engine). */
     LAB_MIRROR: onOff('on'),
     LAB_HUB_CACHE: onOff('off'),
+    /** What the pull-through cache fetches from: Docker Hub, or an organisation's own mirror of it. */
+    LAB_HUB_UPSTREAM: registryUrl('https://registry-1.docker.io'),
+    LAB_HUB_USERNAME: z.string().optional(),
+    LAB_HUB_PASSWORD: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    if (!env.LAB_HUB_USERNAME !== !env.LAB_HUB_PASSWORD) {
+      ctx.addIssue({ code: 'custom', path: [env.LAB_HUB_USERNAME ? 'LAB_HUB_PASSWORD' : 'LAB_HUB_USERNAME'], message: 'set both LAB_HUB_USERNAME and LAB_HUB_PASSWORD, or neither' });
+    }
     if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
       ctx.addIssue({ code: 'custom', path: ['LAB_COOKIE_SECURE'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
     }
@@ -269,7 +296,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   mirror: boolean;
   /** Also run a Docker Hub pull-through cache (hosts with internet): images the offline mirror lacks come from Hub, cached for every sandbox. */
-  hubCache: boolean;
+  /** The pull-through cache for images the offline mirror lacks; undefined when off. */
+  hubCache: { upstream: string; username?: string; password?: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -342,6 +370,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: e.LAB_RECONCILE_INTERVAL,
     shutdownTimeoutMs: e.LAB_SHUTDOWN_TIMEOUT,
     mirror: e.LAB_MIRROR,
-    hubCache: e.LAB_HUB_CACHE,
+    hubCache: e.LAB_HUB_CACHE
+      ? { upstream: e.LAB_HUB_UPSTREAM, username: e.LAB_HUB_USERNAME || undefined, password: e.LAB_HUB_PASSWORD || undefined }
+      : undefined,
   };
 }

@@ -105,9 +105,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
     if (config.hubCache) {
       // Sandboxes already list it as their second --registry-mirror; it only needs to run.
-      const hubCache = new Mirror(docker, hubCacheSpec(), naming.labels('mirror'), log.child({ part: 'hub-cache' }));
-      const problem = await hubCache.ensure().catch((err) => `Docker Hub cache failed to start: ${String(err)}`);
-      if (problem) log.warn({ problem }, 'Docker Hub cache not running: only the offline images can be pulled');
+      const hubCache = new Mirror(docker, hubCacheSpec(config.hubCache), naming.labels('mirror'), log.child({ part: 'hub-cache', upstream: config.hubCache.upstream }));
+      const problem = await hubCache.ensure().catch((err) => `pull-through cache failed to start: ${String(err)}`);
+      if (problem) log.warn({ problem }, 'pull-through cache not running: only the offline images can be pulled');
     }
     const removed = await reconciler.runOnce();
     if (removed > 0) log.info({ removed }, 'removed objects left by a previous run');

@@ -4,8 +4,8 @@
  * network). Its container spec comes from sandbox-spec.ts; this module only
  * makes sure it runs:
  *
- * - running with the current image            -> adopted as is
- * - stopped, or built from an older image     -> (re)created and started
+ * - running with the current image and config -> adopted as is
+ * - stopped, older image, other REGISTRY_* env -> (re)created and started
  * - images not built yet (no registry image or no mirror data volume)
  *                                             -> left alone; /healthz says why
  *
@@ -27,6 +27,13 @@ export interface MirrorSpec {
 }
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+
+/** The registry's configuration given by environment (e.g. the cache's upstream), order-independent. */
+const registryEnv = (env: readonly string[] | null | undefined) =>
+  (env ?? [])
+    .filter((e) => e.startsWith('REGISTRY_'))
+    .sort()
+    .join('\n');
 
 export class Mirror {
   private readonly docker: Docker;
@@ -64,12 +71,13 @@ export class Mirror {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    if (info && info.State.Running && info.Image === imageId) {
+    const sameConfig = info !== undefined && registryEnv(info.Config.Env) === registryEnv(spec.create.Env);
+    if (info && info.State.Running && info.Image === imageId && sameConfig) {
       this.log.info('mirror adopted');
       return undefined;
     }
     if (info) {
-      this.log.info({ running: info.State.Running, current: info.Image === imageId }, 'recreating mirror');
+      this.log.info({ running: info.State.Running, current: info.Image === imageId, sameConfig }, 'recreating mirror');
       await container.remove({ force: true }).catch((err) => {
         if (!isNotFound(err)) throw err;
       });

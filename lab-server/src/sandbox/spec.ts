@@ -49,14 +49,21 @@ export function sandboxTemplate(image: string): SandboxTemplate {
   };
 }
 
-/** The optional Docker Hub pull-through cache (LAB_HUB_CACHE=on, hosts with internet only). */
-export function hubCacheSpec(): MirrorSpec {
+/**
+ * The optional pull-through cache (LAB_HUB_CACHE=on): Docker Hub, or the
+ * organisation's own mirror of it (LAB_HUB_UPSTREAM), for hosts that reach
+ * one. The registry reads REGISTRY_PROXY_* over its proxy.yml.
+ */
+export function hubCacheSpec(hub: NonNullable<Config['hubCache']>): MirrorSpec {
+  const env = [`REGISTRY_PROXY_REMOTEURL=${hub.upstream}`];
+  if (hub.username && hub.password) env.push(`REGISTRY_PROXY_USERNAME=${hub.username}`, `REGISTRY_PROXY_PASSWORD=${hub.password}`);
+  const create = { ...PROXY_MIRROR_CREATE_SPEC, Env: [...PROXY_MIRROR_CREATE_SPEC.Env, ...env] };
   return {
     name: PROXY_MIRROR_CONTAINER_NAME,
     image: PROXY_MIRROR_CREATE_SPEC.Image,
     requiredVolumes: [],
     ensureVolumes: [MIRROR_SOCKET_VOLUME, PROXY_CACHE_VOLUME],
-    create: PROXY_MIRROR_CREATE_SPEC as unknown as Docker.ContainerCreateOptions,
+    create: create as unknown as Docker.ContainerCreateOptions,
   };
 }
 
