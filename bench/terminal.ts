@@ -6,7 +6,8 @@
  *   pool), a new reader served from the warm pool, and a reader whose sandbox
  *   is already booted (a new tab of the same session);
  * - keystroke round trip page -> server -> sandbox shell echo -> page (p50, p99);
- * - flood throughput into the page (bytes handed to xterm and parsed, MB/s).
+ * - flood throughput into the page (bytes handed to xterm and parsed, MB/s);
+ * - Ctrl-C during a flood to the next prompt drawn (median and max of 7).
  *
  * Times are taken inside the page with performance.now(), so Playwright's own
  * latency is not part of them.
@@ -19,6 +20,7 @@ interface Probe {
   shellState(): string;
   renderer(): string;
   nextOutput(): Promise<number>;
+  nextPrompt(): Promise<number>;
   input(text: string): boolean;
 }
 declare global {
@@ -116,10 +118,32 @@ try {
       `flood into the page, ${label} (${flood.renderer}): ${' '.repeat(Math.max(0, 18 - label.length))}${(flood.bytes / 1e6 / flood.seconds).toFixed(1)} MB/s (${(flood.bytes / 1e6).toFixed(0)} MB in ${flood.seconds.toFixed(1)} s)`,
     );
   }
+
+  // 5. Ctrl-C in a flood: from the key to the prompt drawn after it. The page
+  // is behind (xterm draws `yes` at a few MB/s), so what matters is how much
+  // output still stands between the shell and the page when the job dies.
+  const interrupts: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    await waitForPrompt(tab);
+    interrupts.push(
+      await tab.evaluate(async () => {
+        const lab = globalThis.__lab!;
+        lab.input('yes\r');
+        while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 2000));
+        const prompt = lab.nextPrompt();
+        const t0 = performance.now();
+        lab.input('\x03');
+        return (await prompt) - t0;
+      }),
+    );
+  }
+  const ints = interrupts.sort((a, b) => a - b);
+  results.push(`Ctrl-C in a yes flood -> prompt (n=${ints.length}):           median ${fmt(percentile(ints, 50))}, max ${fmt(ints.at(-1)!)}`);
   await lab.stop();
   lab = undefined;
 
-  // 5. New reader served from the warm pool (a sandbox booted ahead of time).
+  // 6. New reader served from the warm pool (a sandbox booted ahead of time).
   lab = await startLab({ LAB_WARM_POOL: '1' });
   // Let the pool fill: the server boots one sandbox at start.
   await new Promise((r) => setTimeout(r, 8000));
