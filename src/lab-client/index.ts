@@ -33,6 +33,7 @@ import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
 import { loadLabStyles } from './styles.ts';
+import { bufferText } from './buffer-text.ts';
 import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
 
 export interface RunRequest {
@@ -336,7 +337,7 @@ async function getLab(): Promise<Lab> {
   lab ??= new Lab();
   // For tests and benchmarks: read the terminal the way a person sees it.
   (globalThis as { __lab?: unknown }).__lab = {
-    text: () => bufferText(lab!.terminal),
+    text: () => bufferText(lab!.terminal.term.buffer.active),
     state: () => lab!.connection.state,
     shellState: () => lab!.tracker.state,
     /** bash waits at a prompt and no snippet is queued, pasted or running. */
@@ -357,19 +358,6 @@ async function getLab(): Promise<Lab> {
     writeRaw: (bytes: Uint8Array, done: () => void) => lab!.terminal.write(bytes, done),
   };
   return lab;
-}
-
-function bufferText(t: LabTerminal): string {
-  const buffer = t.term.buffer.active;
-  const lines: string[] = [];
-  for (let i = 0; i < buffer.length; i++) {
-    const line = buffer.getLine(i);
-    if (!line) continue;
-    const text = line.translateToString(true);
-    if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
-    else lines.push(text);
-  }
-  return lines.join('\n').replace(/\s+$/, '');
 }
 
 export async function runSnippet(request: RunRequest): Promise<void> {

@@ -6,6 +6,7 @@
  * their final state); colours and other control codes disappear.
  */
 import xtermHeadless from '@xterm/headless';
+import { bufferText } from '../../src/lab-client/buffer-text.ts';
 
 const { Terminal } = xtermHeadless;
 
@@ -13,17 +14,7 @@ export async function renderAsScreen(raw: string, cols = 120): Promise<string> {
   const terminal = new Terminal({ cols, rows: 50, scrollback: 100_000, allowProposedApi: true });
   try {
     await new Promise<void>((resolve) => terminal.write(raw, resolve));
-    const buffer = terminal.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < buffer.length; y++) {
-      const line = buffer.getLine(y);
-      if (!line) continue;
-      const text = line.translateToString(true);
-      // A wrapped line continues the previous one: join it back.
-      if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
-      else lines.push(text);
-    }
-    return lines.join('\n').replace(/\s+$/, '');
+    return bufferText(terminal.buffer.active);
   } finally {
     terminal.dispose();
   }
