@@ -11,6 +11,10 @@
  * (127.0.0.1:61501, bridged to the cache's socket) -> the cache -> upstream.
  * Then the upstream goes away and a second sandbox still gets the image, from
  * the cache.
+ *
+ * The cache container and its volume are one per engine: this suite replaces
+ * them and removes them at the end. Run it on a test engine, not on one that
+ * serves readers with LAB_HUB_CACHE=on.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
