@@ -4,7 +4,8 @@
  * mistaken for the shell's own output.
  */
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
-const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
+/** 40 KB, 1.3 MB: whichever reads naturally. */
+const size = (bytes: number) => (bytes < 1024 ** 2 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
 
 export const NOTICE = {
   diskWarn: (used: number, limit: number) =>
@@ -13,5 +14,5 @@ export const NOTICE = {
   diskFull: (used: number, limit: number) =>
     `\r\n\x1b[31m[랩] 디스크 한도(${gib(limit)} GiB)를 넘어(${gib(used)} GiB) 샌드박스를 종료합니다. ` +
     `페이지를 새로 고치면 새 샌드박스가 시작됩니다.\x1b[0m\r\n`,
-  outputSkipped: (bytes: number) => `\r\n\x1b[2m[랩] 중단 키를 눌러 아직 표시하지 못한 출력 ${mb(bytes)} MB를 건너뛰었습니다.\x1b[0m\r\n`,
+  outputSkipped: (bytes: number) => `\r\n\x1b[2m[랩] 중단 키를 눌러 아직 표시하지 못한 출력 ${size(bytes)}를 건너뛰었습니다.\x1b[0m\r\n`,
 };
