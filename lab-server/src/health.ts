@@ -1,7 +1,8 @@
 /**
  * GET /healthz: 200 only when a new session would get a working sandbox:
- * the engine answers, the sandbox image is there, and the mirror runs (else
- * `docker pull` in a sandbox fails). 503 lists every reason, so an operator
+ * the engine answers, the sandbox image is there, the configured container
+ * runtime (LAB_RUNTIME, e.g. sysbox-runc) is installed in the engine, and the
+ * mirror runs (else `docker pull` in a sandbox fails). 503 lists every reason, so an operator
  * (or `npm start`'s wait loop) sees what is missing. Results are cached for
  * a moment so a busy load balancer does not hammer the engine.
  */
@@ -17,6 +18,8 @@ export interface HealthResult {
 export interface HealthDeps {
   docker: Docker;
   image: string;
+  /** LAB_RUNTIME; undefined means the engine's default. */
+  runtime?: string;
   /** Undefined when the mirror is fine, else why not. */
   mirrorProblem: () => Promise<string | undefined>;
   shuttingDown: () => boolean;
@@ -59,6 +62,16 @@ export class Health {
       await d.docker.getImage(d.image).inspect();
     } catch {
       reasons.push(`sandbox image ${d.image} missing (run: bash scripts/build-images.sh)`);
+    }
+    if (d.runtime) {
+      try {
+        const runtimes = Object.keys(((await d.docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {});
+        if (!runtimes.includes(d.runtime)) {
+          reasons.push(`container runtime ${d.runtime} (LAB_RUNTIME) is not configured in the Docker engine; it has: ${runtimes.join(', ') || 'none listed'}`);
+        }
+      } catch (err) {
+        reasons.push(`could not list the engine's container runtimes: ${String((err as Error).message ?? err)}`);
+      }
     }
     const mirror = await d.mirrorProblem().catch((err) => `mirror check failed: ${String(err)}`);
     if (mirror) reasons.push(mirror);

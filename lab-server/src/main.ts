@@ -85,6 +85,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const health = new Health({
     docker,
     image: config.sandbox.image,
+    runtime: config.sandbox.runtime,
     mirrorProblem: () => (config.mirror ? mirror.problem() : Promise.resolve(undefined)),
     shuttingDown: () => theLab.isShuttingDown,
     sessions: () => theLab.sessions.size,

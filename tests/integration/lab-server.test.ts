@@ -361,3 +361,43 @@ describe('lab server without a sandbox image', () => {
     assert.ok(term.messages.some((m) => m.type === 'error' && m.code === 'sandbox-failed'));
   });
 });
+
+describe('lab server with LAB_RUNTIME', () => {
+  let servers: LabServer[] = [];
+  after(async () => {
+    for (const s of servers) {
+      await s.stop();
+      removeOwned(s.instance);
+    }
+    servers = [];
+  });
+
+  test('a runtime the engine has: healthy, and sandboxes run under it', async () => {
+    const server = await startLabServer({ LAB_RUNTIME: 'runc' });
+    servers.push(server);
+    const h = await healthz(server);
+    assert.equal(h.status, 200, JSON.stringify(h.body));
+    const { term } = await openTerminal(server);
+    const out = await term.run('docker run --rm busybox:1.29 echo under-runc', 120_000);
+    assert.match(out, /^under-runc$/m);
+    await term.close();
+    const runtimes = docker('ps', '--filter', `label=lab.owner=${server.instance}`, '--format', '{{.ID}}')
+      .split('\n')
+      .filter(Boolean)
+      .map((id) => docker('inspect', '-f', '{{.HostConfig.Runtime}}', id));
+    assert.ok(runtimes.length > 0 && runtimes.every((r) => r === 'runc'), JSON.stringify(runtimes));
+  });
+
+  test('a runtime the engine lacks (sysbox-runc not installed): healthz 503 says so, sessions fail clearly', async () => {
+    const server = await startLabServer({ LAB_RUNTIME: 'no-such-runtime' });
+    servers.push(server);
+    const h = await healthz(server);
+    assert.equal(h.status, 503);
+    assert.ok(h.body.reasons.some((r) => r.includes('no-such-runtime') && r.includes('runc')), JSON.stringify(h.body));
+    const session = await newSession(server);
+    assert.equal(session.status, 201);
+    const term = await TestTerminal.open(server, session.cookie);
+    term.hello();
+    assert.equal(await term.closed, CloseCode.SandboxFailed);
+  });
+});
