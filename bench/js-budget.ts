@@ -13,15 +13,14 @@
  * Gzip is zlib's default level 6 (servers commonly use 6; the lab server's
  * level 9 only makes files smaller), each file compressed on its own.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { init, parse } from 'es-module-lexer';
+import { DIST, builtPages } from '../tests/site/helpers.ts';
 
 export const BUDGET_BYTES = 30 * 1024;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const DIST = path.join(ROOT, 'dist');
 
 export interface ScriptCost {
   /** '/_astro/x.js' or 'inline #n'. */
@@ -83,22 +82,9 @@ export function pageBudget(htmlFile: string): PageBudget {
   };
 }
 
-export function allPages(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.html')) out.push(full);
-    }
-  };
-  walk(DIST);
-  return out.sort();
-}
-
 export async function siteBudget(): Promise<PageBudget[]> {
   await init;
-  return allPages().map(pageBudget);
+  return builtPages().map((page) => pageBudget(path.join(DIST, page)));
 }
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
