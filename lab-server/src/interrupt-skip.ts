@@ -12,31 +12,29 @@
  * So after an interrupt key while the page is behind, the terminal reads the
  * stream as fast as it can and drops output up to the shell's next OSC 133
  * prompt mark (D = command finished, A = prompt; bash.bashrc prints them),
- * then sends from the mark on. The skip is bounded in time (terminal.ts): a
+ * then sends from the mark on (marks are read by shell-marks.ts, the parser
+ * the page and the lesson runner use too). The skip is bounded in time (terminal.ts): a
  * program that ignores Ctrl-C, or a shell without marks, gets its output back
  * after that. Pure logic here; terminal.ts wires it to the stream.
  */
 
+import { findShellMarks, incompleteMarkStart } from './shell-marks.ts';
+
 /** INTR, QUIT and SUSP with stty's defaults: keys that end or stop the foreground job. */
 const INTERRUPT_KEYS = [0x03, 0x1c, 0x1a];
-
-/** `ESC ] 133 ;` followed by A (prompt start) or D (command finished). */
-const MARK_PREFIX = Buffer.from('\x1b]133;', 'latin1');
-const MARK_KINDS = new Set(['A'.charCodeAt(0), 'D'.charCodeAt(0)]);
-/** A mark can straddle two chunks: keep this many trailing bytes back. */
-const CARRY = MARK_PREFIX.length;
 
 export function containsInterrupt(input: Uint8Array): boolean {
   return INTERRUPT_KEYS.some((key) => input.includes(key));
 }
 
-/** Index of the first prompt mark (A or D) in `bytes`, or -1. */
+/**
+ * Index of the first prompt mark (A = prompt start, D = command finished) in
+ * `bytes`, or -1. Marks are read by THE parser (shell-marks.ts); latin1
+ * keeps string indexes equal to byte offsets.
+ */
 export function findPromptMark(bytes: Buffer): number {
-  for (let at = bytes.indexOf(MARK_PREFIX); at !== -1; at = bytes.indexOf(MARK_PREFIX, at + 1)) {
-    const kind = bytes[at + MARK_PREFIX.length];
-    if (kind !== undefined && MARK_KINDS.has(kind)) return at;
-  }
-  return -1;
+  const mark = findShellMarks(bytes.toString('latin1')).find((m) => m.kind === 'A' || m.kind === 'D');
+  return mark ? mark.start : -1;
 }
 
 export type SkipResult =
@@ -57,10 +55,10 @@ export class OutputSkip {
       this.carry = Buffer.alloc(0);
       return { done: true, rest: data.subarray(at), dropped: this.dropped + at };
     }
-    // The tail may be the start of a mark (or a mark without its kind byte yet): hold it back.
-    const keep = Math.min(CARRY, data.length);
-    this.dropped += data.length - keep;
-    this.carry = Buffer.from(data.subarray(data.length - keep));
+    // The tail may be the start of a mark a chunk boundary cut: hold it back.
+    const keep = incompleteMarkStart(data.toString('latin1'));
+    this.dropped += keep;
+    this.carry = Buffer.from(data.subarray(keep));
     return { done: false };
   }
 

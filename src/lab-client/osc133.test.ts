@@ -1,24 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandTracker, parseMark, type Mark } from './osc133.ts';
+import { CommandTracker, type Mark } from './osc133.ts';
 
 const A: Mark = { kind: 'A' };
 const B: Mark = { kind: 'B' };
 const C: Mark = { kind: 'C' };
 const D = (exit: number | null): Mark => ({ kind: 'D', exit });
-
-test('parseMark reads the four marks and their exit code', () => {
-  assert.deepEqual(parseMark('A'), A);
-  assert.deepEqual(parseMark('B'), B);
-  assert.deepEqual(parseMark('C'), C);
-  assert.deepEqual(parseMark('C;cmdline=ls'), C);
-  assert.deepEqual(parseMark('D;0'), D(0));
-  assert.deepEqual(parseMark('D;127'), D(127));
-  assert.deepEqual(parseMark('D'), D(null));
-  assert.deepEqual(parseMark('D;x'), D(null));
-  assert.equal(parseMark('E'), null);
-  assert.equal(parseMark(''), null);
-});
 
 test('a snippet: armed, C starts it, D ends it with its exit code', () => {
   const t = new CommandTracker();

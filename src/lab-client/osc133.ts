@@ -1,7 +1,9 @@
 /**
  * Shell integration marks (OSC 133, the FinalTerm/iTerm2/VS Code convention)
  * printed by the sandbox's bash: A prompt start, B prompt end (waiting for
- * input), C command start, D;<exit> command end.
+ * input), C command start, D;<exit> command end. They are parsed by THE
+ * parser, lab-server/src/shell-marks.ts (shared with the lesson runner and
+ * the server's interrupt skip); this module only follows them.
  *
  * The tracker ties each 실행 to the command it started: the snippet is
  * "armed" when its paste is sent, the next C belongs to it, and the D that
@@ -11,28 +13,9 @@
  * so a paste sent earlier would not be wrapped and a multi-line snippet
  * would run line by line.
  */
-export type Mark =
-  | { kind: 'A' }
-  | { kind: 'B' }
-  | { kind: 'C' }
-  | { kind: 'D'; exit: number | null };
+import type { Mark } from '../../lab-server/src/shell-marks.ts';
 
-/** Parses the payload of one OSC 133 sequence ("A", "D;0", "C;cmdline=…"). */
-export function parseMark(data: string): Mark | null {
-  const [head, arg] = data.split(';', 2);
-  switch (head) {
-    case 'A':
-    case 'B':
-    case 'C':
-      return { kind: head };
-    case 'D': {
-      const exit = arg !== undefined && /^-?\d{1,10}$/.test(arg) ? Number(arg) : null;
-      return { kind: 'D', exit };
-    }
-    default:
-      return null;
-  }
-}
+export type { Mark };
 
 export type ShellState =
   /** No mark seen yet (fresh terminal, or a shell without integration). */

@@ -5,7 +5,7 @@
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { ko } from './messages.ko.ts';
-import { parseMark, type Mark } from './osc133.ts';
+import { parseMarkPayload, type Mark } from '../../lab-server/src/shell-marks.ts';
 
 export interface TerminalHooks {
   /** Keyboard input, paste and on-screen keys, as UTF-8 bytes. */
@@ -151,7 +151,7 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
   // Where the last prompt ended (B mark), to tell whether the reader has typed anything after it.
   let promptEnd: { line: number; x: number } | null = null;
   term.parser.registerOscHandler(133, (data) => {
-    const mark = parseMark(data);
+    const mark = parseMarkPayload(data);
     if (mark?.kind === 'B') promptEnd = { line: term.buffer.active.baseY + term.buffer.active.cursorY, x: term.buffer.active.cursorX };
     if (mark) hooks.mark(mark);
     return true; // consumed: nothing to draw
