@@ -65,6 +65,35 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
     await ok(sb, 'docker rm -f web');
   });
 
+  test('nginx:alpine has sh but no bash (exec bash fails as on Docker Hub); nginx:latest has both', async () => {
+    await ok(sb, 'docker run -d --name web-alpine nginx:alpine && docker run -d --name web-debian nginx:latest');
+    await ok(sb, 'docker exec web-alpine sh -c true');
+    const bash = await sb.sh('docker exec web-alpine bash -c true');
+    assert.notEqual(bash.code, 0, 'bash must be missing from nginx:alpine');
+    assert.match(bash.stdout + bash.stderr, /bash.*(not found|no such file)/i);
+    await ok(sb, 'docker exec web-debian bash -c true');
+    await ok(sb, 'docker rm -f web-alpine web-debian');
+  });
+
+  test('read-only nginx fails on /var/cache/nginx like the real one; --tmpfs /var/cache/nginx --tmpfs /run fixes it', async () => {
+    // The lesson's command (container-lifecycle, section 6): fails at once, on the official image's path.
+    const ro = await sb.sh('docker run --rm --read-only --tmpfs /tmp --tmpfs /run --cap-drop ALL --security-opt no-new-privileges --user 65532:65532 --pids-limit 128 --cpus 1 --memory 256m nginx:alpine', 60_000);
+    assert.notEqual(ro.code, 0);
+    assert.match(ro.stdout + ro.stderr, /mkdir\(\) "\/var\/cache\/nginx\/client_temp" failed \(30: Read-only file system\)/);
+    await ok(sb, 'docker run -d --name ro-web -p 8083:80 --read-only --tmpfs /var/cache/nginx --tmpfs /run nginx:alpine');
+    const page = await until(sb, 'curl -sf localhost:8083', 20_000);
+    assert.match(page, /Welcome to nginx!/);
+    await ok(sb, 'docker rm -f ro-web');
+  });
+
+  test('the demo api reports "healthy" within a few seconds of its start', async () => {
+    await ok(sb, 'docker run -d --name hc-api ghcr.io/acme/api:2.0');
+    const t0 = Date.now();
+    await until(sb, '[ "$(docker inspect -f {{.State.Health.Status}} hc-api)" = healthy ]', 10_000);
+    assert.ok(Date.now() - t0 < 5_000, `healthy after ${Date.now() - t0} ms`);
+    await ok(sb, 'docker rm -f hc-api');
+  });
+
   test('mysql:5.7 refuses to start without a password and accepts the root password', async () => {
     const bare = await sb.sh('docker run --rm mysql:5.7');
     assert.notEqual(bare.code, 0);

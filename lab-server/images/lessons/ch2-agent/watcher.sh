@@ -1,7 +1,9 @@
 #!/bin/sh
-# Every second: is http://insideweb:80/ up? Two failures in a row (so a web
-# server that is still starting is not "down") send the alarm to the mailer.
-trap 'exit 0' TERM INT
+# Every second: is http://insideweb:80/ up? Three failures in a row (so a web
+# server that is still starting or restarting is not "down") send the alarm to the mailer.
+# TERM only: like the original (a shell as PID 1), Ctrl+C in an attached terminal does
+# not stop it; detach with Ctrl+P, Ctrl+Q.
+trap 'exit 0' TERM
 fails=0
 while true; do
   # (Debian's busybox-static 1.35 wget segfaults with -T; timeout bounds it instead.)
