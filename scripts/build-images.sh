@@ -10,18 +10,25 @@
 # Idempotent: each image carries a label lab.build.hash over its directory's files,
 # its build args and the IDs of the lab images it is built FROM; an image whose
 # label matches is skipped, a changed file rebuilds it (and what is built on it).
-# Builds run one after another: the machine has 2 cores and others build too.
+# Builds run one after another: parallel image builds only slow each other down.
 #
-# Usage: scripts/build-images.sh [--force] [--no-mirror] [--only NAME ...]
+# Every directory under lessons/ is built, in an order derived from the FROM
+# lines: alphabetical, except that a directory comes after the ones whose
+# images it is built FROM (a cycle, or a directory without Dockerfile or
+# images file, is an error).
+#
+# Usage: scripts/build-images.sh [--force] [--no-mirror] [--only NAME ...] [--print-order]
 #   --force       rebuild everything (the debootstrap cache is kept)
 #   --no-mirror   do not push to the mirror volume
 #   --only NAME   build only these directories (base, registry, sandbox, or a lesson dir)
+#   --print-order print the lesson directories in build order and exit (no Docker needed)
 # Env: LAB_IMAGE_CACHE (default /var/cache/lab-images), LAB_DEBIAN_MIRROR,
-#      LAB_PUSH_PORT (default 5555), LAB_MIRROR_VOLUME (default lab-mirror-data)
+#      LAB_PUSH_PORT (default 5555), LAB_MIRROR_VOLUME (default lab-mirror-data),
+#      LAB_IMAGES_DIR (default lab-server/images; tests point it at a scratch tree)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-IMAGES="$ROOT/lab-server/images"
+IMAGES=${LAB_IMAGES_DIR:-$ROOT/lab-server/images}
 CACHE=${LAB_IMAGE_CACHE:-/var/cache/lab-images}
 DEBIAN_MIRROR=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PUSH_PORT=${LAB_PUSH_PORT:-5555}
@@ -31,18 +38,17 @@ BASE_IMAGE=lab/debian:bookworm
 # The engine here is 20.10 without buildx; the classic builder is what it has.
 export DOCKER_BUILDKIT=0
 
-# Build order matters: a directory comes after the lab images it is built FROM.
-LESSON_DIRS=(busybox alpine ubuntu curl nginx httpd mysql postgres wordpress ch2-mailer ch2-agent demo-api)
-
 FORCE=0
 MIRROR=1
 ONLY=()
+PRINT_ORDER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) FORCE=1 ;;
     --no-mirror) MIRROR=0 ;;
     --only) shift; ONLY+=("${1:?--only needs a name}") ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --print-order) PRINT_ORDER=1 ;;
+    -h|--help) sed -n '2,/^set /{/^set /!p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -68,6 +74,66 @@ image_label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2
 dir_hash() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64
 }
+
+# The images a Dockerfile is built FROM, one per line: the image word of each
+# FROM line (after any --flag), without `scratch` and the file's own stages.
+from_images() {
+  awk 'toupper($1) == "FROM" {
+         i = 2; while ($i ~ /^--/) i++
+         img[++n] = $i
+         if (toupper($(i + 1)) == "AS") stage[$(i + 2)] = 1
+       }
+       END { for (j = 1; j <= n; j++) if (img[j] != "scratch" && !(img[j] in stage)) print img[j] }' "$1/Dockerfile"
+}
+
+# name[:tag] with the default tag spelled out, so `FROM x` matches `x:latest`.
+with_tag() { case "${1##*/}" in *:*) echo "$1" ;; *) echo "$1:latest" ;; esac; }
+
+# The lesson directories in build order (see the header), one per line.
+lesson_order() {
+  local lessons=$IMAGES/lessons d line x from
+  local -A provider=() deps=() built=()
+  local dirs=()
+  for d in "$lessons"/*/; do
+    d=${d%/}; d=${d##*/}
+    [ -f "$lessons/$d/Dockerfile" ] || { echo "lessons/$d has no Dockerfile" >&2; return 1; }
+    [ -f "$lessons/$d/images" ] || { echo "lessons/$d has no images file (the tags it builds)" >&2; return 1; }
+    dirs+=("$d")
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line%%#*}
+      for x in $line; do case "$x" in *=*) ;; *) provider[$(with_tag "$x")]=$d ;; esac; done
+    done < "$lessons/$d/images"
+  done
+  for d in "${dirs[@]}"; do
+    deps[$d]=
+    while IFS= read -r from; do
+      x=${provider[$(with_tag "$from")]:-}
+      [ -n "$x" ] && [ "$x" != "$d" ] && deps[$d]+=" $x"
+    done < <(from_images "$lessons/$d")
+  done
+  local n=0 progress ready
+  while [ "$n" -lt ${#dirs[@]} ]; do
+    progress=0
+    for d in "${dirs[@]}"; do
+      [ -n "${built[$d]:-}" ] && continue
+      ready=1
+      for x in ${deps[$d]}; do [ -n "${built[$x]:-}" ] || ready=0; done
+      [ "$ready" = 1 ] || continue
+      echo "$d"; built[$d]=1; n=$((n + 1)); progress=1
+      break
+    done
+    if [ "$progress" = 0 ]; then
+      echo "lesson images built FROM each other in a cycle:" >&2
+      for d in "${dirs[@]}"; do [ -n "${built[$d]:-}" ] || echo "  $d FROM the images of:${deps[$d]}" >&2; done
+      return 1
+    fi
+  done
+}
+
+LESSON_DIRS=()
+order=$(lesson_order) || exit 1
+mapfile -t LESSON_DIRS <<< "$order"
+if [ "$PRINT_ORDER" = 1 ]; then printf '%s\n' "${LESSON_DIRS[@]}"; exit 0; fi
 
 command -v docker >/dev/null || { echo "docker CLI not found" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "cannot reach the Docker engine" >&2; exit 1; }
@@ -122,10 +188,9 @@ build_base() {
 # rebuilt base rebuilds what is on it).
 parent_ids() {
   local from
-  for from in $(awk 'toupper($1)=="FROM"{print $2}' "$1/Dockerfile"); do
-    [ "$from" = scratch ] && continue
+  while IFS= read -r from; do
     echo "$from=$(image_id "$from")"
-  done
+  done < <(from_images "$1")
 }
 
 # build_dir DIR TAGS... [-- ARG=VALUE ...]
@@ -150,7 +215,8 @@ build_one() {
   local t; t=$(date +%s)
   local tagargs=()
   for x in "${tags[@]}"; do tagargs+=(-t "$x"); done
-  local log="$CACHE/build-$(basename "$dir").log"
+  local log
+  log="$CACHE/build-$(basename "$dir").log"
   mkdir -p "$CACHE"
   say "    building ${tags[*]} ..."
   if ! docker build --label "lab.build.hash=$hash" "${tagargs[@]}" "${args[@]}" "$dir" > "$log" 2>&1; then
