@@ -12,7 +12,7 @@ while true; do
     echo "System up."
   else
     fails=$((fails + 1))
-    if [ "$fails" -ge 2 ]; then
+    if [ "$fails" -ge 3 ]; then
       printf 'To: admin@work  Message: The service is down!' | nc -w 2 insidemailer 33333
       echo "The service is down! (notified insidemailer)"
       break
