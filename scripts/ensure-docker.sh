@@ -38,9 +38,7 @@ fi
 
 if ! command -v dockerd >/dev/null 2>&1; then
   echo "docker: installing Debian's docker.io ..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
+  bash "$(dirname "${BASH_SOURCE[0]}")/install-system-deps.sh" docker
 fi
 
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm start`: site and labs on one machine, from a fresh clone.
 #   1. a Docker engine (scripts/ensure-docker.sh: use one, or install/start one as root)
-#   2. the offline images and the mirror (scripts/build-images.sh; idempotent,
+#   2. the offline images and the mirror (the host tools from
+#      scripts/install-system-deps.sh, then scripts/build-images.sh; idempotent,
 #      so an up-to-date machine only checks labels)
 #   3. the site (npm run build)
 #   4. the lab server serving both at http://localhost:${PORT:-4321}
@@ -28,28 +29,13 @@ bash scripts/ensure-docker.sh
 if [ "${LAB_SKIP_IMAGES:-0}" != 1 ]; then
   step "images (first run builds everything offline: a few minutes)"
   # The base image is debootstrapped: on a fresh machine, get the tools first.
-  need=()
-  for tool in debootstrap curl; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
-  if [ ${#need[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-      echo "installing ${need[*]} ..."
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    else
-      echo "missing ${need[*]}: sudo apt-get install -y ${need[*]}" >&2
-      exit 1
-    fi
-  fi
+  bash scripts/install-system-deps.sh images
   bash scripts/build-images.sh
 fi
 
 if [ "${LAB_SKIP_BUILD:-0}" != 1 ]; then
   step "site"
-  if [ -n "$(npm pkg get scripts.build 2>/dev/null | tr -d '{}\"')" ]; then
-    npm run --silent build
-  else
-    npx astro build
-  fi
+  npm run --silent build
 fi
 
 step "lab server on http://localhost:${PORT:-4321}"
