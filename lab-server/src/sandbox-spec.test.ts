@@ -13,9 +13,16 @@ import {
   SANDBOX_PROXY_PORT,
   SANDBOX_READY,
   SANDBOX_SHELL,
+  SANDBOX_DISK_DIR,
+  SANDBOX_DISK_PATHS,
+  SANDBOX_USERNS_BASE,
+  SANDBOX_USERNS_OWNER_ENV,
+  SANDBOX_USERNS_OWNER_LABEL,
+  SANDBOX_USERNS_OWNER_MIN,
   SECCOMP_PROFILE_JSON,
   mirrorRepository,
   sandboxCreateSpec,
+  sandboxUsernsOwner,
 } from './sandbox-spec.ts';
 
 const images = new URL('../images/', import.meta.url);
@@ -32,7 +39,7 @@ test('sandbox is not privileged and has no host devices, paths or Docker socket'
     assert.equal(m.Type, 'volume', `${m.Target} is a named volume, not a host path`);
     assert.ok(!/docker\.sock/.test(m.Source ?? ''), 'never the host Docker socket');
   }
-  assert.ok(hc.Mounts.some((m) => m.Target === '/var/lib/docker' && m.Source === 'itest-data'));
+  assert.ok(hc.Mounts.some((m) => m.Target === SANDBOX_DISK_DIR && m.Source === 'itest-data'));
   assert.ok(hc.Mounts.some((m) => m.Target === '/run/lab-mirror' && m.ReadOnly === true));
 });
 
@@ -144,4 +151,38 @@ test('every lesson image directory lists its tags and has a Dockerfile', () => {
   ]) {
     assert.ok(tags.includes(needed), `${needed} is built`);
   }
+});
+
+test('read-only root; the outer /run and logs are host root\'s tmpfs; every writable path is on the disk volume', () => {
+  const hc = sandboxCreateSpec('itest-data').HostConfig;
+  assert.equal(hc.ReadonlyRootfs, true);
+  assert.match(hc.Tmpfs['/run'] ?? '', /(^|,)mode=0755(,|$)/);
+  assert.match(hc.Tmpfs['/var/log/lab'] ?? '', /(^|,)mode=0755(,|$)/);
+  for (const opts of Object.values(hc.Tmpfs)) assert.match(opts, /(^|,)size=\d+m(,|$)/, 'every tmpfs is size-limited');
+  // No tmpfs where the reader writes: those paths are bound from the volume.
+  for (const p of SANDBOX_DISK_PATHS) assert.ok(!(p in hc.Tmpfs), p);
+  const entrypoint = read('sandbox/lab-entrypoint');
+  assert.match(entrypoint, new RegExp(`DISK=\\$\\{LAB_DISK_DIR:-${SANDBOX_DISK_DIR}\\}`));
+  assert.match(entrypoint, new RegExp(`INNER_DIRS=\\(${SANDBOX_DISK_PATHS.join(' ')}\\)`));
+  assert.match(entrypoint, new RegExp(`BASE=\\$\\{LAB_USERNS_BASE:-${SANDBOX_USERNS_BASE}\\}`));
+  assert.match(read('sandbox/lab-shell'), new RegExp(`base=\\$\\{LAB_USERNS_BASE:-${SANDBOX_USERNS_BASE}\\}`));
+  // The reader's shell never falls back to a plain shell outside the namespace.
+  // The reader's shell never falls back to a plain shell outside the
+  // namespace: its one top-level exec goes through lab-userns enter.
+  const execs = read('sandbox/lab-shell').split('\n').filter((l) => /^(?!#)(\S.*\s)?exec\b/.test(l));
+  assert.deepEqual(execs.map((l) => l.split(' ').slice(0, 3).join(' ')), ['exec /usr/local/bin/lab-userns enter']);
+  assert.doesNotMatch(read('sandbox/Dockerfile'), /^VOLUME/m, 'no anonymous volume outside the disk limit');
+});
+
+test('user namespace owner: one uid per sandbox, in env and label, outside the mapped range', () => {
+  const spec = sandboxCreateSpec('itest-data', 1_234_567_890);
+  assert.ok(spec.Env.includes(`${SANDBOX_USERNS_OWNER_ENV}=1234567890`));
+  assert.equal(spec.Labels[SANDBOX_USERNS_OWNER_LABEL], '1234567890');
+  const a = sandboxUsernsOwner();
+  assert.ok(a >= SANDBOX_USERNS_OWNER_MIN && a < 2 ** 31, `${a}`);
+  assert.ok(a > SANDBOX_USERNS_BASE + 65536);
+  // A taken uid is never handed out again.
+  const seq = [0.5, 0.5, 0.25];
+  const taken = new Set([sandboxUsernsOwner(new Set(), () => 0.5)]);
+  assert.equal(sandboxUsernsOwner(taken, () => seq.shift()!), SANDBOX_USERNS_OWNER_MIN + 250_000_000);
 });

@@ -18,7 +18,15 @@
  * - the reader's shell and the inner dockerd run in a user namespace inside
  *   the sandbox (root there is host uid 100000), so CAP_SYS_ADMIN cannot be
  *   turned against the host (a fresh /proc mount could otherwise rewrite the
- *   host's kernel.core_pattern).
+ *   host's kernel.core_pattern). That namespace is OWNED by a uid unique per
+ *   sandbox (SANDBOX_USERNS_OWNER_ENV), not by host root: the kernel charges
+ *   per-user counts (inotify instances, user namespaces, nproc, sigpending,
+ *   mqueue) to the owner, and with root as owner 128 inotify instances in one
+ *   sandbox broke `tail -f` in every other one and fs.watch in the lab server;
+ * - read-only root filesystem: every path the reader can write is on the
+ *   sandbox's size-limited disk (an unlinked file in the writable layer took
+ *   4.9 GiB against a 4 GiB limit: SizeRw cannot see it); nothing the inner
+ *   root can write is read by the outer root (/run belongs to host root).
  */
 import seccompProfile from '../images/sandbox/seccomp.json' with { type: 'json' };
 
@@ -89,6 +97,28 @@ export const SANDBOX_GHCR_ADDRESS = '127.0.0.2';
 
 /** The inner engine's data-root: must be a volume (overlay2 cannot sit on overlay). */
 export const SANDBOX_DATA_DIR = '/var/lib/docker';
+/**
+ * Where the per-sandbox disk volume is mounted. Its root stays host root's;
+ * the entrypoint binds subdirectories of it onto every directory the inner
+ * world writes (SANDBOX_DISK_PATHS), so the volume's size limit covers them all.
+ */
+export const SANDBOX_DISK_DIR = '/var/lib/lab-disk';
+/** Every path the reader can write that is not a memory-bounded tmpfs (checked by the integration tests). */
+export const SANDBOX_DISK_PATHS = [SANDBOX_DATA_DIR, '/root', '/tmp', '/var/tmp', '/etc/docker'] as const;
+
+/** Host uid that root inside the sandbox's user namespace is (uid/gid 0..65535 -> BASE..). */
+export const SANDBOX_USERNS_BASE = 100000;
+/**
+ * Env var naming the host uid that owns the sandbox's user namespace (the
+ * lab server picks one per sandbox, see sandboxUsernsOwner; the entrypoint
+ * picks a random one when absent). Kernel per-user counts are charged to it.
+ */
+export const SANDBOX_USERNS_OWNER_ENV = 'LAB_USERNS_OWNER';
+/** Label carrying the same uid, so an operator sees which sandbox owns what. */
+export const SANDBOX_USERNS_OWNER_LABEL = 'lab.userns-owner';
+/** Owner uids come from [MIN, MIN + SPAN): far above real users and the 100000.. mapping. */
+export const SANDBOX_USERNS_OWNER_MIN = 1_000_000_000;
+export const SANDBOX_USERNS_OWNER_SPAN = 1_000_000_000;
 
 // ----------------------------------------------------------- capabilities
 
@@ -127,30 +157,49 @@ export const SANDBOX_HOST_CONFIG: HostConfigSpec = {
   Privileged: false,
   Devices: [],
   Tmpfs: {
-    // Sockets, pid files, the readiness file: fresh on every start.
-    '/run': 'rw,nosuid,nodev,exec,size=64m',
-    '/tmp': 'rw,nosuid,nodev,size=256m',
+    // The OUTER /run: the readiness file and the inner world's pid, host
+    // root's 0755. The inner world mounts its own /run over it (its sockets
+    // and pid files never land here).
+    '/run': 'rw,nosuid,nodev,noexec,size=16m,mode=0755',
+    // Outer logs (dockerd's stdout included): their own tmpfs, so a full log
+    // cannot fill /run.
+    '/var/log/lab': 'rw,nosuid,nodev,noexec,size=16m,mode=0755',
   },
   Mounts: [{ Type: 'volume', Source: MIRROR_SOCKET_VOLUME, Target: MIRROR_SOCKET_DIR, ReadOnly: true }],
   // No network at all: images come through the mirror's unix socket.
   NetworkMode: 'none',
+  // Nothing the reader writes lands in the container's writable layer (no
+  // size limit on this host's overlay2); see SANDBOX_DISK_PATHS.
+  ReadonlyRootfs: true,
 };
 
 export const SANDBOX_ENV: string[] = ['LANG=C.UTF-8', 'LC_ALL=C.UTF-8', 'TERM=xterm-256color'];
 
 export const SANDBOX_LABELS: Record<string, string> = { 'lab.role': 'sandbox' };
 
-/** The per-sandbox volume for the inner engine's data. */
+/** The per-sandbox disk volume (the inner engine's data and every other writable path). */
 export function sandboxDataMount(volumeName: string): MountSpec {
-  return { Type: 'volume', Source: volumeName, Target: SANDBOX_DATA_DIR };
+  return { Type: 'volume', Source: volumeName, Target: SANDBOX_DISK_DIR };
+}
+
+/**
+ * An owner uid for a new sandbox's user namespace, not in `taken` (the live
+ * sandboxes' owners). Random over a span of 10^9, so two lab servers on one
+ * host practically never pick the same one either.
+ */
+export function sandboxUsernsOwner(taken: ReadonlySet<number> = new Set(), random: () => number = Math.random): number {
+  for (;;) {
+    const uid = SANDBOX_USERNS_OWNER_MIN + Math.floor(random() * SANDBOX_USERNS_OWNER_SPAN);
+    if (!taken.has(uid)) return uid;
+  }
 }
 
 /** A full create spec for one sandbox (names and limits are the caller's). */
-export function sandboxCreateSpec(dataVolume: string): CreateSpec {
+export function sandboxCreateSpec(dataVolume: string, usernsOwner: number = sandboxUsernsOwner()): CreateSpec {
   return {
     Image: SANDBOX_IMAGE,
-    Env: [...SANDBOX_ENV],
-    Labels: { ...SANDBOX_LABELS },
+    Env: [...SANDBOX_ENV, `${SANDBOX_USERNS_OWNER_ENV}=${usernsOwner}`],
+    Labels: { ...SANDBOX_LABELS, [SANDBOX_USERNS_OWNER_LABEL]: String(usernsOwner) },
     HostConfig: {
       ...SANDBOX_HOST_CONFIG,
       Mounts: [...SANDBOX_HOST_CONFIG.Mounts, sandboxDataMount(dataVolume)],
@@ -159,8 +208,9 @@ export function sandboxCreateSpec(dataVolume: string): CreateSpec {
 }
 
 /**
- * Readiness: the entrypoint writes /run/lab/ready once the inner engine's API
- * answers (measured: 1.0-1.5 s after start on an idle host). Poll with exec.
+ * Readiness: the entrypoint writes /run/lab/ready (outer /run, host root's)
+ * once the inner engine's API answers when asked from inside the inner world
+ * (measured: 1.0-1.5 s after start on an idle host). Poll with exec.
  */
 export const SANDBOX_READY = {
   command: ['test', '-f', '/run/lab/ready'],
@@ -172,6 +222,7 @@ export const SANDBOX_READY = {
  * The reader's shell: exec with Tty, as root. lab-shell enters the sandbox's
  * user namespace (where the inner dockerd runs) and starts `bash -l` in /root,
  * which prints the OSC 133 marks (A/B prompt, C command start, D;<exit>).
+ * It fails closed (exit 111) rather than give a shell outside that namespace.
  */
 export const SANDBOX_SHELL = {
   command: ['/usr/local/bin/lab-shell'],

@@ -16,8 +16,16 @@
  *   against this limit; a memory bomb is killed inside the sandbox.
  * - PidsLimit: a fork bomb hits the ceiling instead of the host's pid table.
  *   dockerd, containerd and shims use a few hundred threads, hence ~1024.
- * - Disk: the data volume is size-limited where possible (data-volume.ts);
- *   the rest is measured periodically through diskUsage() (lab.ts).
+ * - Disk: the sandbox's root filesystem is read-only and every path the
+ *   reader writes is on the data volume, size-limited where possible
+ *   (data-volume.ts); usage is also measured periodically through
+ *   diskUsage() (lab.ts), the only limit in LAB_DISK_MODE=watch.
+ * - Kernel per-user counts (inotify instances, user namespaces, nproc,
+ *   sigpending, mqueue): each sandbox's user namespace is owned by its own
+ *   host uid (template.usernsOwner), unique among this driver's live
+ *   sandboxes, so each sandbox has its own budget of the host's per-user
+ *   limits (fs.inotify.max_user_instances = 128 here) instead of all sharing
+ *   host root's with each other and with the lab server.
  */
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -40,8 +48,10 @@ export interface SandboxTemplate {
   hostname?: string;
   /** Labels of the images side (lab.role); the driver adds its ownership labels. */
   labels?: Record<string, string>;
-  /** Where the per-sandbox data volume is mounted (the inner dockerd's data-root). */
+  /** Where the per-sandbox data volume is mounted (the inner world's writable paths live on it). */
   dataDir: string;
+  /** How the sandbox learns the host uid owning its user namespace (picked per sandbox, not in `taken`). */
+  usernsOwner?: { env: string; label: string; pick: (taken: ReadonlySet<number>) => number };
   /** Command that exits 0 once the inner Docker engine answers (run repeatedly). */
   readyCommand: string[];
   readyPollMs: number;
@@ -71,6 +81,8 @@ export class DockerSandboxDriver implements SandboxDriver {
   private readonly template: SandboxTemplate;
   private readonly opts: DockerDriverOptions;
   private readonly log: Logger;
+  /** User-namespace owner uid of each sandbox this driver created and has not destroyed. */
+  private readonly owners = new Map<string, number>();
 
   constructor(opts: DockerDriverOptions) {
     this.opts = opts;
@@ -108,15 +120,23 @@ export class DockerSandboxDriver implements SandboxDriver {
 
       const t = this.template;
       const { nanoCpus, memoryBytes, pidsLimit } = this.opts.limits;
+      const ownerEnv: string[] = [];
+      const ownerLabel: Record<string, string> = {};
+      if (t.usernsOwner) {
+        const uid = t.usernsOwner.pick(new Set(this.owners.values()));
+        this.owners.set(sandboxId, uid);
+        ownerEnv.push(`${t.usernsOwner.env}=${uid}`);
+        ownerLabel[t.usernsOwner.label] = String(uid);
+      }
       const container = await this.docker.createContainer({
         name: naming.container(sandboxId),
         Image: t.image,
         Hostname: t.hostname ?? 'sandbox',
         // LAB_EGRESS tells the entrypoint the container has a network worth routing to.
-        Env: [...(t.env ?? []), `LAB_EGRESS=${this.opts.egress ? 1 : 0}`],
+        Env: [...(t.env ?? []), ...ownerEnv, `LAB_EGRESS=${this.opts.egress ? 1 : 0}`],
         Cmd: t.cmd,
         Entrypoint: t.entrypoint,
-        Labels: { ...t.labels, ...naming.labels('sandbox', sandboxId, session) },
+        Labels: { ...t.labels, ...ownerLabel, ...naming.labels('sandbox', sandboxId, session) },
         HostConfig: {
           ...t.hostConfig,
           Mounts: [
@@ -218,6 +238,7 @@ export class DockerSandboxDriver implements SandboxDriver {
 
   async destroy(sandboxId: string): Promise<void> {
     const n = this.naming;
+    this.owners.delete(sandboxId);
     try {
       await this.docker.getContainer(n.container(sandboxId)).remove({ force: true, v: true });
     } catch (err) {
@@ -261,7 +282,9 @@ export class DockerSandboxDriver implements SandboxDriver {
   /**
    * Data volume: on a loop volume `df` of its own filesystem (instant); on a
    * plain one `du` (the volume is a separate filesystem, so -x keeps inner
-   * containers' overlay mounts out). Writable layer: SizeRw from the engine.
+   * containers' overlay mounts out). Writable layer: SizeRw from the engine,
+   * a second line only now that the root filesystem is read-only (SizeRw
+   * cannot see deleted-but-open files anyway).
    */
   async diskUsage(sandbox: SandboxHandle): Promise<DiskUsage> {
     const loop = this.opts.volumes.mode === 'loop';

@@ -14,12 +14,15 @@ import {
   PROXY_CACHE_VOLUME,
   PROXY_MIRROR_CONTAINER_NAME,
   PROXY_MIRROR_CREATE_SPEC,
-  SANDBOX_DATA_DIR,
+  SANDBOX_DISK_DIR,
   SANDBOX_ENV,
   SANDBOX_HOST_CONFIG,
   SANDBOX_LABELS,
   SANDBOX_READY,
   SANDBOX_SHELL,
+  SANDBOX_USERNS_OWNER_ENV,
+  SANDBOX_USERNS_OWNER_LABEL,
+  sandboxUsernsOwner,
 } from '../sandbox-spec.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -37,7 +40,8 @@ export function sandboxTemplate(image: string): SandboxTemplate {
     hostConfig: hostConfig as Docker.HostConfig,
     env: [...SANDBOX_ENV],
     labels: { ...SANDBOX_LABELS },
-    dataDir: SANDBOX_DATA_DIR,
+    dataDir: SANDBOX_DISK_DIR,
+    usernsOwner: { env: SANDBOX_USERNS_OWNER_ENV, label: SANDBOX_USERNS_OWNER_LABEL, pick: sandboxUsernsOwner },
     readyCommand: [...SANDBOX_READY.command],
     readyPollMs: SANDBOX_READY.pollIntervalMs,
     shell: {
