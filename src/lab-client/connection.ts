@@ -8,7 +8,8 @@
  *
  * Everything the server says is validated with protocol.parseServerMessage;
  * unknown message types are ignored so an older page keeps working against
- * a newer server.
+ * a newer server. Which closes retry and which wait for the reader is
+ * decided by close-policy.ts (pure, table-tested); this file carries it out.
  */
 import {
   CloseCode,
@@ -23,23 +24,13 @@ import {
   type SandboxPhase,
   type ServerMessage,
 } from '../../lab-server/src/protocol.ts';
-import { backoffDelay, defaultBackoff, slowBackoff, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, defaultBackoff, slowBackoff } from './backoff.ts';
+import { decideClose, decideSessionFailure, retriesSlowly, unreachableNow, type RetryReason, type StopReason } from './close-policy.ts';
 import type { LabEndpoints } from './config.ts';
 import { InputQueue } from './flow.ts';
 import { OutputCursor } from './output-cursor.ts';
 
-/** Problems that stop the connection until the reader acts. */
-export type StopReason =
-  | 'sandbox-failed'
-  | 'session-expired'
-  | 'forbidden-origin'
-  | 'replaced'
-  | 'idle'
-  | 'cookies-blocked'
-  | 'protocol';
-
-/** Problems after which the connection retries by itself. */
-export type RetryReason = 'unreachable' | 'network' | 'over-capacity' | 'rate-limited' | 'shutting-down' | 'internal';
+export type { RetryReason, StopReason } from './close-policy.ts';
 
 export type ConnectionState =
   | { kind: 'idle' }
@@ -157,7 +148,7 @@ export class LabConnection {
       case 'offline':
         // A click while the lab is unreachable: try right away, but tell the
         // snippet now rather than leaving it silent.
-        if (this.state.kind === 'offline' || this.state.reason === 'unreachable' || this.state.reason === 'network') {
+        if (this.state.kind === 'offline' || unreachableNow(this.state.reason)) {
           this.reconnectNow();
           return Promise.reject(new Error('unreachable'));
         }
@@ -226,7 +217,7 @@ export class LabConnection {
     if (state.kind === 'connected') {
       for (const w of this.waiters.splice(0)) w.resolve();
       this.input.drain();
-    } else if (state.kind === 'stopped' || state.kind === 'offline' || (state.kind === 'retrying' && (state.reason === 'unreachable' || state.reason === 'network'))) {
+    } else if (state.kind === 'stopped' || state.kind === 'offline' || (state.kind === 'retrying' && unreachableNow(state.reason))) {
       for (const w of this.waiters.splice(0)) w.reject(new Error(state.kind === 'stopped' ? state.reason : 'unreachable'));
     }
   }
@@ -268,13 +259,7 @@ export class LabConnection {
     const error = HttpError.safeParse(body);
     // Read as a plain string: codes newer than this page are still told apart by status.
     const code: string | null = error.success ? error.data.error : ((body as { error?: unknown } | null)?.error as string | undefined) ?? null;
-    if (response.status === 403) return 'forbidden-origin';
-    if (code === 'shutting-down') return 'shutting-down';
-    if (code === 'over-capacity' || response.status === 503) return 'over-capacity';
-    if (code === 'rate-limited' || response.status === 429) return 'rate-limited';
-    // No lab behind this address (a static host answers 404/405/501) or a proxy that cannot reach it.
-    if ([404, 405, 501, 502, 504].includes(response.status)) return 'unreachable';
-    return 'internal';
+    return decideSessionFailure(response.status, code);
   }
 
   private openSocket(generation: number): void {
@@ -363,57 +348,33 @@ export class LabConnection {
 
   private onClose(code: number, opened: boolean): void {
     if (this.state.kind === 'exited') return;
-    const byError: Partial<Record<ErrorCode, () => void>> = {
-      'over-capacity': () => this.scheduleRetry('over-capacity'),
-      'sandbox-failed': () => this.setState({ kind: 'stopped', reason: 'sandbox-failed' }),
-      'session-expired': () => this.setState({ kind: 'stopped', reason: 'session-expired' }),
-      'rate-limited': () => this.scheduleRetry('rate-limited'),
-    };
-    switch (code) {
-      case CloseCode.Unauthorized:
-      case CloseCode.NoSuchSession:
-        // The cookie is missing or its session is gone (server restart):
-        // ask for a session and come back. Twice in a row right after a
-        // fresh session means the browser does not keep our cookie.
+    if (code === CloseCode.Unauthorized || code === CloseCode.NoSuchSession) this.authFailures++;
+    const decision = decideClose({
+      code,
+      opened,
+      serverError: this.lastServerError,
+      online: typeof navigator === 'undefined' || navigator.onLine !== false,
+      authFailures: this.authFailures,
+    });
+    switch (decision.action) {
+      case 'new-session':
         this.needSession = true;
-        if (++this.authFailures > 2) {
-          this.setState({ kind: 'stopped', reason: 'cookies-blocked' });
-          return;
-        }
         this.cursor.received = 0; // a new session has a new shell
         void this.connect();
         return;
-      case CloseCode.ForbiddenOrigin:
-        return this.setState({ kind: 'stopped', reason: 'forbidden-origin' });
-      case CloseCode.Replaced:
-        return this.setState({ kind: 'stopped', reason: 'replaced' });
-      case CloseCode.Idle:
-        return this.setState({ kind: 'stopped', reason: 'idle' });
-      case CloseCode.Expired:
-        this.needSession = true;
-        return this.setState({ kind: 'stopped', reason: 'session-expired' });
-      case CloseCode.SandboxFailed:
-        return this.setState({ kind: 'stopped', reason: 'sandbox-failed' });
-      case CloseCode.OverCapacity:
-        return this.scheduleRetry('over-capacity');
-      case CloseCode.RateLimited:
-        return this.scheduleRetry('rate-limited');
-      case CloseCode.ShuttingDown:
-        return this.scheduleRetry('shutting-down');
-      case CloseCode.ProtocolError:
-        return this.scheduleRetry('internal');
+      case 'stop':
+        if (decision.newSessionNext) this.needSession = true;
+        return this.setState({ kind: 'stopped', reason: decision.reason });
+      case 'retry':
+        return this.scheduleRetry(decision.reason);
+      case 'offline':
+        return this.setState({ kind: 'offline' });
     }
-    const handler = this.lastServerError ? byError[this.lastServerError] : undefined;
-    if (handler) return handler();
-    if (typeof navigator !== 'undefined' && navigator.onLine === false) return this.setState({ kind: 'offline' });
-    // Never opened: the lab is not there (or refused the upgrade). Opened
-    // and dropped: the network or the server went away mid-session.
-    this.scheduleRetry(opened ? 'network' : 'unreachable');
   }
 
   private scheduleRetry(reason: RetryReason): void {
     this.clearRetry();
-    const options: BackoffOptions = reason === 'over-capacity' || reason === 'rate-limited' ? slowBackoff : defaultBackoff;
+    const options = retriesSlowly(reason) ? slowBackoff : defaultBackoff;
     const delay = backoffDelay(this.attempt, options);
     this.attempt++;
     this.setState({ kind: 'retrying', reason, attempt: this.attempt, retryAt: Date.now() + delay });

@@ -16,12 +16,18 @@
  * - the snippet is pasted with bracketed paste once bash waits at an empty
  *   prompt, then Enter is sent; bash runs the whole block as one input;
  * - if a snippet (or a command the reader typed) is still running, the new
- *   one is queued and shows 대기 중…; queued snippets run in click order.
- *   Queueing (rather than asking) keeps a reader who clicks down the page
- *   in flow, and Ctrl-C in the terminal always gets them out;
- * - the returned promise settles when the snippet finished (✓ / ✗), or at
- *   once when it cannot run (lab unreachable), after updating
- *   [data-lab-status].
+ *   one is queued and shows 대기 중… (snippet-queue.ts);
+ * - `input=` lines are typed into the program once it waits quietly, and a
+ *   `timeout=N` snippet gets Ctrl+C after N seconds (README: "Results");
+ * - the result is judged against the lesson's expectation (outcome.ts): a
+ *   failure or stop the lesson intends is done and counts towards n/m;
+ * - the returned promise settles when the snippet finished, or at once when
+ *   it cannot run (lab unreachable), after updating [data-lab-status].
+ *
+ * This file is the page side's wiring (PageLab: dock, terminal, connection,
+ * queue); the server's own session object is lab-server/src/lab.ts. The
+ * rules live in pure modules with tests: snippet-queue.ts, outcome.ts,
+ * close-policy.ts, osc133.ts; the e2e hooks in test-hooks.ts.
  */
 import { configuredLabUrl, labEndpoints } from './config.ts';
 import { LabConnection, type ConnectionState } from './connection.ts';
@@ -31,10 +37,13 @@ import { OutputAcks, OutputFlow } from './flow.ts';
 import { Limits } from '../../lab-server/src/protocol.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
-import { recordSnippetPass, showSnippetState } from './snippet-results.ts';
+import { isDone, judgeRun, readExpectation, type Expectation } from './outcome.ts';
+import { SnippetQueue } from './snippet-queue.ts';
+import { recordSnippetPass, showOutcome, showSnippetState } from './snippet-results.ts';
 import { loadLabStyles } from './styles.ts';
-import { bufferText } from './buffer-text.ts';
+import { installTestHooks } from './test-hooks.ts';
 import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
+import { inputKeystrokes } from '../snippets/meta.ts';
 
 export interface RunRequest {
   /** The snippet exactly as the lesson shows it. */
@@ -49,26 +58,42 @@ export interface RunRequest {
 
 interface Job {
   request: RunRequest;
+  /** What the lesson expects of this run (from the wrapper's data attributes). */
+  expectation: Expectation;
   done: Promise<void>;
   settle: () => void;
+  /** The page sent Ctrl+C because the snippet's timeout= ran out. */
+  interrupted: boolean;
+  /** The timeout= timer, while it runs. */
+  stopTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** No C mark this long after the paste: the shell has no integration, stop waiting. */
 const START_TIMEOUT_MS = 10_000;
 /** Without any OSC 133 mark after attaching, treat the shell as ready after this quiet time. */
 const NO_INTEGRATION_GRACE_MS = 2_500;
+/**
+ * Before typing an input= line, the program must be ready to read it: it
+ * has printed something since the last line and then been quiet this long
+ * (an image pull keeps printing progress; a prompt is followed by silence).
+ * The lesson runner waits the same way (tools/lesson-runner/run-snippet.ts).
+ */
+const INPUT_QUIET_MS = 800;
+const INPUT_READY_LIMIT_MS = 60_000;
+const encoder = new TextEncoder();
 
 const canHover = () => window.matchMedia('(pointer: fine)').matches;
 
-class Lab {
+export class PageLab {
   readonly dock: Dock;
   readonly terminal: LabTerminal;
   readonly connection: LabConnection;
   readonly tracker = new CommandTracker();
   readonly flow: OutputFlow;
   readonly acks: OutputAcks;
-  private queue: Job[] = [];
-  private current: Job | null = null;
+  readonly queue = new SnippetQueue<Job>((a, b) => a.request.snippetId === b.request.snippetId && a.request.snippet === b.request.snippet);
+  /** performance.now() of the last output chunk (scripted input waits for quiet). */
+  private lastOutputAt = 0;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private idleWaiters: (() => void)[] = [];
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -141,9 +166,9 @@ class Lab {
   private write(bytes: Uint8Array): void {
     const n = bytes.byteLength;
     const end = this.connection.cursor.received; // absolute offset right after these bytes
+    this.lastOutputAt = performance.now();
     if (this.outputWatchers.length > 0) {
-      const now = performance.now();
-      for (const w of this.outputWatchers.splice(0)) w(now);
+      for (const w of this.outputWatchers.splice(0)) w(this.lastOutputAt);
     }
     this.flow.written(n);
     this.terminal.write(bytes, () => {
@@ -168,13 +193,11 @@ class Lab {
   }
 
   run(request: RunRequest): Promise<void> {
-    const same = [this.current, ...this.queue].find((j) => j?.request.snippetId === request.snippetId && j.request.snippet === request.snippet);
-    if (same) return same.done;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const job: Job = { request, done, settle };
-    this.queue.push(job);
-    showSnippetState(request.snippet, this.current || this.queue.length > 1 ? 'queued' : 'running');
+    const added = this.queue.add({ request, expectation: readExpectation(request.snippet.dataset), done, settle, interrupted: false });
+    if (!added.added) return added.job.done;
+    showSnippetState(request.snippet, added.behind ? 'queued' : 'running');
     this.open();
     this.keepInView(request.snippet);
     void this.pump();
@@ -197,15 +220,15 @@ class Lab {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.current && this.queue.length > 0) {
-        const job = this.queue[0]!;
+      while (!this.queue.current && this.queue.next) {
+        const job = this.queue.next;
         try {
           await this.connection.ready();
         } catch (error) {
           const reason = (error as Error).message;
           const text = reason === 'forbidden-origin' ? ko.snippet.notStarted(ko.error.forbiddenOrigin) : ko.snippet.unreachable;
           // Everything waiting would meet the same wall: say so on each.
-          for (const j of this.queue.splice(0)) {
+          for (const j of this.queue.takeWaiting()) {
             showSnippetState(j.request.snippet, 'error', { reason: text });
             j.settle();
           }
@@ -214,8 +237,7 @@ class Lab {
         // Only a command in progress makes this a wait; a shell still drawing its first prompt does not.
         if (this.tracker.state === 'running') showSnippetState(job.request.snippet, 'queued');
         await this.waitIdle();
-        if (this.queue[0] !== job || this.connection.state.kind !== 'connected') continue;
-        this.queue.shift();
+        if (this.connection.state.kind !== 'connected' || !this.queue.begin(job)) continue;
         this.start(job);
       }
     } finally {
@@ -224,7 +246,6 @@ class Lab {
   }
 
   private start(job: Job): void {
-    this.current = job;
     const { snippet, code, snippetId } = job.request;
     showSnippetState(snippet, 'running');
     this.tracker.arm(snippetId);
@@ -232,9 +253,9 @@ class Lab {
     // runs exactly as written (skipped on an empty line: readline would ring
     // the bell); then the paste (wrapped in bracketed-paste markers because
     // bash enabled mode 2004 with its prompt) and Enter.
-    if (!this.terminal.inputLineEmpty()) this.connection.sendInput(new TextEncoder().encode('\x05\x15'));
+    if (!this.terminal.inputLineEmpty()) this.connection.sendInput(encoder.encode('\x05\x15'));
     this.terminal.paste(code.replace(/\s+$/, ''));
-    this.connection.sendInput(new TextEncoder().encode('\r'));
+    this.connection.sendInput(encoder.encode('\r'));
     if (canHover()) this.terminal.term.focus();
     this.startTimer = setTimeout(() => {
       const id = this.tracker.disarm();
@@ -242,11 +263,47 @@ class Lab {
     }, START_TIMEOUT_MS);
   }
 
+  /** The snippet's command started (C): type its input= lines, arm its timeout=. */
+  private started(job: Job): void {
+    const { input, timeout } = job.expectation;
+    if (input !== undefined) void this.typeInput(job, inputKeystrokes(input));
+    if (timeout !== undefined) {
+      // A long runner (logs -f, events, stats): the page stops it as the
+      // lesson says, with Ctrl+C after the snippet's time, and counts that
+      // as done (outcome.ts).
+      job.stopTimer = setTimeout(() => {
+        if (!this.isRunning(job)) return;
+        job.interrupted = true;
+        this.connection.sendInput(encoder.encode('\x03'));
+      }, timeout * 1000);
+    }
+  }
+
+  private isRunning(job: Job): boolean {
+    return this.queue.current === job && this.tracker.running === job.request.snippetId;
+  }
+
+  /** Types scripted lines into the snippet's program, each once it has printed and gone quiet. */
+  private async typeInput(job: Job, keys: string[]): Promise<void> {
+    for (const k of keys) {
+      const from = this.connection.cursor.received;
+      const deadline = performance.now() + INPUT_READY_LIMIT_MS;
+      while (this.isRunning(job) && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (this.connection.cursor.received > from && performance.now() - this.lastOutputAt >= INPUT_QUIET_MS) break;
+      }
+      if (!this.isRunning(job)) return;
+      this.connection.sendInput(encoder.encode(k));
+    }
+  }
+
   private onTrackerEvents(events: TrackerEvent[]): void {
     for (const e of events) {
       if (e.type === 'start') {
         if (this.startTimer !== null) clearTimeout(this.startTimer);
         this.startTimer = null;
+        const job = this.queue.current;
+        if (job && job.request.snippetId === e.id) this.started(job);
       } else {
         this.finish(e.id, e.exit);
       }
@@ -256,18 +313,18 @@ class Lab {
 
   /** Settles the current job if it is `id`; `errorText` marks it as not run. */
   private finish(id: string, exit: number | null, errorText?: string): void {
-    const job = this.current;
-    if (!job || job.request.snippetId !== id) return;
+    const job = this.queue.end((j) => j.request.snippetId === id);
+    if (!job) return;
     if (this.startTimer !== null) clearTimeout(this.startTimer);
     this.startTimer = null;
-    this.current = null;
+    clearTimeout(job.stopTimer);
     const { snippet, lesson, snippetId } = job.request;
     if (errorText) showSnippetState(snippet, 'error', { reason: errorText });
-    else if (exit === 0) {
-      showSnippetState(snippet, 'ok');
-      recordSnippetPass(lesson, snippetId);
-    } else if (exit === null) showSnippetState(snippet, 'sent');
-    else showSnippetState(snippet, 'fail', { exit });
+    else {
+      const outcome = judgeRun(job.expectation, { exit, interrupted: job.interrupted });
+      showOutcome(snippet, outcome);
+      if (isDone(outcome)) recordSnippetPass(lesson, snippetId);
+    }
     job.settle();
     void this.pump();
   }
@@ -277,7 +334,7 @@ class Lab {
   }
 
   isIdle(): boolean {
-    if (this.current) return false;
+    if (this.queue.current) return false;
     if (this.tracker.integrated) return this.tracker.idle;
     return this.graceOver; // a shell without marks: best effort
   }
@@ -301,12 +358,11 @@ class Lab {
   }
 
   private async newSandbox(): Promise<void> {
-    for (const j of [this.current, ...this.queue.splice(0)]) {
-      if (!j) continue;
+    for (const j of this.queue.takeAll()) {
+      clearTimeout(j.stopTimer);
       showSnippetState(j.request.snippet, 'error', { reason: ko.snippet.cancelled });
       j.settle();
     }
-    this.current = null;
     this.tracker.reset();
     this.terminal.term.reset();
     this.attachedOnce = false;
@@ -331,32 +387,11 @@ class Lab {
   }
 }
 
-let lab: Lab | null = null;
-async function getLab(): Promise<Lab> {
+let lab: PageLab | null = null;
+async function getLab(): Promise<PageLab> {
   await loadLabStyles();
-  lab ??= new Lab();
-  // For tests and benchmarks: read the terminal the way a person sees it.
-  (globalThis as { __lab?: unknown }).__lab = {
-    text: () => bufferText(lab!.terminal.term.buffer.active),
-    state: () => lab!.connection.state,
-    shellState: () => lab!.tracker.state,
-    /** bash waits at a prompt and no snippet is queued, pasted or running. */
-    idle: () => lab!.isIdle() && lab!.queueLength === 0,
-    /** Resolves with performance.now() when bash next shows a prompt (OSC 133 B) after a command. */
-    nextPrompt: () => new Promise<number>((resolve) => lab!.promptWatchers.push(resolve)),
-    received: () => lab!.connection.cursor.received,
-    renderer: () => lab!.terminal.renderer,
-    cols: () => lab!.terminal.term.cols,
-    pending: () => lab!.flow.pending,
-    /** Resolves with performance.now() of the next output chunk. */
-    nextOutput: () => new Promise<number>((resolve) => lab!.outputWatchers.push(resolve)),
-    /** Sends input as if typed. */
-    input: (text: string) => lab!.connection.sendInput(new TextEncoder().encode(text)),
-    /** Drops the socket without telling the client logic (a network drop, for tests). */
-    dropConnection: () => lab!.connection.simulateDrop(),
-    /** Writes straight into xterm, bypassing the network (measures the renderer alone). */
-    writeRaw: (bytes: Uint8Array, done: () => void) => lab!.terminal.write(bytes, done),
-  };
+  lab ??= new PageLab();
+  installTestHooks(lab);
   return lab;
 }
 

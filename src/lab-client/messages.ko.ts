@@ -5,6 +5,18 @@
  */
 import type { SandboxPhase } from '../../lab-server/src/protocol.ts';
 
+/** How the UI writes the interrupt key, everywhere (dock key bar, statuses, 예상 출력 notes). */
+export const CTRL_C = 'Ctrl+C';
+const CTRL_D = 'Ctrl+D';
+
+/** What a lesson expected of a snippet, in words (for ✗ results). */
+function expectedText(expected: number | 'nonzero' | 'stopped'): string {
+  if (expected === 0) return '성공';
+  if (expected === 'nonzero') return '실패';
+  if (expected === 'stopped') return `${CTRL_C}로 멈춤`;
+  return `종료 코드 ${expected}`;
+}
+
 export const ko = {
   dock: {
     region: '실습 터미널',
@@ -24,14 +36,14 @@ export const ko = {
     keysToolbar: '특수 키',
     copied: '선택한 내용을 복사했습니다.',
     keys: {
-      ctrlC: { label: 'Ctrl-C', title: '실행 중인 명령 중단 (Ctrl-C)' },
+      ctrlC: { label: CTRL_C, title: `실행 중인 명령 중단 (${CTRL_C})` },
       tab: { label: 'Tab', title: '자동 완성 (Tab)' },
       esc: { label: 'Esc', title: 'Esc' },
       up: { label: '↑', title: '이전 명령 (위 화살표)' },
       down: { label: '↓', title: '다음 명령 (아래 화살표)' },
       left: { label: '←', title: '왼쪽 화살표' },
       right: { label: '→', title: '오른쪽 화살표' },
-      ctrlD: { label: 'Ctrl-D', title: '입력 끝 (Ctrl-D)' },
+      ctrlD: { label: CTRL_D, title: `입력 끝 (${CTRL_D})` },
     },
   },
 
@@ -80,6 +92,14 @@ export const ko = {
     ok: '✓',
     okLabel: '성공 (종료 코드 0)',
     fail: (code: number) => `✗ 종료 코드 ${code}`,
+    /** A failure the lesson asked for (exit=nonzero / exit=N): done. */
+    expectedFailure: (code: number) => `✓ 예상대로 실패 (종료 코드 ${code})`,
+    /** A long runner (timeout=N) the page stopped after its time: done. */
+    stoppedByPage: `✓ 정해진 시간 뒤 ${CTRL_C}로 멈췄습니다 (끝나지 않는 명령)`,
+    /** A long runner the reader stopped themselves: done. */
+    stoppedByReader: `✓ ${CTRL_C}로 멈췄습니다 (끝나지 않는 명령)`,
+    /** Not what the lesson expects: say what it expected. */
+    unexpected: (code: number, expected: number | 'nonzero' | 'stopped') => `✗ 종료 코드 ${code} (예상: ${expectedText(expected)})`,
     sent: '보냈습니다 (종료 코드를 알 수 없음)',
     unreachable: '실습 서버에 연결할 수 없어 실행하지 못했습니다. 아래 터미널의 안내를 확인하세요.',
     notStarted: (reason: string) => `실행하지 못했습니다: ${reason}`,
@@ -87,6 +107,15 @@ export const ko = {
   },
 
   progress: (done: number, total: number) => `${done}/${total} 실행`,
+
+  /** Notes under a snippet's recorded 예상 출력 (build time, src/snippets/expressive-code.ts). */
+  recording: {
+    summary: '예상 출력',
+    empty: '(출력 없음)',
+    interrupted: `실습 실행기가 정해진 시간 뒤 ${CTRL_C}로 멈춘 결과입니다.`,
+    exit: (code: number) => `종료 코드 ${code}`,
+    cutLines: (n: number) => `아래 ${n}줄 생략`,
+  },
 } as const;
 
 export function formatBytes(bytes: number): string {

@@ -1,7 +1,11 @@
 /**
  * Per-lesson progress: localStorage `lab-progress:<lesson>` holds a JSON
- * array of the snippet ids that finished with exit code 0. Pure functions
- * over a Storage-like object so they run in node tests as well.
+ * array of the ids of the snippets done as the lesson intends (exit 0, a
+ * failure it asked for, a long runner stopped with Ctrl+C: outcome.ts).
+ * localStorage, so it survives reloads and shows on every page (sidebar,
+ * start page). Pure functions over a Storage-like object so they run in node
+ * tests as well; the lab client writes, the page script
+ * (src/scripts/run-buttons.ts) reads through these same functions.
  */
 export const progressKey = (lesson: string) => `lab-progress:${lesson}`;
 

@@ -3,11 +3,14 @@
  * data-lab-state on the [data-lab-snippet] wrapper, plus the lesson's
  * [data-lab-progress] counter ("n/m 실행").
  *
- * States: queued (waiting for the previous snippet), running, ok (exit 0),
- * fail (non-zero exit), error (could not run: lab unreachable, …), sent
- * (ran, but the shell reported no exit code).
+ * States: queued (waiting for the previous snippet), running, ok (done as
+ * the lesson intends: exit 0, a failure it asked for, a long runner stopped
+ * with Ctrl+C; `data-lab-outcome` says which), fail (not what the lesson
+ * expects; the status says what it expected), error (could not run: lab
+ * unreachable, …), sent (ran, but the shell reported no exit code).
  */
 import { ko } from './messages.ko.ts';
+import type { Outcome } from './outcome.ts';
 import { countDone, readProgress, recordPass } from './progress.ts';
 
 export type SnippetState = 'queued' | 'running' | 'ok' | 'fail' | 'error' | 'sent';
@@ -18,6 +21,7 @@ function statusOf(snippet: HTMLElement): HTMLElement | null {
 
 export function showSnippetState(snippet: HTMLElement, state: SnippetState, detail?: { exit?: number; reason?: string }): void {
   snippet.dataset.labState = state;
+  delete snippet.dataset.labOutcome;
   const status = statusOf(snippet);
   if (!status) return;
   status.removeAttribute('aria-label');
@@ -42,6 +46,38 @@ export function showSnippetState(snippet: HTMLElement, state: SnippetState, deta
       status.textContent = detail?.reason ?? ko.snippet.unreachable;
       break;
   }
+}
+
+/** Shows a finished run's judged outcome (outcome.ts) on its snippet. */
+export function showOutcome(snippet: HTMLElement, outcome: Outcome): void {
+  switch (outcome.kind) {
+    case 'pass':
+      showSnippetState(snippet, 'ok');
+      break;
+    case 'no-exit':
+      showSnippetState(snippet, 'sent');
+      break;
+    case 'expected-failure':
+      showSnippetState(snippet, 'ok');
+      setStatusText(snippet, ko.snippet.expectedFailure(outcome.exit));
+      break;
+    case 'stopped':
+      showSnippetState(snippet, 'ok');
+      setStatusText(snippet, outcome.byPage ? ko.snippet.stoppedByPage : ko.snippet.stoppedByReader);
+      break;
+    case 'unexpected':
+      showSnippetState(snippet, 'fail');
+      setStatusText(snippet, ko.snippet.unexpected(outcome.exit, outcome.expected));
+      break;
+  }
+  snippet.dataset.labOutcome = outcome.kind;
+}
+
+function setStatusText(snippet: HTMLElement, text: string): void {
+  const status = statusOf(snippet);
+  if (!status) return;
+  status.removeAttribute('aria-label');
+  status.textContent = text;
 }
 
 function localStore(): Storage | null {

@@ -5,6 +5,7 @@
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { ko } from './messages.ko.ts';
+import { TERMINAL_FONT_FAMILY } from './styles.ts';
 import { parseMarkPayload, type Mark } from '../../lab-server/src/shell-marks.ts';
 
 export interface TerminalHooks {
@@ -32,6 +33,8 @@ export interface LabTerminal {
   /** Nothing typed after the last prompt (so there is nothing to clear before a paste). */
   inputLineEmpty(): boolean;
   setScreenReaderMode(on: boolean): void;
+  /** The cell width and the advance `sample` gets in the terminal's font, in CSS px (tests). */
+  fontMetrics(sample: string): { family: string; cellWidth: number; advance: number; loaded: boolean };
   dispose(): void;
 }
 
@@ -90,8 +93,10 @@ function fontSize(): number {
 
 export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerminal {
   const mono = getComputedStyle(document.documentElement).getPropertyValue('--__sl-font-mono').trim();
+  // Nanum Gothic Coding first (styles.ts: Hangul exactly two cells wide), the site's monospace after it.
+  const fontFamily = `"${TERMINAL_FONT_FAMILY}", ${mono || 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace'}`;
   const term = new Terminal({
-    fontFamily: mono || 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+    fontFamily,
     fontSize: fontSize(),
     lineHeight: 1.15,
     scrollback: 5000,
@@ -130,7 +135,20 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
         // not persisted; the setting still applies to this page
       }
     },
+    fontMetrics: (sample) => {
+      const size = term.options.fontSize ?? fontSize();
+      const context = document.createElement('canvas').getContext('2d')!;
+      context.font = `${size}px ${fontFamily}`;
+      const screen = term.element?.querySelector('.xterm-screen')?.getBoundingClientRect().width ?? 0;
+      return {
+        family: fontFamily,
+        cellWidth: term.cols > 0 ? screen / term.cols : 0,
+        advance: context.measureText(sample).width,
+        loaded: document.fonts?.check(`${size}px "${TERMINAL_FONT_FAMILY}"`, sample) ?? false,
+      };
+    },
     dispose: () => {
+      document.fonts?.removeEventListener('loadingdone', onFontLoaded);
       themeObserver.disconnect();
       resizeObserver.disconnect();
       announcer.dispose();
@@ -138,6 +156,14 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
     },
   };
   const announcer = announceOutput(term, host);
+
+  // More Hangul blocks of the font arrive as output uses them: redraw with
+  // them (the WebGL renderer caches glyphs drawn in the fallback font).
+  const onFontLoaded = () => {
+    term.clearTextureAtlas();
+    term.refresh(0, term.rows - 1);
+  };
+  document.fonts?.addEventListener('loadingdone', onFontLoaded);
 
   void loadWebgl(term).then((ok) => {
     if (ok) result.renderer = 'webgl';

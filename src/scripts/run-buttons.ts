@@ -9,17 +9,19 @@
  *   runSnippet() from src/lab-client/index.ts with the block's code, id, the
  *   lesson slug and the `[data-lab-snippet]` wrapper.
  * - Fills `[data-lab-progress]` with "n/m 실행": m = runnable snippets on the
- *   page, n = those whose id is in localStorage `lab-progress:<lesson>` (a
- *   JSON array of snippet ids that finished with exit 0; the lab client
- *   writes it). Re-read after each run, on the `storage` event (other tabs)
- *   and on the `lab:progress` event the client dispatches on window.
+ *   page, n = those whose id is in localStorage `lab-progress:<lesson>` (the
+ *   ids of snippets done as the lesson intends; the lab client writes it,
+ *   src/lab-client/progress.ts is its one reader and writer). Also every
+ *   lesson's n/m in the sidebar and in the start page's list, from the ids
+ *   each page carries (`data-lab-lessons`, src/components/PageTitle.astro).
+ *   Re-read after each run, on the `storage` event (other tabs) and on the
+ *   `lab:progress` event the client dispatches on window.
  * - Reopens the terminal dock on load when the previous page of this tab had
  *   it open (sessionStorage, read by the dependency-free dock-state module),
  *   so moving between lessons keeps the reader's terminal.
  */
 import { shouldRestoreDock } from '../lab-client/dock-state.ts';
-
-const PROGRESS_KEY_PREFIX = 'lab-progress:';
+import { countDone, progressKey, readProgress } from '../lab-client/progress.ts';
 
 interface RunRequestLike {
   code: string;
@@ -33,34 +35,59 @@ function currentLesson(): string {
   return marked || location.pathname.replace(/^\/|\/$/g, '') || 'index';
 }
 
-/** Ids completed with exit 0, as stored by the lab client; bad data counts as none. */
-function readProgress(lesson: string, storage: Pick<Storage, 'getItem'> = localStorage): Set<string> {
+function storage(): Storage | null {
   try {
-    const value: unknown = JSON.parse(storage.getItem(PROGRESS_KEY_PREFIX + lesson) ?? '[]');
-    return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+    return localStorage;
   } catch {
-    return new Set();
+    return null; // unavailable (privacy modes): nothing is done
+  }
+}
+
+const passed = (lesson: string): string[] => {
+  const store = storage();
+  return store ? readProgress(store, lesson) : [];
+};
+
+/** Runnable snippet ids of every lesson, as the build wrote them. */
+function lessonIds(): Record<string, string[]> {
+  try {
+    const raw = document.querySelector<HTMLElement>('[data-lab-lessons]')?.dataset.labLessons;
+    return raw ? (JSON.parse(raw) as Record<string, string[]>) : {};
+  } catch {
+    return {};
   }
 }
 
 function renderProgress(): void {
   const snippets = [...document.querySelectorAll<HTMLElement>('[data-lab-snippet]')];
-  const ids = new Set(snippets.map((s) => s.dataset.labSnippet ?? ''));
-  ids.delete('');
-  let done = new Set<string>();
-  try {
-    done = readProgress(currentLesson());
-  } catch {
-    // localStorage can be unavailable (privacy modes): show 0 done.
-  }
-  const count = [...ids].filter((id) => done.has(id)).length;
+  const ids = [...new Set(snippets.map((s) => s.dataset.labSnippet ?? ''))].filter(Boolean);
+  const done = new Set(passed(currentLesson()));
+  const text = (n: number, m: number) => `${n}/${m} 실행`;
   for (const element of document.querySelectorAll<HTMLElement>('[data-lab-progress]')) {
-    element.textContent = `${count}/${ids.size} 실행`;
-    element.hidden = ids.size === 0;
+    element.textContent = text(countDone([...done], ids), ids.length);
+    element.hidden = ids.length === 0;
   }
   for (const snippet of snippets) {
     snippet.toggleAttribute('data-lab-done', done.has(snippet.dataset.labSnippet ?? ''));
   }
+  // Every lesson: the sidebar's links and the start page's list.
+  for (const [lesson, all] of Object.entries(lessonIds())) {
+    const n = countDone(passed(lesson), all);
+    const label = `${text(n, all.length)}${n === all.length ? ' (완료)' : ''}`;
+    for (const el of document.querySelectorAll<HTMLElement>(`[data-lab-lesson-progress="${lesson}"]`)) el.textContent = label;
+    const link = document.querySelector<HTMLAnchorElement>(`#starlight__sidebar a[href="/${lesson}/"], nav.sidebar a[href="/${lesson}/"]`);
+    if (!link) continue;
+    let badge = link.querySelector<HTMLElement>('.lab-sidebar-progress');
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'lab-sidebar-progress';
+      link.append(badge);
+    }
+    badge.textContent = `${n}/${all.length}`;
+    badge.setAttribute('aria-label', `실습 ${label}`);
+    badge.toggleAttribute('data-complete', n === all.length);
+  }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-lab-overview]')) el.hidden = false;
 }
 
 /**
@@ -103,7 +130,7 @@ function onClick(event: MouseEvent): void {
 
 document.addEventListener('click', onClick);
 window.addEventListener('storage', (event) => {
-  if (event.key === null || event.key.startsWith(PROGRESS_KEY_PREFIX)) renderProgress();
+  if (event.key === null || event.key.startsWith(progressKey(''))) renderProgress();
 });
 window.addEventListener('lab:progress', renderProgress);
 renderProgress();

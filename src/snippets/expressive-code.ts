@@ -2,7 +2,8 @@
  * Expressive Code plugin that turns each runnable shell block into a lab
  * snippet (docs/architecture.md, "DOM contract"):
  *
- *   <div class="expressive-code lab-snippet" data-lab-snippet="<id>">
+ *   <div class="expressive-code lab-snippet" data-lab-snippet="<id>"
+ *        data-lab-exit="nonzero|N" data-lab-timeout="N" data-lab-input="…">   (each only when the meta says so)
  *     <figure class="frame is-terminal …">
  *       … code, Expressive Code's copy button …
  *       <div class="lab-run">
@@ -33,6 +34,7 @@ import { isRunnable, isShellLang, parseMeta } from './meta.ts';
 import { snippetId } from './id.ts';
 import { lessonSlug } from './extract.ts';
 import { RECORDINGS_DIR, findRecording, shownOutput } from './recordings.ts';
+import { ko } from '../lab-client/messages.ko.ts';
 
 export interface LabSnippetsOptions {
   /** Folder of the lessons (to turn a file path into a lesson slug). Default: content/. */
@@ -84,12 +86,12 @@ function norunNote(reason: string): Element {
 function recordingDetails(output: string, exit: number, interrupted: boolean | undefined): Element {
   const { text: shown, cutLines } = shownOutput(output);
   const notes: string[] = [];
-  if (interrupted) notes.push('실습 실행기가 정해진 시간 뒤 Ctrl+C로 멈춘 결과입니다.');
-  else if (exit !== 0) notes.push(`종료 코드 ${exit}`);
-  if (cutLines > 0) notes.push(`아래 ${cutLines}줄 생략`);
+  if (interrupted) notes.push(ko.recording.interrupted);
+  else if (exit !== 0) notes.push(ko.recording.exit(exit));
+  if (cutLines > 0) notes.push(ko.recording.cutLines(cutLines));
   return el('details', { className: ['lab-recording'] }, [
-    el('summary', {}, [text('예상 출력')]),
-    el('pre', { className: ['lab-recording__output'], tabIndex: 0 }, [text(shown === '' ? '(출력 없음)' : shown)]),
+    el('summary', {}, [text(ko.recording.summary)]),
+    el('pre', { className: ['lab-recording__output'], tabIndex: 0 }, [text(shown === '' ? ko.recording.empty : shown)]),
     ...(notes.length > 0 ? [el('p', { className: ['lab-recording__note'] }, [text(notes.join(' · '))])] : []),
   ]);
 }
@@ -117,6 +119,10 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
           if (isRunnable(codeBlock.language, meta)) {
             const id = snippetId(codeBlock.code);
             target.properties.dataLabSnippet = id;
+            // What the lesson expects of this run, for the page's honest result (src/lab-client/outcome.ts).
+            if (meta.exit !== 0) target.properties.dataLabExit = String(meta.exit);
+            if (meta.timeout !== undefined) target.properties.dataLabTimeout = String(meta.timeout);
+            if (meta.input !== undefined) target.properties.dataLabInput = meta.input;
             target.properties.className = [...classList(target), 'lab-snippet'];
             const file = codeBlock.parentDocument?.sourceFilePath;
             const lesson = file ? lessonSlug(file, options.contentDir) : undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEscapes, isRunnable, lintMeta, parseMeta, tokenizeMeta } from './meta.ts';
+import { decodeEscapes, inputKeystrokes, isRunnable, lintMeta, parseMeta, tokenizeMeta } from './meta.ts';
 
 test('no meta: runnable shell block expecting exit 0', () => {
   const meta = parseMeta(null);
@@ -86,4 +86,15 @@ test('lint: lab expectations on a block that never runs are a mistake', () => {
   assert.match(lintMeta('dockerfile', parseMeta('expect="x"')).join(), /does not run/);
   assert.match(lintMeta('bash', parseMeta('norun="이유" exit=1')).join(), /does not run/);
   assert.match(lintMeta('text', parseMeta('norun="이유"')).join(), /never runs anyway/);
+});
+
+test('input= becomes keystrokes: lines with text get Enter, control-key lines go as they are, empty lines vanish', () => {
+  const table: [string, string[]][] = [
+    ['ps\nexit', ['ps\r', 'exit\r']],
+    ['wget -O - http://web:80/\nexit', ['wget -O - http://web:80/\r', 'exit\r']],
+    ['\x10\x11', ['\x10\x11']],
+    ['exit\n\nexit', ['exit\r', 'exit\r']],
+    ['한글\n', ['한글\r']],
+  ];
+  for (const [input, keys] of table) assert.deepEqual(inputKeystrokes(input), keys, JSON.stringify(input));
 });

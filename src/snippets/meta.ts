@@ -226,6 +226,15 @@ export function parseMeta(meta: string | null | undefined): SnippetMeta {
   return result;
 }
 
+/**
+ * What to type for an `input=` value: each line with visible text gets Enter;
+ * lines of control keys only (`\x10\x11` = Ctrl-P Ctrl-Q) are sent as they
+ * are. Used by the page and the lesson runner alike.
+ */
+export function inputKeystrokes(input: string): string[] {
+  return input.split('\n').map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line)).filter((k) => k !== '');
+}
+
 /** True for languages that run in the sandbox by default (bash, sh, shell). */
 export function isShellLang(lang: string | null | undefined): boolean {
   return SHELL_LANGS.has((lang ?? '').toLowerCase());

@@ -104,7 +104,7 @@ test('실행 on the busybox echo snippet shows its output in the terminal and �
   assert.deepEqual(page.errors, []);
 });
 
-test('docker run -d --name web nginx (✗ on its conflicting second run), then docker ps on another page shows web running', async () => {
+test('docker run -d --name web nginx (예상대로 실패 on its conflicting second run), then docker ps on another page shows web running', async () => {
   // The lesson's name-conflict example: the first line starts web, the second fails on purpose.
   const web = findSnippet(/^docker run -d --name web nginx\s*\n/);
   const ps = findSnippet(/^docker ps\s*(\n|$)/);
@@ -112,7 +112,8 @@ test('docker run -d --name web nginx (✗ on its conflicting second run), then d
   await page.goto(lab.url + web.page);
   const webId = await clickRun(page, web.code);
   const result = await snippetResult(page, webId, 180_000);
-  assert.deepEqual(result, { state: 'fail', status: '✗ 종료 코드 125' }, 'docker run exits 125 on a name conflict');
+  // The lesson marks it exit=nonzero: failing is what it teaches, so it is done.
+  assert.deepEqual(result, { state: 'ok', status: '✓ 예상대로 실패 (종료 코드 125)' }, 'docker run exits 125 on a name conflict');
   assert.match(await terminalText(page), /Conflict|already in use/);
 
   // Another page: the dock reopens by itself, and the shell and sandbox are the same.
@@ -129,7 +130,7 @@ test('docker run -d --name web nginx (✗ on its conflicting second run), then d
   assert.deepEqual(page.errors, []);
 });
 
-test('a failing snippet shows ✗ with its exit code', async () => {
+test('a snippet that fails as the lesson intends shows 예상대로 실패 with its exit code and counts as done', async () => {
   const lessons = await listLessons();
   const failing = lessons
     .flatMap((l) => l.snippets.filter((s) => s.runnable && s.meta.exit !== 0 && !s.meta.timeout && !s.meta.input).map((s) => ({ lesson: l, s })))
@@ -139,12 +140,25 @@ test('a failing snippet shows ✗ with its exit code', async () => {
   await page.goto(`${lab.url}/${failing.lesson.slug === 'index' ? '' : `${failing.lesson.slug}/`}`);
   const id = await clickRun(page, failing.s.code);
   const result = await snippetResult(page, id, 180_000);
-  assert.equal(result.state, 'fail', JSON.stringify(result));
-  const code = /^✗ 종료 코드 (\d+)$/.exec(result.status);
+  assert.equal(result.state, 'ok', JSON.stringify(result));
+  const code = /^✓ 예상대로 실패 \(종료 코드 (\d+)\)$/.exec(result.status);
   assert.ok(code, `status "${result.status}"`);
   assert.notEqual(Number(code[1]), 0);
   if (typeof failing.s.meta.exit === 'number') assert.equal(Number(code[1]), failing.s.meta.exit);
-  assert.equal(await page.locator(`[data-lab-snippet="${id}"]`).getAttribute('data-lab-state'), 'fail');
+  assert.equal(await page.locator(`[data-lab-snippet="${id}"]`).getAttribute('data-lab-outcome'), 'expected-failure');
+  const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? '[]') as string[], `lab-progress:${failing.lesson.slug}`);
+  assert.ok(stored.includes(id), 'counted as done');
+
+  // A failure the lesson does not expect says what it expected.
+  await waitForPrompt(page);
+  await page.evaluate(() => {
+    const snippet = document.querySelector<HTMLElement>('[data-lab-snippet]:not([data-lab-exit]):not([data-lab-timeout]):not([data-lab-input])')!;
+    snippet.querySelector<HTMLElement>('button[data-lab-run]')!.dataset.code = 'false';
+    snippet.dataset.labTest = 'unexpected';
+  });
+  await page.locator('[data-lab-test="unexpected"] button[data-lab-run]').click();
+  const unexpectedId = (await page.locator('[data-lab-test="unexpected"]').getAttribute('data-lab-snippet'))!;
+  assert.deepEqual(await snippetResult(page, unexpectedId, 60_000), { state: 'fail', status: '✗ 종료 코드 1 (예상: 성공)' });
 });
 
 test('reload and a dropped connection: same shell, earlier output shown once', async () => {

@@ -164,6 +164,80 @@ describe('실행 buttons', () => {
   });
 });
 
+describe('progress across lessons', () => {
+  test('the start page lists every lesson with its n/m and the sidebar shows it, from localStorage (so it survives reloads)', async () => {
+    const basics = lessons.find((l) => l.slug === 'lessons/container-basics')!;
+    const intro = lessons.find((l) => l.slug === 'lessons/docker-intro')!;
+    const basicsIds = [...new Set(basics.snippets.filter((s) => s.runnable).map((s) => s.id))];
+    const introIds = [...new Set(intro.snippets.filter((s) => s.runnable).map((s) => s.id))];
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.evaluate(
+      ([a, b]) => {
+        localStorage.setItem('lab-progress:lessons/container-basics', JSON.stringify(a));
+        localStorage.setItem('lab-progress:lessons/docker-intro', JSON.stringify(b));
+      },
+      [basicsIds.slice(0, 2), introIds] as const,
+    );
+    await page.reload();
+    const count = (slug: string) => page.locator(`[data-lab-overview] [data-lab-lesson-progress="${slug}"]`).textContent();
+    assert.equal(await page.locator('[data-lab-overview]').isVisible(), true);
+    assert.equal(await count('lessons/container-basics'), `2/${basicsIds.length} 실행`);
+    assert.equal(await count('lessons/docker-intro'), `${introIds.length}/${introIds.length} 실행 (완료)`);
+    const badge = (slug: string) => page.locator(`#starlight__sidebar a[href="/${slug}/"] .lab-sidebar-progress`);
+    assert.equal(await badge('lessons/container-basics').textContent(), `2/${basicsIds.length}`);
+    assert.equal(await badge('lessons/docker-intro').getAttribute('data-complete'), '');
+    assert.match((await badge('lessons/docker-intro').getAttribute('aria-label')) ?? '', /완료/);
+    // On a lesson page too, and after a reload.
+    await page.goto(`${server.url}/lessons/container-lifecycle/`);
+    await page.reload();
+    assert.equal(await badge('lessons/container-basics').textContent(), `2/${basicsIds.length}`);
+    assert.equal(await page.locator('[data-lab-overview]').count(), 0, 'the list is on the start page only');
+    await context.close();
+  });
+});
+
+describe('terminal font', () => {
+  test('Hangul is drawn at the terminal\'s cell width: each syllable advances exactly two cells (screenshot)', async () => {
+    // No lab server here: 실행 still loads the terminal (it reports the lab as unreachable).
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ko-KR' });
+    await context.addInitScript(() => localStorage.setItem('lab-renderer', 'dom'));
+    const page = await context.newPage();
+    await page.goto(`${server.url}/lessons/docker-intro/`);
+    await page.locator('button[data-lab-run]').first().click();
+    await page.waitForFunction(() => (globalThis as { __lab?: unknown }).__lab !== undefined);
+    const sample = '가나다라마 한글 출력 확인';
+    await page.evaluate(
+      (text) =>
+        new Promise<void>((resolve) =>
+          (globalThis as unknown as { __lab: import('../../src/lab-client/test-hooks.ts').LabTestHooks }).__lab.writeRaw(
+            new TextEncoder().encode(`\x1b[2J\x1b[H${text}\r\nabcdefghij 0123456789\r\n`),
+            resolve,
+          ),
+        ),
+      sample,
+    );
+    await page.evaluate(() => document.fonts.ready);
+    const m = await page.evaluate(() => {
+      const lab = (globalThis as unknown as { __lab: import('../../src/lab-client/test-hooks.ts').LabTestHooks }).__lab;
+      const hangul = lab.fontMetrics('가');
+      return { hangul, word: lab.fontMetrics('가나다라마'), latin: lab.fontMetrics('abcdefghij') };
+    });
+    console.log(
+      `terminal font ${m.hangul.family}: cell ${m.hangul.cellWidth.toFixed(3)} px, '가' advance ${m.hangul.advance.toFixed(3)} px ` +
+        `(${(m.hangul.advance / m.hangul.cellWidth).toFixed(3)} cells), '가나다라마' ${m.word.advance.toFixed(3)} px, 10 Latin ${m.latin.advance.toFixed(3)} px`,
+    );
+    assert.equal(m.hangul.loaded, true, 'the Hangul part of the terminal font is loaded');
+    assert.match(m.hangul.family, /^"Nanum Gothic Coding"/);
+    assert.ok(Math.abs(m.hangul.advance - 2 * m.hangul.cellWidth) < 0.5, `'가' advances ${m.hangul.advance} px, two cells are ${2 * m.hangul.cellWidth} px`);
+    assert.ok(Math.abs(m.word.advance - 10 * m.word.cellWidth) < 1, `five syllables ${m.word.advance} px vs ten cells ${10 * m.word.cellWidth} px`);
+    assert.ok(Math.abs(m.latin.advance - 10 * m.latin.cellWidth) < 1, `ten Latin letters ${m.latin.advance} px vs ten cells`);
+    await page.locator('.lab-dock').screenshot({ path: path.join(SHOTS, 'terminal-hangul.png') });
+    await context.close();
+  });
+});
+
 describe('Korean search (Pagefind) with particles', () => {
   const cases: { query: string; top?: string; includes: string[] }[] = [
     { query: '컨테이너를', includes: ['lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'] },
