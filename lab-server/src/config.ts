@@ -83,6 +83,51 @@ const number = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** A whole number, or undefined when unset (the default is derived at start, see main.ts). */
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '' || text.trim() === 'auto') return undefined;
+      const n = Number(text);
+      if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected auto or a whole number from ${min} to ${max}, got "${text}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** Host names (no port) allowed in Host besides the machine's own; see origin.ts. */
+const hostList = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const out: string[] = [];
+    for (const item of text.split(/[\s,]+/).filter(Boolean)) {
+      if (!/^(\*\.)?[a-z0-9.-]+$|^\[?[0-9a-f:.]+\]?$/i.test(item)) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not a host name like lab.example.org, *.example.org or an IP` });
+        return z.NEVER;
+      }
+      out.push(item.toLowerCase().replace(/^\[|\]$/g, ''));
+    }
+    return out;
+  });
+
+/** host:port for a second listener (metrics, health); undefined when unset. */
+const listenAddress = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const m = /^\s*(?:\[([0-9a-f:.]+)\]|([^:\s]+)):(\d{1,5})\s*$/i.exec(text);
+    if (!m || Number(m[3]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port like 127.0.0.1:9464, got "${text}"` });
+      return z.NEVER;
+    }
+    return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
+  });
+
 const onOff = (fallback: 'on' | 'off') =>
   z
     .string()
@@ -195,12 +240,44 @@ const EnvSchema = z
     LAB_TRUSTED_PROXY: proxyList,
     LAB_COOKIE_SAMESITE: z.enum(['Strict', 'Lax', 'None']).default('Strict'),
     LAB_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Host names accepted besides loopback and the machine's own names and addresses (DNS rebinding). */
+    LAB_ALLOWED_HOSTS: hostList,
+    /** Bearer token /metrics requires on the site's port; unset = public there (unless LAB_ADMIN_LISTEN). */
+    LAB_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+    /** Second listener for /metrics and /healthz (e.g. 127.0.0.1:9464); /metrics then leaves the site's port. */
+    LAB_ADMIN_LISTEN: listenAddress,
+
+    // --- connections (see README: limits) ---------------------------------------
+    /** RLIMIT_NOFILE the server raises itself to at start (as far as the hard limit, or further as root). */
+    LAB_NOFILE: int(65536, 1024, 1_048_576),
+    /** Open TCP connections in all; auto = RLIMIT_NOFILE minus LAB_FD_RESERVE. */
+    LAB_MAX_CONNECTIONS: optionalInt(16, 1_048_576),
+    /** Descriptors kept for Docker's sockets, exec streams, files and logs. */
+    LAB_FD_RESERVE: int(1024, 64, 1_048_576),
+    /** Open TCP connections per client (IPv4 address or IPv6 /64; trusted proxies are not capped). */
+    LAB_MAX_CONNECTIONS_PER_CLIENT: int(64, 1, 1_048_576),
+    LAB_HEADERS_TIMEOUT: duration('10s', 1000),
+    LAB_REQUEST_TIMEOUT: duration('30s', 1000),
+    /** A connection with no byte moving either way (a reader that stopped reading) is closed. */
+    LAB_SOCKET_IDLE_TIMEOUT: duration('30s', 1000),
+    LAB_KEEPALIVE_TIMEOUT: duration('5s', 100),
+    /** WebSockets per session and per client; auto = 2 per terminal, and that times the sessions per client. */
+    LAB_WS_PER_SESSION: optionalInt(1, 100_000),
+    LAB_WS_PER_CLIENT: optionalInt(1, 1_000_000),
+    LAB_WS_HELLO_TIMEOUT: duration('5s', 500),
+    /** Keyboard input queued for a shell before the socket stops being read. */
+    LAB_INPUT_HIGH_WATER: size('64k', 1024),
+    /** Shortest time between two resizes of one terminal (each is an Engine API call). */
+    LAB_RESIZE_INTERVAL: duration('100ms'),
+    /** A session that has not attached a terminal by then ends and frees its slot. */
+    LAB_UNUSED_TIMEOUT: duration('2m', 1000),
 
     // --- sessions -------------------------------------------------------------
     LAB_IDLE_TIMEOUT: duration('30m', 1000),
     LAB_MAX_LIFETIME: duration('4h', 1000),
     LAB_DETACH_GRACE: duration('3m'),
-    LAB_MAX_SESSIONS: int(20, 1, 10_000),
+    /** auto = 20, or fewer if the host's memory or disk cannot hold that many sandboxes (capacity.ts). */
+    LAB_MAX_SESSIONS: optionalInt(1, 10_000),
     LAB_MAX_SESSIONS_PER_CLIENT: int(4, 1, 10_000),
     LAB_MAX_TERMINALS: int(4, 1, 64),
     /** New sessions per client and minute (token bucket rate), and how many at once. */
@@ -256,6 +333,9 @@ const EnvSchema = z
 
 export type Env = z.output<typeof EnvSchema>;
 
+/** LAB_MAX_SESSIONS when unset, before capacity.ts lowers it to what the host holds. */
+export const DEFAULT_MAX_SESSIONS = 20;
+
 export interface Config {
   port: number;
   host: string;
@@ -266,17 +346,35 @@ export interface Config {
   allowedOrigins: string[];
   trustedProxies: string[];
   cookie: { sameSite: 'Strict' | 'Lax' | 'None'; secure: 'auto' | 'on' | 'off' };
+  allowedHosts: string[];
+  metricsToken: string | undefined;
+  adminListen: { host: string; port: number } | undefined;
+  connections: {
+    nofile: number;
+    /** undefined: RLIMIT_NOFILE - fdReserve, known once the limit is raised (main.ts). */
+    max: number | undefined;
+    fdReserve: number;
+    perClient: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    socketIdleTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
+  ws: { perSession: number; perClient: number; helloTimeoutMs: number };
   sessions: {
     idleTimeoutMs: number;
     maxLifetimeMs: number;
     detachGraceMs: number;
     maxSessions: number;
+    /** False when LAB_MAX_SESSIONS is unset: main.ts lowers maxSessions to what the host holds. */
+    maxSessionsExplicit: boolean;
     maxPerClient: number;
+    unusedTimeoutMs: number;
     maxTerminals: number;
     createPerMinute: number;
     createBurst: number;
   };
-  terminal: { bufferBytes: number; rate: number; burst: number; highWaterBytes: number; lowWaterBytes: number };
+  terminal: { bufferBytes: number; rate: number; burst: number; highWaterBytes: number; lowWaterBytes: number; inputHighWaterBytes: number; resizeIntervalMs: number };
   sandbox: {
     image: string;
     nanoCpus: number;
@@ -325,6 +423,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  const maxSessions = e.LAB_MAX_SESSIONS ?? DEFAULT_MAX_SESSIONS;
+  const maxPerClient = Math.min(e.LAB_MAX_SESSIONS_PER_CLIENT, maxSessions);
+  const wsPerSession = e.LAB_WS_PER_SESSION ?? 2 * e.LAB_MAX_TERMINALS;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -335,12 +436,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: e.LAB_ALLOWED_ORIGINS,
     trustedProxies: e.LAB_TRUSTED_PROXY,
     cookie: { sameSite: e.LAB_COOKIE_SAMESITE, secure: e.LAB_COOKIE_SAMESITE === 'None' ? 'on' : e.LAB_COOKIE_SECURE },
+    allowedHosts: e.LAB_ALLOWED_HOSTS,
+    metricsToken: e.LAB_METRICS_TOKEN,
+    adminListen: e.LAB_ADMIN_LISTEN,
+    connections: {
+      nofile: e.LAB_NOFILE,
+      max: e.LAB_MAX_CONNECTIONS,
+      fdReserve: e.LAB_FD_RESERVE,
+      perClient: e.LAB_MAX_CONNECTIONS_PER_CLIENT,
+      headersTimeoutMs: e.LAB_HEADERS_TIMEOUT,
+      requestTimeoutMs: Math.max(e.LAB_REQUEST_TIMEOUT, e.LAB_HEADERS_TIMEOUT),
+      socketIdleTimeoutMs: e.LAB_SOCKET_IDLE_TIMEOUT,
+      keepAliveTimeoutMs: e.LAB_KEEPALIVE_TIMEOUT,
+    },
+    ws: {
+      perSession: wsPerSession,
+      perClient: e.LAB_WS_PER_CLIENT ?? wsPerSession * maxPerClient,
+      helloTimeoutMs: e.LAB_WS_HELLO_TIMEOUT,
+    },
     sessions: {
       idleTimeoutMs: e.LAB_IDLE_TIMEOUT,
       maxLifetimeMs: e.LAB_MAX_LIFETIME,
       detachGraceMs: e.LAB_DETACH_GRACE,
-      maxSessions: e.LAB_MAX_SESSIONS,
-      maxPerClient: Math.min(e.LAB_MAX_SESSIONS_PER_CLIENT, e.LAB_MAX_SESSIONS),
+      maxSessions,
+      maxSessionsExplicit: e.LAB_MAX_SESSIONS !== undefined,
+      maxPerClient,
+      unusedTimeoutMs: e.LAB_UNUSED_TIMEOUT,
       maxTerminals: e.LAB_MAX_TERMINALS,
       createPerMinute: e.LAB_SESSION_RATE,
       createBurst: e.LAB_SESSION_BURST,
@@ -351,6 +472,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       burst: e.LAB_WS_BURST,
       highWaterBytes: e.LAB_WS_HIGH_WATER,
       lowWaterBytes: Math.floor(e.LAB_WS_HIGH_WATER / 4),
+      inputHighWaterBytes: e.LAB_INPUT_HIGH_WATER,
+      resizeIntervalMs: e.LAB_RESIZE_INTERVAL,
     },
     sandbox: {
       image: e.LAB_SANDBOX_IMAGE,

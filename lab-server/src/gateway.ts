@@ -5,6 +5,7 @@
  * heartbeats, and the translation to Lab calls.
  *
  * Upgrade checks, in order (each refusal counted in lab_rejected_total):
+ *   Host       not one of our names            -> HTTP 421, no upgrade (DNS rebinding, origin.ts)
  *   path       not LAB_WS_PATH                -> HTTP 404, no upgrade
  *   Origin     missing or not allowed          -> HTTP 403, no upgrade
  *   protocol   LAB_SUBPROTOCOL not offered     -> HTTP 400, no upgrade
@@ -12,6 +13,14 @@
  *   shutting down                              -> CloseCode.ShuttingDown
  *   no cookie / unknown session                -> Unauthorized / NoSuchSession
  *   a session that recently ended              -> why: Idle, Expired, SandboxFailed
+ *   over LAB_WS_PER_SESSION / LAB_WS_PER_CLIENT -> OverCapacity (measured before: 2,000
+ *                                                 sockets on one cookie were all accepted and held)
+ *   no hello within LAB_WS_HELLO_TIMEOUT       -> ProtocolError (was 30 s)
+ *
+ * Input backpressure: when a terminal says its shell's input queue is full
+ * (terminal.ts), the socket is no longer read (ws.pause()), so TCP pushes
+ * back to the page instead of our memory filling; it counts as alive for
+ * the heartbeat meanwhile (its pongs wait unread behind the input).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,7 +29,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import { CLOSE_FOR, type Lab, LabError } from './lab.ts';
 import type { Metrics } from './metrics.ts';
-import type { OriginPolicy } from './origin.ts';
+import { clientKey, type OriginPolicy } from './origin.ts';
+import { CountedCaps } from './counted-caps.ts';
+import { hostGuard } from './http.ts';
 import {
   CloseCode,
   LAB_SUBPROTOCOL,
@@ -37,7 +48,6 @@ import type { Session } from './sessions.ts';
 import type { Terminal, TerminalClient } from './terminal.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-const HELLO_TIMEOUT_MS = 30_000;
 const HEARTBEAT_MS = 30_000;
 /** Malformed control messages tolerated per socket before it is closed. */
 const MAX_BAD_MESSAGES = 20;
@@ -72,9 +82,17 @@ export class Gateway {
   private readonly deps: GatewayDeps;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+  /** Sockets not being read because their shell's input is full: alive by definition. */
+  readonly inputPaused = new WeakSet<WebSocket>();
+  private readonly perSession: CountedCaps;
+  private readonly perClient: CountedCaps;
+  private readonly foreignHost: (req: IncomingMessage) => string | undefined;
 
   constructor(deps: GatewayDeps) {
     this.deps = deps;
+    this.perSession = new CountedCaps(Infinity, deps.config.ws.perSession);
+    this.perClient = new CountedCaps(Infinity, deps.config.ws.perClient);
+    this.foreignHost = hostGuard(deps.policy, deps.metrics, deps.log);
     this.wss = new WebSocketServer({
       noServer: true,
       // Binary input frames are the largest legitimate frames; ws closes with
@@ -88,6 +106,7 @@ export class Gateway {
     // socket each interval and drop those that did not answer the last ping.
     this.heartbeat = setInterval(() => {
       for (const ws of this.wss.clients) {
+        if (this.inputPaused.has(ws)) continue;
         if (!this.alive.has(ws)) {
           ws.terminate();
           continue;
@@ -107,6 +126,7 @@ export class Gateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { metrics, policy, log } = this.deps;
     const path = (req.url ?? '').split('?')[0];
+    if (this.foreignHost(req)) return refuse(socket, 421, 'Misdirected Request');
     if (path !== LAB_WS_PATH) return refuse(socket, 404, 'Not Found');
     const verdict = policy.check(req);
     if (!verdict.ok) {
@@ -145,7 +165,33 @@ export class Gateway {
       }
       return ws.close(token ? CloseCode.NoSuchSession : CloseCode.Unauthorized, token ? 'no such session' : 'no session cookie');
     }
-    new Connection(ws, session, this.deps);
+    // Caps: per client (its IP or /64) and per session, counted until the socket closes.
+    const client = clientKey(this.deps.policy.clientIp(req));
+    const byClient = this.perClient.take(client);
+    if (!byClient.ok) return this.overCap(ws, 'ws-client-cap', `at most ${this.perClient.maxPerKey} sockets per client (LAB_WS_PER_CLIENT)`, { client });
+    const bySession = this.perSession.take(session.id);
+    if (!bySession.ok) {
+      this.perClient.release(client);
+      return this.overCap(ws, 'ws-session-cap', `at most ${this.perSession.maxPerKey} sockets per session (LAB_WS_PER_SESSION)`, { session: session.id });
+    }
+    ws.once('close', () => {
+      this.perClient.release(client);
+      this.perSession.release(session.id);
+    });
+    new Connection(ws, session, this.deps, this.inputPaused);
+  }
+
+  private readonly capLogged = new Map<string, number>();
+  private overCap(ws: WebSocket, reason: 'ws-client-cap' | 'ws-session-cap', detail: string, who: Record<string, string>): void {
+    this.deps.metrics.reject(reason);
+    const key = `${reason} ${Object.values(who)[0]}`;
+    if (Date.now() - (this.capLogged.get(key) ?? 0) > 10_000) {
+      if (this.capLogged.size > 1000) this.capLogged.clear();
+      this.capLogged.set(key, Date.now());
+      this.deps.log.warn({ reason, ...who }, `websocket refused: ${detail}`);
+    }
+    ws.send(encode({ type: 'error', code: 'over-capacity', detail }));
+    ws.close(CloseCode.OverCapacity, reason);
   }
 
   /** Stops heartbeats and closes every socket (after the lab closed its sessions' sockets). */
@@ -171,9 +217,11 @@ class Connection {
   private badMessages = 0;
   private helloTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly inputPaused: WeakSet<WebSocket>;
 
-  constructor(ws: WebSocket, session: Session, deps: GatewayDeps) {
+  constructor(ws: WebSocket, session: Session, deps: GatewayDeps, inputPaused: WeakSet<WebSocket>) {
     this.ws = ws;
+    this.inputPaused = inputPaused;
     this.session = session;
     this.deps = deps;
     this.log = deps.log.child({ session: session.id });
@@ -188,6 +236,14 @@ class Connection {
         return ws.bufferedAmount;
       },
       close: (code, reason) => this.close(code, reason),
+      pauseInput: () => {
+        this.inputPaused.add(ws);
+        ws.pause();
+      },
+      resumeInput: () => {
+        this.inputPaused.delete(ws);
+        ws.resume();
+      },
     };
 
     if (!deps.lab.join(session, this)) {
@@ -195,7 +251,10 @@ class Connection {
       ws.close(CloseCode.NoSuchSession, 'session ended');
       return;
     }
-    this.helloTimer = setTimeout(() => this.close(CloseCode.ProtocolError, 'no hello'), HELLO_TIMEOUT_MS);
+    this.helloTimer = setTimeout(() => {
+      deps.metrics.reject('no-hello');
+      this.close(CloseCode.ProtocolError, 'no hello');
+    }, deps.config.ws.helloTimeoutMs);
     ws.on('message', (data: Buffer, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => {

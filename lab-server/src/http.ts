@@ -6,14 +6,19 @@
  *   DELETE  /lab/session   end it now (the page's "reset" and tests)
  *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
  *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
- *   GET     /metrics       Prometheus text format
+ *   GET     /metrics       Prometheus text format (LAB_METRICS_TOKEN: Bearer token required;
+ *                          LAB_ADMIN_LISTEN: only on that address, see createAdminHandler)
  *   GET     *              the built site (static-site.ts)
+ *
+ * Every request first has its Host checked (origin.ts, DNS rebinding): a
+ * Host that is not one of our names gets 421 Misdirected Request.
  *
  * Session routes check Origin like the WebSocket upgrade does: the cookie is
  * sent by the browser whoever the page is, so Origin is the CSRF defence.
  * Cross-origin callers on the allowlist get credentialed CORS headers;
  * nobody else gets any.
  */
+import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -72,9 +77,66 @@ class CreationLimiter {
   }
 }
 
+/**
+ * 421 for a Host that is not ours, logged once a minute per host with the
+ * variable that would allow it (a legitimate name the operator forgot).
+ */
+export function hostGuard(policy: OriginPolicy, metrics: Metrics, log: Logger) {
+  const logged = new Map<string, number>();
+  return function refuseForeignHost(req: IncomingMessage): string | undefined {
+    const verdict = policy.hostAllowed(req);
+    if (verdict.ok) return undefined;
+    metrics.reject('foreign-host');
+    const last = logged.get(verdict.host) ?? 0;
+    if (Date.now() - last > 60_000) {
+      if (logged.size > 1000) logged.clear();
+      logged.set(verdict.host, Date.now());
+      log.warn(
+        { host: verdict.host, ip: policy.clientIp(req) },
+        `request refused: Host "${verdict.host}" is not one of this server's names (DNS rebinding); if it is yours, add it to LAB_ALLOWED_HOSTS or set LAB_PUBLIC_ORIGIN`,
+      );
+    }
+    return 'Misdirected Request: this server does not answer to that host name (LAB_ALLOWED_HOSTS)';
+  };
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Whether the request carries `Authorization: Bearer <token>` (compared in constant time). */
+export function hasBearer(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
+  return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
+}
+
+async function sendMetrics(res: ServerResponse, metrics: Metrics): Promise<void> {
+  const text = await metrics.registry.metrics();
+  res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+/** LAB_ADMIN_LISTEN: /metrics and /healthz only, for the monitoring network. */
+export function createAdminHandler(deps: Pick<HttpDeps, 'metrics' | 'health' | 'log'>) {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      if (path === '/metrics') return await sendMetrics(res, deps.metrics);
+      if (path === '/healthz') {
+        const result = await deps.health.check();
+        return json(res, result.ok ? 200 : 503, result);
+      }
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found');
+    } catch (err) {
+      deps.log.error({ err, path }, 'admin request failed');
+      if (!res.headersSent) httpError(res, 500, 'internal', 'internal error');
+      else res.destroy();
+    }
+  };
+}
+
 export function createRequestHandler(deps: HttpDeps) {
   const { config, lab, policy, metrics, health, site, log } = deps;
   const creations = new CreationLimiter(config.sessions.createPerMinute, config.sessions.createBurst);
+  const foreignHost = hostGuard(policy, metrics, log);
 
   function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
     const secure = config.cookie.secure === 'on' || (config.cookie.secure === 'auto' && policy.isHttps(req));
@@ -158,16 +220,23 @@ export function createRequestHandler(deps: HttpDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
+      const refused = foreignHost(req);
+      if (refused) {
+        res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' }).end(refused);
+        return;
+      }
       if (path === LAB_SESSION_PATH) return session(req, res);
       if (path === '/healthz') {
         const result = await health.check();
         return json(res, result.ok ? 200 : 503, result);
       }
-      if (path === '/metrics') {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
-        res.end(text);
-        return;
+      if (path === '/metrics' && !config.adminListen) {
+        if (config.metricsToken && !hasBearer(req, config.metricsToken)) {
+          metrics.reject('metrics-auth');
+          res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="lab metrics"', 'Cache-Control': 'no-store' }).end();
+          return;
+        }
+        return await sendMetrics(res, metrics);
       }
       await site.serve(req, res);
     } catch (err) {

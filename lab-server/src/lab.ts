@@ -106,6 +106,7 @@ export class Lab {
         idleTimeoutMs: s.idleTimeoutMs,
         maxLifetimeMs: s.maxLifetimeMs,
         detachGraceMs: s.detachGraceMs,
+        unusedTimeoutMs: s.unusedTimeoutMs,
       },
       deps.clock,
     );
@@ -251,6 +252,10 @@ export class Lab {
         highWaterBytes: cfg.highWaterBytes,
         lowWaterBytes: cfg.lowWaterBytes,
         openShell: (cols, rows) => this.deps.driver.openShell(sandbox, cols, rows),
+        inputHighWaterBytes: cfg.inputHighWaterBytes,
+        resizeIntervalMs: cfg.resizeIntervalMs,
+        onResize: (outcome) => this.deps.metrics.resizes.inc({ outcome }),
+        onInputPaused: () => this.deps.metrics.inputPaused.inc(),
         onOutput: (n) => this.deps.metrics.outputBytes.inc(n),
         onSkipped: (n) => this.deps.metrics.skippedBytes.inc(n),
         onShellExit: () => void this.checkSandbox(session),
@@ -267,6 +272,7 @@ export class Lab {
         sessionExpiresAt: session.expiresAt,
         beforeAttached: () => status({ type: 'status', phase: 'ready', progress: 1 }),
       });
+      this.sessions.markUsed(session);
     } catch (err) {
       if (session.ended) throw new LabError('session-expired', CloseCode.NoSuchSession, 'session ended');
       // The shell could not start: most likely the sandbox is gone.
@@ -340,6 +346,13 @@ export class Lab {
   assignedCount(): number {
     let n = 0;
     for (const r of this.runtimes.values()) if (r.sandbox) n++;
+    return n;
+  }
+
+  /** Keyboard bytes queued for shells, all sessions (metrics). */
+  inputQueued(): number {
+    let n = 0;
+    for (const r of this.runtimes.values()) for (const t of r.terminals.values()) n += t.inputQueued;
     return n;
   }
 

@@ -12,18 +12,23 @@
  * work, end every session, remove every sandbox, exit, all within
  * LAB_SHUTDOWN_TIMEOUT (a hard timer exits regardless).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { totalmem } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { sessionCapacity } from './capacity.ts';
+import { CountedCaps } from './counted-caps.ts';
+import { raiseNofile } from './fd-limit.ts';
 import { Gateway } from './gateway.ts';
 import { Health } from './health.ts';
-import { createRequestHandler } from './http.ts';
+import { createAdminHandler, createRequestHandler } from './http.ts';
 import { Lab } from './lab.ts';
 import { Metrics } from './metrics.ts';
-import { OriginPolicy } from './origin.ts';
+import { OriginPolicy, clientKey, normalizeIp } from './origin.ts';
 import { CloseCode } from './protocol.ts';
 import { createDataVolumes } from './sandbox/data-volume.ts';
 import { createEgressFirewall } from './sandbox/egress-firewall.ts';
@@ -39,8 +44,47 @@ export interface RunningServer {
   shutdown(reason: string): Promise<void>;
 }
 
+/** Free bytes of the filesystem holding `dir` (or its nearest existing parent). */
+function freeBytes(dir: string): number | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(d)) {
+      try {
+        const st = statfsSync(d);
+        return st.bavail * st.bsize;
+      } catch {
+        return undefined;
+      }
+    }
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
   const log = pino({ level: config.logLevel, base: { instance: config.instance } });
+
+  // --- limits that depend on the host (README: limits) ----------------------
+  const nofile = raiseNofile(config.connections.nofile);
+  if (nofile.problem) log.warn({ problem: nofile.problem, limit: nofile.limit }, 'could not raise RLIMIT_NOFILE to LAB_NOFILE');
+  const fdLimit = nofile.limit?.soft ?? 1024;
+  const maxConnections = config.connections.max ?? Math.max(16, fdLimit - config.connections.fdReserve);
+  if (!config.sessions.maxSessionsExplicit) {
+    const dirs = [config.sandbox.diskDir, ...(existsSync('/var/lib/docker') ? ['/var/lib/docker'] : [])];
+    const capacity = sessionCapacity(
+      { totalMemoryBytes: totalmem(), freeDiskBytes: dirs.map(freeBytes).filter((n): n is number => n !== undefined) },
+      { memoryBytes: config.sandbox.memoryBytes, diskBytes: config.sandbox.diskBytes },
+      config.sessions.maxSessions,
+    );
+    const maxSessions = capacity.maxSessions;
+    config = { ...config, sessions: { ...config.sessions, maxSessions, maxPerClient: Math.min(config.sessions.maxPerClient, maxSessions) } };
+    log.info(
+      { maxSessions, limitedBy: capacity.limitedBy, byMemory: capacity.byMemory, byDisk: capacity.byDisk },
+      `session cap ${maxSessions} derived from this host (${capacity.limitedBy}); set LAB_MAX_SESSIONS to choose`,
+    );
+  }
+  log.info(
+    { fdLimit, maxConnections, perClient: config.connections.perClient, wsPerSession: config.ws.perSession, wsPerClient: config.ws.perClient },
+    'connection limits',
+  );
   const docker = new Docker();
   const naming = new Naming(config.instance);
 
@@ -66,7 +110,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sessions: () => lab?.sessions.size ?? 0,
     sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: lab?.assignedCount() ?? 0 }),
     terminalsAttached: () => lab?.attachedTerminals() ?? 0,
+    connections: () => connections.size,
+    inputQueued: () => lab?.inputQueued() ?? 0,
   });
+  metrics.sessionsCapacity.set(config.sessions.maxSessions);
   lab = new Lab({ config, pool, driver, metrics, log: log.child({ part: 'lab' }) });
   const theLab = lab;
 
@@ -81,6 +128,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     publicOrigin: config.publicOrigin,
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
+    allowedHosts: config.allowedHosts,
   });
   const health = new Health({
     docker,
@@ -93,9 +141,56 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const gateway = new Gateway({ lab: theLab, policy, metrics, config, log: log.child({ part: 'ws' }) });
   const site = new StaticSite(config.siteDir);
-  const server = createServer(createRequestHandler({ config, lab: theLab, policy, metrics, health, site, log: log.child({ part: 'http' }) }));
+  const handler = createRequestHandler({ config, lab: theLab, policy, metrics, health, site, log: log.child({ part: 'http' }) });
+  const server = createServer(
+    {
+      // Trickled headers were cut only after 72-86 s (Node's 60 s, checked every 30 s).
+      headersTimeout: config.connections.headersTimeoutMs,
+      requestTimeout: config.connections.requestTimeoutMs,
+      keepAliveTimeout: config.connections.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => void handler(req, res),
+  );
+  // A reader that stopped reading moves no byte: closed after this (WebSockets clear it; ws pings them).
+  server.setTimeout(config.connections.socketIdleTimeoutMs, (socket: Socket) => {
+    metrics.connectionTimeouts.inc({ kind: 'idle' });
+    socket.destroy();
+  });
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
+
+  // Connection caps, at accept: the process keeps LAB_FD_RESERVE descriptors for
+  // Docker (its sockets and exec streams) and files whatever clients do. Behind
+  // a trusted proxy every connection comes from the proxy: it is not capped per
+  // client (its own limits apply, README), only globally.
+  const connections = new CountedCaps(maxConnections, config.connections.perClient);
+  const refusedLog = new Map<string, { count: number; at: number }>();
+  server.on('connection', (socket: Socket) => {
+    const peer = normalizeIp(socket.remoteAddress ?? 'unknown');
+    const proxy = policy.isTrustedProxyAddress(peer);
+    const key = proxy ? `proxy ${peer}` : clientKey(peer);
+    const verdict = connections.take(key, proxy ? Infinity : undefined);
+    if (!verdict.ok) {
+      const reason = verdict.reason === 'global-cap' ? 'global-cap' : 'client-cap';
+      metrics.connectionsRefused.inc({ reason });
+      socket.destroy();
+      // One line per reason and client every 10 s, with how many were refused meanwhile.
+      const tag = `${reason} ${key}`;
+      const entry = refusedLog.get(tag) ?? { count: 0, at: 0 };
+      entry.count++;
+      if (Date.now() - entry.at > 10_000) {
+        const variable = reason === 'global-cap' ? 'LAB_MAX_CONNECTIONS' : 'LAB_MAX_CONNECTIONS_PER_CLIENT';
+        log.warn({ reason, client: key, refused: entry.count, limit: reason === 'global-cap' ? maxConnections : config.connections.perClient }, `connection refused: ${variable} reached`);
+        entry.at = Date.now();
+        entry.count = 0;
+      }
+      refusedLog.set(tag, entry);
+      if (refusedLog.size > 10_000) refusedLog.clear();
+      return;
+    }
+    socket.once('close', () => connections.release(key));
+  });
 
   // --- start -----------------------------------------------------------------
   try {
@@ -126,6 +221,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  // LAB_ADMIN_LISTEN: /metrics and /healthz on an address of their own (the monitoring network).
+  let admin: ReturnType<typeof createServer> | undefined;
+  if (config.adminListen) {
+    const { host, port: adminPort } = config.adminListen;
+    const adminHandler = createAdminHandler({ metrics, health, log: log.child({ part: 'admin' }) });
+    admin = createServer({ headersTimeout: config.connections.headersTimeoutMs, requestTimeout: config.connections.requestTimeoutMs }, (req, res) => void adminHandler(req, res));
+    admin.maxConnections = 64;
+    await new Promise<void>((resolve, reject) => {
+      admin!.once('error', reject);
+      admin!.listen(adminPort, host, () => resolve());
+    });
+    const a = admin.address();
+    log.info({ metrics: `http://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a ? a.port : adminPort}/metrics` }, 'admin listener (LAB_ADMIN_LISTEN)');
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
@@ -146,6 +255,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
       server.close();
       server.closeAllConnections();
+      admin?.close();
+      admin?.closeAllConnections();
       log.info({ left: pool.ownedIds().size }, 'shut down');
     })();
     return stopping;

@@ -16,12 +16,25 @@ export type RejectReason =
   | 'rate-limited'
   | 'too-large'
   | 'protocol-error'
-  | 'sandbox-failed';
+  | 'sandbox-failed'
+  /** Host header not one of the server's names (DNS rebinding); see origin.ts. */
+  | 'foreign-host'
+  /** WebSockets over LAB_WS_PER_SESSION / LAB_WS_PER_CLIENT. */
+  | 'ws-session-cap'
+  | 'ws-client-cap'
+  /** No hello within LAB_WS_HELLO_TIMEOUT. */
+  | 'no-hello'
+  /** /metrics without the LAB_METRICS_TOKEN. */
+  | 'metrics-auth';
 
 export interface GaugeSources {
   sessions: () => number;
   sandboxes: () => { ready: number; booting: number; assigned: number };
   terminalsAttached: () => number;
+  /** Open TCP connections (HTTP and WebSocket). */
+  connections?: () => number;
+  /** Keyboard bytes queued for shells right now, summed over terminals. */
+  inputQueued?: () => number;
 }
 
 export class Metrics {
@@ -33,6 +46,11 @@ export class Metrics {
   readonly rejected: client.Counter<'reason'>;
   readonly sessionsEnded: client.Counter<'reason'>;
   readonly diskBytes: client.Gauge;
+  readonly connectionsRefused: client.Counter<'reason'>;
+  readonly connectionTimeouts: client.Counter<'kind'>;
+  readonly resizes: client.Counter<'outcome'>;
+  readonly inputPaused: client.Counter;
+  readonly sessionsCapacity: client.Gauge;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -90,10 +108,55 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    this.limitMetrics(registers, sources);
+    this.connectionsRefused = new client.Counter({
+      name: 'lab_connections_refused_total',
+      help: 'TCP connections closed at accept: global-cap (LAB_MAX_CONNECTIONS) or client-cap (LAB_MAX_CONNECTIONS_PER_CLIENT)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.connectionTimeouts = new client.Counter({
+      name: 'lab_connection_timeouts_total',
+      help: 'Connections closed by a timeout: idle (nothing moved for LAB_SOCKET_IDLE_TIMEOUT); header and request timeouts answer 408 inside Node',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.resizes = new client.Counter({
+      name: 'lab_resizes_total',
+      help: 'Terminal resizes: applied (an Engine API call) or coalesced (replaced by a newer size, or unchanged)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.inputPaused = new client.Counter({
+      name: 'lab_input_paused_total',
+      help: 'Times a WebSocket stopped being read because its shell had LAB_INPUT_HIGH_WATER of input queued',
+      registers,
+    });
+    this.sessionsCapacity = new client.Gauge({ name: 'lab_sessions_max', help: 'Session cap in force (LAB_MAX_SESSIONS or derived from the host)', registers });
     this.diskBytes = new client.Gauge({
       name: 'lab_sandbox_disk_bytes_max',
       help: 'Largest disk usage of any sandbox at the last check',
       registers,
+    });
+  }
+
+  /** Counters for the connection limits (see README: limits); created here so one scrape lists them all. */
+  private limitMetrics(registers: client.Registry[], sources: GaugeSources): void {
+    new client.Gauge({
+      name: 'lab_connections',
+      help: 'Open TCP connections (HTTP and WebSocket)',
+      registers,
+      collect() {
+        this.set(sources.connections?.() ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'lab_input_queued_bytes',
+      help: 'Keyboard bytes queued for shells, all terminals (bounded by LAB_INPUT_HIGH_WATER each, plus one frame)',
+      registers,
+      collect() {
+        this.set(sources.inputQueued?.() ?? 0);
+      },
     });
   }
 

@@ -49,7 +49,7 @@ test('LAB_PUBLIC_ORIGIN pins the own origin (DNS rebinding)', () => {
 });
 
 test('forwarded headers count only from a trusted proxy', () => {
-  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: ['loopback'] });
+  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: ['loopback'], allowedHosts: ['lab.example.org'] });
   const viaProxy = req(
     { host: '127.0.0.1:4321', 'x-forwarded-host': 'lab.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.9', origin: 'https://lab.example.org' },
     '::ffff:127.0.0.1',
@@ -86,4 +86,36 @@ test('per-client caps count an IPv4 address, or the /64 of an IPv6 address', () 
   assert.equal(clientKey('2001:0db8:0001:0002:ffff:ffff:ffff:fffe'), '2001:db8:1:2::/64');
   assert.notEqual(clientKey('2001:db8:1:3::1'), clientKey('2001:db8:1:2::1'));
   assert.equal(clientKey('fe80::1%eth0'), 'fe80::/64');
+});
+
+test('DNS rebinding: only our own names pass as Host, by default loopback and the machine', () => {
+  const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: [], machineHosts: ['labhost', '192.0.2.10', 'fe80::1'] });
+  for (const host of ['localhost:4321', 'app.localhost', '127.0.0.1:4321', '127.1.2.3', '[::1]:4321', 'labhost:4321', 'LABHOST', '192.0.2.10', '[fe80::1]:80']) {
+    assert.deepEqual(p.hostAllowed(req({ host })), { ok: true }, host);
+  }
+  for (const host of ['evil.example:4321', 'evil.example', 'localhost.evil.example', '192.0.2.11', 'labhost.evil.example']) {
+    assert.equal(p.hostAllowed(req({ host })).ok, false, host);
+  }
+  // A rebinding page: Host and Origin agree, and it is still refused.
+  assert.equal(p.check(req({ host: 'evil.example:4321', origin: 'http://evil.example:4321' })).ok, false);
+  assert.equal(p.check(req({ host: 'labhost:4321', origin: 'http://labhost:4321' })).ok, true);
+  assert.deepEqual(p.hostAllowed(req({})), { ok: true }, 'no Host (HTTP/1.0) is not a browser');
+});
+
+test('configured origins and LAB_ALLOWED_HOSTS (with *.) add names; a trusted proxy forwards its Host', () => {
+  const p = new OriginPolicy({
+    publicOrigin: 'https://lab.example.org',
+    allowedOrigins: ['https://docs.example.org'],
+    trustedProxies: ['loopback'],
+    allowedHosts: ['*.school.example', '198.51.100.4'],
+    machineHosts: [],
+  });
+  for (const host of ['lab.example.org', 'docs.example.org', 'a.school.example', 'b.c.school.example', '198.51.100.4']) {
+    assert.equal(p.hostAllowed(req({ host })).ok, true, host);
+  }
+  assert.equal(p.hostAllowed(req({ host: 'school.example.evil' })).ok, false);
+  assert.equal(p.hostAllowed(req({ host: '127.0.0.1', 'x-forwarded-host': 'evil.example' }, '127.0.0.1')).ok, false);
+  assert.equal(p.hostAllowed(req({ host: '127.0.0.1', 'x-forwarded-host': 'lab.example.org' }, '127.0.0.1')).ok, true);
+  assert.equal(p.isTrustedProxyAddress('127.0.0.1'), true);
+  assert.equal(p.isTrustedProxyAddress('203.0.113.7'), false);
 });

@@ -12,11 +12,18 @@
  * The server's own origin is LAB_PUBLIC_ORIGIN when set, else derived from
  * the request's Host (and X-Forwarded-Host/-Proto from a trusted proxy).
  * Deriving it from Host is what makes `npm start` work on any address, but
- * a DNS-rebinding page can make Host and Origin agree: set LAB_PUBLIC_ORIGIN
- * on a public deployment.
+ * a DNS-rebinding page (evil.example resolving to 127.0.0.1 or an intranet
+ * address) makes Host and Origin agree. Measured before: any Host with a
+ * matching Origin was same-origin, so such a page could drive sandboxes on a
+ * reader's laptop. So Host itself must be one of our names: loopback names
+ * and addresses, this machine's host name and interface addresses, the hosts
+ * of LAB_PUBLIC_ORIGIN / LAB_ALLOWED_ORIGINS, and LAB_ALLOWED_HOSTS. Any
+ * other Host gets 421 on every route and upgrade, with a log line naming
+ * the variable to set.
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 
 export interface OriginPolicyOptions {
@@ -24,6 +31,29 @@ export interface OriginPolicyOptions {
   allowedOrigins: readonly string[];
   /** `loopback`, `private`, IPs, CIDRs. */
   trustedProxies: readonly string[];
+  /** LAB_ALLOWED_HOSTS: names (`*.example.org` for subdomains) and addresses. */
+  allowedHosts?: readonly string[];
+  /** The machine's own names and addresses (default: os.hostname() and every interface address). */
+  machineHosts?: readonly string[];
+}
+
+/** This machine's host name and every interface address. */
+export function machineHosts(): string[] {
+  const out = [hostname().toLowerCase()];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(normalizeIp(a.address.split('%')[0]!));
+  return out;
+}
+
+/** The host name of a Host header value (`name:port`, `[v6]:port`), lower-case, IPv6 without brackets; undefined if malformed. */
+export function hostOf(header: string): string | undefined {
+  try {
+    const url = new URL(`http://${header}`);
+    if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return undefined;
+    const h = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    return isIP(h) ? normalizeIp(h) : h;
+  } catch {
+    return undefined;
+  }
 }
 
 export type OriginVerdict =
@@ -74,12 +104,45 @@ export class OriginPolicy {
   private readonly allowed: ReadonlySet<string>;
   private readonly proxies: BlockList;
   private readonly hasProxies: boolean;
+  private readonly hosts = new Set<string>();
+  private readonly hostSuffixes: string[] = [];
 
   constructor(options: OriginPolicyOptions) {
     this.publicOrigin = options.publicOrigin;
     this.allowed = new Set(options.allowedOrigins);
     this.proxies = buildBlockList(options.trustedProxies);
     this.hasProxies = options.trustedProxies.length > 0;
+    const names = [
+      'localhost',
+      '::1',
+      ...(options.machineHosts ?? machineHosts()),
+      ...[options.publicOrigin, ...options.allowedOrigins].filter((o): o is string => !!o).map((o) => hostOf(new URL(o).host) ?? ''),
+      ...(options.allowedHosts ?? []),
+    ];
+    for (const name of names.filter(Boolean)) {
+      if (name.startsWith('*.')) this.hostSuffixes.push(name.slice(1).toLowerCase());
+      else this.hosts.add(isIP(name) ? normalizeIp(name) : name.toLowerCase());
+    }
+  }
+
+  /**
+   * Whether a Host (or a trusted proxy's X-Forwarded-Host) names this
+   * server. No Host at all (HTTP/1.0 scripts) passes: browsers always send one.
+   */
+  hostAllowed(req: IncomingMessage): { ok: true } | { ok: false; host: string } {
+    const raw = (this.viaTrustedProxy(req) && firstHeader(req.headers['x-forwarded-host'])) || req.headers.host;
+    if (!raw) return { ok: true };
+    const host = hostOf(raw);
+    if (host === undefined) return { ok: false, host: raw.slice(0, 100) };
+    if (this.hosts.has(host) || host.endsWith('.localhost')) return { ok: true };
+    if (isIP(host) === 4 && host.startsWith('127.')) return { ok: true };
+    if (this.hostSuffixes.some((suffix) => host.endsWith(suffix))) return { ok: true };
+    return { ok: false, host };
+  }
+
+  /** A connection's peer is a trusted proxy (per-client connection caps do not apply to it). */
+  isTrustedProxyAddress(ip: string): boolean {
+    return this.isTrustedProxy(ip);
   }
 
   private isTrustedProxy(ip: string): boolean {
@@ -123,7 +186,7 @@ export class OriginPolicy {
   ownOrigin(req: IncomingMessage): string | undefined {
     if (this.publicOrigin) return this.publicOrigin;
     const host = (this.viaTrustedProxy(req) && firstHeader(req.headers['x-forwarded-host'])) || req.headers.host;
-    if (!host) return undefined;
+    if (!host || !this.hostAllowed(req).ok) return undefined;
     try {
       return new URL(`${this.isHttps(req) ? 'https' : 'http'}://${host}`).origin;
     } catch {

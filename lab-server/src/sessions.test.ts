@@ -101,3 +101,16 @@ test('detach never goes below zero', () => {
   registry.detach(session);
   assert.equal(session.attached, 0);
 });
+
+test('a session that never attaches a terminal ends after the unused timeout and frees its slot', () => {
+  const clock = { now: 1_000_000 };
+  const registry = new SessionRegistry({ ...limits, unusedTimeoutMs: 2 * MIN }, () => clock.now);
+  const idle = created(registry, 'a');
+  const used = created(registry, 'a');
+  registry.markUsed(used.session);
+  assert.equal(registry.create('a').ok, false, 'per-client cap');
+  clock.now += 2 * MIN;
+  assert.deepEqual(registry.sweep().map((e) => [e.session, e.reason]), [[idle.session, 'idle']]);
+  assert.equal(registry.lookup(used.token), used.session);
+  assert.equal(registry.create('a').ok, true, 'the slot is free again');
+});

@@ -14,6 +14,10 @@
  *   one closes, a grace period covers reloads and dropped networks, and
  *   after it the idle timeout runs; so a detached session ends
  *   `detachGraceMs + idleTimeoutMs` after its last socket closed.
+ * - Unused: a session that has not attached a terminal `unusedTimeoutMs`
+ *   after creation ends (as idle) and frees its slot. Measured before: a
+ *   POST alone held a slot for grace + idle (33 min), so 5 addresses could
+ *   hold all 20 slots without ever opening a terminal.
  * - Caps: a global maximum and a per-client (IP) maximum of live sessions;
  *   the caller turns a refusal into HTTP 503 {error:'over-capacity'}.
  */
@@ -27,6 +31,8 @@ export interface SessionLimits {
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   detachGraceMs: number;
+  /** A session with no terminal attached by then ends; default: never. */
+  unusedTimeoutMs?: number;
 }
 
 export type EndReason = 'idle' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown';
@@ -43,6 +49,8 @@ export class Session {
   /** When `attached` last dropped to 0 (creation counts as a detach). */
   detachedAt: number;
   ended = false;
+  /** A terminal was attached at least once. */
+  used = false;
 
   constructor(tokenHash: string, client: string, now: number, lifetimeMs: number) {
     this.tokenHash = tokenHash;
@@ -107,6 +115,11 @@ export class SessionRegistry {
     return session;
   }
 
+  /** A terminal of the session was attached (it is in real use, not just created). */
+  markUsed(session: Session): void {
+    session.used = true;
+  }
+
   attach(session: Session): void {
     session.attached++;
   }
@@ -126,6 +139,7 @@ export class SessionRegistry {
   endReason(session: Session): EndReason | undefined {
     const now = this.clock();
     if (now >= session.expiresAt) return 'expired';
+    if (!session.used && this.limits.unusedTimeoutMs !== undefined && now >= session.createdAt + this.limits.unusedTimeoutMs) return 'idle';
     const idle = this.idleDeadline(session);
     if (idle !== undefined && now >= idle) return 'idle';
     return undefined;

@@ -102,3 +102,20 @@ test('ETag revalidation and gzip', async () => {
 test('only GET and HEAD', async () => {
   assert.equal((await raw('/', {}, 'POST')).status, 405);
 });
+
+test('pages carry a strict CSP listing their own inline scripts, and frame-ancestors none', async () => {
+  const { contentSecurityPolicy, inlineScriptHashes } = await import('./static-site.ts');
+  const html = '<script type="module">console.log(1)</script><script src="/_astro/x.js"></script><SCRIPT>a()</SCRIPT>';
+  const hashes = inlineScriptHashes(html);
+  assert.equal(hashes.length, 2);
+  assert.match(hashes[0]!, /^sha256-[A-Za-z0-9+/]+=*$/);
+  const { createHash } = await import('node:crypto');
+  assert.equal(hashes[0], `sha256-${createHash('sha256').update('console.log(1)').digest('base64')}`);
+  const csp = contentSecurityPolicy(hashes);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /object-src 'none'/);
+  assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
+  const res = await fetch(base + '/');
+  assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+});

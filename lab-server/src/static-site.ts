@@ -11,13 +11,33 @@
  * - /_astro/ files carry a content hash in their name: cached for a year,
  *   immutable. Everything else revalidates (ETag) so a rebuilt site shows.
  * - Text files are gzipped once and kept in memory (the site is small).
+ * - No descriptor outlives its connection. Files up to MAX_MEMORY_FILE are
+ *   read whole (the descriptor is closed at once) and kept in a bounded
+ *   cache; a response waiting behind pipelined requests holds only a
+ *   reference to that buffer. Larger files are streamed, and the stream is
+ *   destroyed when the response or its socket closes. Measured before: a
+ *   read stream piped into a response queued behind pipelined requests was
+ *   never destroyed when the client reset the connection, so 100 clients
+ *   sending 20 pipelined GETs each left 1,992 descriptors open for good
+ *   (tests/integration/lab-server-abuse.test.ts); now none.
+ * - Every page gets a strict Content-Security-Policy: scripts only from this
+ *   origin or inline ones whose SHA-256 is listed (computed per page from
+ *   its own inline <script>s, so Astro's hoisted scripts run and nothing
+ *   injected does), no plugins, no <base>, and `frame-ancestors 'none'`
+ *   (plus X-Frame-Options for old browsers): no other site may frame the
+ *   lessons (clickjacking a 실행 button). Styles may be inline (Starlight
+ *   and xterm.js set style attributes). A port preview will need its own
+ *   frame-src later.
  */
 import { createReadStream } from 'node:fs';
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 const gzip = promisify(gzipCb);
@@ -54,6 +74,52 @@ const TYPES: Record<string, string> = {
 const COMPRESSIBLE = /^(text\/|application\/(json|javascript|xml|manifest\+json)|image\/svg\+xml)/;
 const MAX_GZIP_FILE = 4 * 1024 * 1024;
 const MAX_GZIP_CACHE = 64 * 1024 * 1024;
+/** Files up to this size are served from memory (read whole, descriptor closed at once). */
+const MAX_MEMORY_FILE = 4 * 1024 * 1024;
+const MAX_MEMORY_CACHE = 64 * 1024 * 1024;
+
+/** Streams in flight per socket, destroyed together when the socket closes (one listener per socket). */
+const streamsOf = new WeakMap<Socket, Set<{ destroy(): void }>>();
+function destroyWithSocket(socket: Socket, stream: { destroy(): void; once(e: 'close', f: () => void): unknown }): void {
+  if (socket.destroyed) return stream.destroy();
+  let set = streamsOf.get(socket);
+  if (!set) {
+    const streams = (set = new Set());
+    streamsOf.set(socket, streams);
+    socket.once('close', () => {
+      for (const s of streams) s.destroy();
+      streams.clear();
+    });
+  }
+  set.add(stream);
+  stream.once('close', () => set.delete(stream));
+}
+
+/** The page's policy: `inlineScripts` are the SHA-256 sources of its own inline scripts. */
+export function contentSecurityPolicy(inlineScripts: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'wasm-unsafe-eval'${inlineScripts.map((h) => ` '${h}'`).join('')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** SHA-256 sources ('sha256-…') of the inline scripts of an HTML page, as the browser hashes them. */
+export function inlineScriptHashes(html: string): string[] {
+  const out = new Set<string>();
+  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
+    if (/\ssrc\s*=/i.test(m[1]!)) continue;
+    out.add(`sha256-${createHash('sha256').update(m[2]!, 'utf8').digest('base64')}`);
+  }
+  return [...out];
+}
 
 export const contentType = (file: string): string => TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
@@ -68,6 +134,8 @@ export class StaticSite {
   private realRoot: string | undefined;
   private readonly gzipCache = new Map<string, { key: string; data: Buffer }>();
   private gzipCacheBytes = 0;
+  private readonly fileCache = new Map<string, { key: string; data: Buffer }>();
+  private fileCacheBytes = 0;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -142,7 +210,12 @@ export class StaticSite {
       'X-Content-Type-Options': 'nosniff',
       ETag: etag,
       'Last-Modified': new Date(found.mtimeMs).toUTCString(),
+      'X-Frame-Options': 'DENY',
     };
+    if (type.startsWith('text/html')) {
+      const html = found.size <= MAX_MEMORY_FILE ? (await this.contents(found, etag)).toString('utf8') : '';
+      headers['Content-Security-Policy'] = contentSecurityPolicy(inlineScriptHashes(html));
+    }
     if (status === 200 && req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers).end();
       return;
@@ -160,9 +233,35 @@ export class StaticSite {
       res.end();
       return;
     }
+    if (found.size <= MAX_MEMORY_FILE) {
+      const data = await this.contents(found, etag);
+      if (data.length === found.size) {
+        res.end(data);
+        return;
+      }
+      // Changed on disk between stat and read: this response is already promised found.size bytes.
+      res.destroy();
+      return;
+    }
     const stream = createReadStream(found.file);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    destroyWithSocket(req.socket, stream);
+    // pipeline destroys the file stream when the response closes or fails, and vice versa.
+    pipeline(stream, res, () => undefined);
+  }
+
+  private async contents(found: Found, key: string): Promise<Buffer> {
+    const cached = this.fileCache.get(found.file);
+    if (cached && cached.key === key) return cached.data;
+    const data = await readFile(found.file);
+    if (cached) {
+      this.fileCache.delete(found.file);
+      this.fileCacheBytes -= cached.data.length;
+    }
+    if (this.fileCacheBytes + data.length <= MAX_MEMORY_CACHE) {
+      this.fileCache.set(found.file, { key, data });
+      this.fileCacheBytes += data.length;
+    }
+    return data;
   }
 
   private async gzipped(found: Found, key: string): Promise<Buffer> {

@@ -276,7 +276,7 @@ test('a program that ignores Ctrl-C gets its output back after the skip bound', 
   await tick();
   assert.match(a.output, /건너뛰었습니다/);
   // The last few bytes were held back in case they began a mark; they are not lost.
-  assert.ok(a.output.endsWith('ipping' + 'later'), 'output flows again once the bound passed');
+  assert.ok(a.output.endsWith('ipping' + 'later'), `output flows again once the bound passed: ${JSON.stringify(a.output)}`);
 });
 
 test('two attaches racing share one shell start', async () => {
@@ -287,4 +287,61 @@ test('two attaches racing share one shell start', async () => {
   assert.equal(shells.length, 1);
   assert.equal(a.closed, CloseCode.Replaced);
   assert.equal(terminal.attachedClient, b);
+});
+
+test('input to a shell that is not reading pauses the client at the watermark, and resumes on drain', async () => {
+  const pending: Array<() => void> = [];
+  const stream = new Duplex({
+    read() {},
+    write: (_chunk, _enc, cb) => void pending.push(cb), // the shell is busy: nothing is consumed
+    highWaterMark: 1024,
+  });
+  const shell = { stream, exited: new Promise<number | null>(() => undefined), resize: async () => undefined, close: () => stream.destroy() };
+  let paused = 0;
+  const terminal = new Terminal({
+    name: 'main',
+    bufferBytes: 1024,
+    highWaterBytes: 100,
+    lowWaterBytes: 25,
+    inputHighWaterBytes: 4096,
+    onInputPaused: () => paused++,
+    openShell: async () => shell,
+    log: pino({ level: 'silent' }),
+  });
+  const a = new FakeClient() as FakeClient & { pauseInput(): void; resumeInput(): void; inputPaused: boolean };
+  a.inputPaused = false;
+  a.pauseInput = () => (a.inputPaused = true);
+  a.resumeInput = () => (a.inputPaused = false);
+  await terminal.attach(a, req());
+  // A well-behaved client stops when asked; what it sent up to then is what stays queued.
+  let sent = 0;
+  while (!a.inputPaused && sent < 1024 * 1024) {
+    terminal.input(a, Buffer.alloc(1000, 0x61));
+    sent += 1000;
+  }
+  assert.equal(a.inputPaused, true);
+  assert.equal(paused, 1);
+  assert.ok(terminal.inputQueued <= 4096 + 1000, `queued ${terminal.inputQueued}`);
+  // The shell reads again: everything drains and the client may send.
+  while (pending.length > 0) pending.shift()!();
+  await tick();
+  assert.equal(a.inputPaused, false);
+  assert.equal(terminal.inputQueued, 0);
+});
+
+test('a resize storm becomes one Engine call now and the final size after the interval', async () => {
+  const outcomes: string[] = [];
+  const { terminal, shells } = setup(64, { resizeIntervalMs: 30, onResize: (o) => outcomes.push(o) });
+  const a = new FakeClient();
+  await terminal.attach(a, req());
+  const shell = shells[0]!;
+  for (let i = 0; i < 100; i++) terminal.resize(a, 81 + (i % 50), 24);
+  terminal.resize(a, 100, 30);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(shell.sizes.slice(1), [[81, 24], [100, 30]]);
+  assert.equal(outcomes.filter((o) => o === 'applied').length, 2);
+  assert.equal(outcomes.filter((o) => o === 'coalesced').length, 99);
+  terminal.resize(a, 100, 30); // unchanged: no call
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(shell.sizes.length, 3);
 });

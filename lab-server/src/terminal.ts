@@ -25,8 +25,18 @@
  * - Interrupts flush: an interrupt key (Ctrl-C) while the client is behind
  *   drops the backlog up to the shell's next prompt mark, like a tty
  *   flushing its output queue (interrupt-skip.ts says why and how).
+ * - Input is bounded too: once `inputHighWaterBytes` of keyboard input wait
+ *   to be written to the shell (it is not reading: `sleep 120`), the client
+ *   is asked to stop sending (the gateway stops reading the socket, so TCP
+ *   pushes back to the page) until the stream drains. Measured before: 48 MiB
+ *   sent under the rate limit while the shell slept grew the server by
+ *   39-47 MiB; now the queue stays at the watermark plus one frame.
+ * - Resizes are coalesced (coalescer.ts): each is an Engine API call, so at
+ *   most one is in flight per terminal, at most one per `resizeIntervalMs`,
+ *   and only the newest size is applied.
  */
 import type { Logger } from 'pino';
+import { Coalescer } from './coalescer.ts';
 import { OutputSkip, containsInterrupt } from './interrupt-skip.ts';
 import { NOTICE } from './notices.ko.ts';
 import { CloseCode, Limits, clampSize, type ServerMessage } from './protocol.ts';
@@ -40,6 +50,9 @@ export interface TerminalClient {
   /** Bytes queued on the socket and not yet written to the network. */
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
+  /** Stop / start reading input from the page (its shell's input queue is full / drained). */
+  pauseInput?(): void;
+  resumeInput?(): void;
 }
 
 export interface TerminalOptions {
@@ -48,6 +61,14 @@ export interface TerminalOptions {
   highWaterBytes: number;
   lowWaterBytes: number;
   openShell: (cols: number, rows: number) => Promise<Shell>;
+  /** Keyboard input queued for the shell before the client is asked to stop sending (default 64 KiB). */
+  inputHighWaterBytes?: number;
+  /** Shortest time between two resizes (default 100 ms). */
+  resizeIntervalMs?: number;
+  /** Called per resize request: 'applied' (an Engine API call) or 'coalesced' (metrics). */
+  onResize?: (outcome: 'applied' | 'coalesced') => void;
+  /** Called when a client is told to stop sending input (metrics). */
+  onInputPaused?: () => void;
   /** Called for every output chunk (metrics). */
   onOutput?: (bytes: number) => void;
   /** Called when output was dropped after an interrupt (metrics). */
@@ -85,13 +106,31 @@ export class Terminal {
   /** Set while output is being dropped after an interrupt. */
   private skip: { state: OutputSkip; timer: ReturnType<typeof setTimeout> } | undefined;
   private closed = false;
+  /** The client told to stop sending input, until the shell's input drains. */
+  private inputPausedClient: TerminalClient | undefined;
+  private resizer: Coalescer<{ cols: number; rows: number }>;
 
   constructor(opts: TerminalOptions) {
     this.opts = opts;
     this.name = opts.name;
     this.buffer = new RingBuffer(opts.bufferBytes);
+    this.resizer = this.newResizer();
   }
 
+  private newResizer(): Coalescer<{ cols: number; rows: number }> {
+    const c = new Coalescer<{ cols: number; rows: number }>({
+      intervalMs: this.opts.resizeIntervalMs ?? 100,
+      same: (a, b) => a.cols === b.cols && a.rows === b.rows,
+      apply: (size) => this.shell?.resize(size.cols, size.rows) ?? Promise.resolve(),
+    });
+    c.onOutcome = (o) => this.opts.onResize?.(o);
+    return c;
+  }
+
+  /** Keyboard bytes waiting to be written to the shell. */
+  get inputQueued(): number {
+    return this.shell?.stream.writableLength ?? 0;
+  }
   get attachedClient(): TerminalClient | undefined {
     return this.client;
   }
@@ -128,6 +167,7 @@ export class Terminal {
     }
     this.client = client;
     this.acked = undefined;
+    this.releaseInput();
     this.paused.clear();
     this.applyPause();
 
@@ -135,12 +175,14 @@ export class Terminal {
     const replay = this.buffer.readFrom(req.resumeFrom);
     client.sendControl({ type: 'attached', sessionExpiresAt: req.sessionExpiresAt, from: replay.from, lost: replay.lost, freshShell });
     if (replay.bytes.length > 0) this.deliver(client, replay.bytes);
-    if (!freshShell) this.shell?.resize(size.cols, size.rows).catch(() => undefined);
+    if (freshShell) this.resizer.reset(size);
+    else this.resizer.push(size);
   }
 
   detach(client: TerminalClient): void {
     if (this.client !== client) return;
     this.client = undefined;
+    this.releaseInput();
     // Nobody to be slow for: let the shell run and the buffer take the output.
     this.paused.clear();
     this.applyPause();
@@ -148,15 +190,31 @@ export class Terminal {
 
   input(client: TerminalClient, bytes: Buffer): void {
     if (this.client !== client || !this.shell) return;
-    this.shell.stream.write(bytes);
+    const stream = this.shell.stream;
+    stream.write(bytes);
+    if (stream.writableLength >= (this.opts.inputHighWaterBytes ?? 64 * 1024) && !this.inputPausedClient && client.pauseInput) {
+      this.inputPausedClient = client;
+      client.pauseInput();
+      this.opts.onInputPaused?.();
+      this.opts.log.debug({ terminal: this.name, queued: stream.writableLength }, 'input paused: the shell is not reading');
+      stream.once('drain', () => {
+        if (this.inputPausedClient === client) this.releaseInput();
+      });
+    }
     // Held back means the page is behind: what is queued is stale once the job is interrupted.
     if (!this.skip && this.clientBehind() && containsInterrupt(bytes)) this.startSkip();
   }
 
   resize(client: TerminalClient, cols: number, rows: number): void {
     if (this.client !== client || !this.shell) return;
-    const size = clampSize(cols, rows);
-    this.shell.resize(size.cols, size.rows).catch(() => undefined);
+    this.resizer.push(clampSize(cols, rows));
+  }
+
+  /** Lets the paused client send input again (drained, detached, replaced or closed). */
+  private releaseInput(): void {
+    const client = this.inputPausedClient;
+    this.inputPausedClient = undefined;
+    client?.resumeInput?.();
   }
 
   /** Flow control asked by the page. */
@@ -183,6 +241,8 @@ export class Terminal {
   /** Ends the shell (the sandbox is going away) and closes the client with `code`. */
   close(code: number, reason: string): void {
     this.closed = true;
+    this.resizer.close();
+    this.releaseInput();
     const client = this.client;
     this.client = undefined;
     client?.close(code, reason);
@@ -204,6 +264,7 @@ export class Terminal {
     shell.exited.then((code) => {
       if (this.shell !== shell) return;
       this.abandonSkip();
+      this.releaseInput();
       this.shell = undefined;
       this.paused.clear();
       if (this.closed) return;

@@ -3,61 +3,22 @@
  * random port, with its own LAB_INSTANCE so its Docker objects are ours to
  * clean up), real sandboxes, and Debian's Chromium through playwright-core.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import net from 'node:net';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../chromium.ts';
+import { startLabServer, newInstance, removeOwned } from '../support/lab-server.ts';
+import { ARTIFACTS as ALL_ARTIFACTS, DIST, ROOT } from '../support/paths.ts';
+import { ensureSiteBuilt } from '../support/site-build.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
-export const ARTIFACTS = path.join(ROOT, 'artifacts/e2e');
-
+export { ROOT, ensureSiteBuilt };
+export const ARTIFACTS = path.join(ALL_ARTIFACTS, 'e2e');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Newest modification time of the files a site build depends on. */
-function newestSourceMtime(): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== 'node_modules' && !name.startsWith('.')) walk(path.join(p, name));
-    } else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of ['src', 'content', 'astro.config.mjs', 'lab-server/src/protocol.ts', 'package.json']) {
-    const full = path.join(ROOT, p);
-    if (existsSync(full)) walk(full);
-  }
-  return newest;
-}
-
-/** Builds the site when dist/ is missing or older than its sources (one build at a time on this machine). */
-export function ensureSiteBuilt(): void {
-  const index = path.join(ROOT, 'dist/index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestSourceMtime()) return;
-  execFileSync('flock', ['/tmp/astro-build.lock', path.join(ROOT, 'node_modules/.bin/astro'), 'build'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface Lab {
+  /** http://localhost:<port>: the host name a reader's browser uses. */
   url: string;
   port: number;
   instance: string;
@@ -66,64 +27,27 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Starts lab-server/src/main.ts on a random port and waits until it serves the site. */
+/** Builds the site if stale, starts the lab server (tests/support) with its log in artifacts/e2e, and waits until it is healthy. */
 export async function startLab(env: Record<string, string> = {}): Promise<Lab> {
-  ensureSiteBuilt();
-  const port = await freePort();
-  const instance = `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  mkdirSync(ARTIFACTS, { recursive: true });
+  ensureSiteBuilt({ quiet: true });
+  const instance = newInstance(`e2e-${process.pid}`);
   const logFile = path.join(ARTIFACTS, `${instance}.log`);
-  const log = openSync(logFile, 'a');
-  const child = spawn(NODE, [path.join(ROOT, 'lab-server/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LAB_INSTANCE: instance, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', log, log],
-  });
-  const url = `http://localhost:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`lab server exited (${child.exitCode}); see ${logFile}:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    try {
-      const r = await fetch(`${url}/`);
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`lab server did not start; see ${logFile}`);
-    await sleep(200);
-  }
+  const server = await startLabServer({ env, instance, logFile });
   return {
-    url,
-    port,
+    url: `http://localhost:${server.port}`,
+    port: server.port,
     instance,
-    process: child,
+    process: server.proc,
     logFile,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const exited = new Promise((r) => child.once('exit', r));
-        await Promise.race([exited, sleep(20_000)]);
-        if (child.exitCode === null) child.kill('SIGKILL');
+      await server.stop('SIGTERM', 20_000);
+      try {
+        removeOwned(instance);
+      } catch {
+        // best effort: a failing cleanup must not hide the test result
       }
-      removeDockerObjects(instance);
     },
   };
-}
-
-/** Removes whatever this test server left behind (only objects labelled with our instance). */
-function removeDockerObjects(instance: string): void {
-  const filter = `label=lab.owner=${instance}`;
-  const ids = (args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter(Boolean);
-  try {
-    const containers = ids(['ps', '-aq', '--filter', filter]);
-    if (containers.length) execFileSync('docker', ['rm', '-f', '-v', ...containers], { stdio: 'ignore' });
-    const volumes = ids(['volume', 'ls', '-q', '--filter', filter]);
-    if (volumes.length) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
-    const networks = ids(['network', 'ls', '-q', '--filter', filter]);
-    if (networks.length) execFileSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' });
-  } catch {
-    // best effort: a failing cleanup must not hide the test result
-  }
 }
 
 export async function launchBrowser(): Promise<Browser> {
@@ -161,7 +85,7 @@ export interface SiteSnippet {
 
 /** Every runnable snippet of the built site: the code of each button[data-lab-run][data-code]. */
 export function siteSnippets(): SiteSnippet[] {
-  const dist = path.join(ROOT, 'dist');
+  const dist = DIST;
   const out: SiteSnippet[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {

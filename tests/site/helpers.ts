@@ -7,12 +7,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { htmlToHast } from 'satteri';
+import { ARTIFACTS, DIST, ROOT } from '../support/paths.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DIST = path.join(ROOT, 'dist');
-export const ARTIFACTS = path.join(ROOT, 'artifacts');
+export { ARTIFACTS, DIST, ROOT };
 /** The seed documents as the project received them (beside the repository in CI). */
 export const SHARED_SEEDS_DIR = path.resolve(ROOT, '../shared/seeds');
 /** A copy kept in the repository so the tests also run on a clone without ../shared. */

@@ -140,3 +140,21 @@ test('a failed boot frees its id; stop aborts boots and removes pooled sandboxes
   assert.ok(driver.destroyed.includes(refill.id));
   assert.equal(pool.ownedIds().size, 0);
 });
+
+test('after a burst of session boots the warm pool is refilled once the queue drains', async () => {
+  const driver = new ScriptedDriver();
+  const pool = new SandboxPool(driver, { target: 1, concurrency: 1, bootTimeoutMs: 60_000 }, log);
+  // Three sessions at once, one boot at a time: refills are skipped while they queue.
+  const sessions = [pool.acquire('s1', () => undefined), pool.acquire('s2', () => undefined), pool.acquire('s3', () => undefined)];
+  for (let i = 0; i < 3; i++) {
+    await tick();
+    driver.created.find((c) => c.session === `s${i + 1}`)!.finish();
+    await sessions[i];
+  }
+  await tick();
+  const refills = driver.created.filter((c) => c.session === undefined);
+  assert.equal(refills.length, 1, 'a refill starts when the last session boot frees its slot');
+  refills[0]!.finish();
+  await tick();
+  assert.equal(pool.counts.ready, 1);
+});

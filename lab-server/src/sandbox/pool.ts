@@ -207,6 +207,9 @@ export class SandboxPool {
     const next = this.sessionQueue.shift();
     if (next) next();
     this.hooks.onChange?.();
+    // refill() does nothing while session boots queue; the last one leaving must start it
+    // (before, a burst of session boots left the warm pool empty until the next acquire).
+    if (this.sessionQueue.length === 0) queueMicrotask(() => this.refill());
   }
 
   /**
