@@ -1,31 +1,53 @@
 /**
- * npm run test:lessons [-- --record] [--lesson SLUG] [--url http://host:port]
+ * npm run test:lessons [-- --course] [--record] [--lesson SLUG] [--url http://host:port]
  *
  * Proves that every runnable snippet of every lesson does what the lesson
- * says: for each lesson a fresh sandbox, through the same lab-server path a
- * reader's 실행 takes (session cookie, WebSocket, bracketed paste), every
- * runnable snippet in order, judged against the expectations written next to
- * it in the MDX. Prints a table and ends with "N passed, N failed".
+ * says, through the same lab-server path a reader's 실행 takes (session
+ * cookie, WebSocket, bracketed paste), judged against the expectations
+ * written next to each snippet in the MDX. Lessons run in the sidebar's order
+ * (astro.config.mjs). Prints a table and ends with "N passed, N failed".
+ *
+ * Two modes, both run by CI, because a reader meets the lessons both ways:
+ *
+ * - per lesson (default): each lesson in a fresh session and sandbox, every
+ *   snippet top to bottom: a reader who opens one lesson on its own.
+ * - --course: every lesson in one session, one sandbox and one shell, as a
+ *   reader pressing every 실행 from the first page to the last (a session and
+ *   its sandbox last up to 4 hours, so the whole course fits in one). What
+ *   one lesson leaves behind (containers, names, ports, images, the shell's
+ *   directory and variables) is still there for the next, as for the reader.
  *
  * --record  rewrites content/recordings/<lesson>.json from this run (the
- *           "예상 출력" readers see under each snippet).
+ *           "예상 출력" readers see under each snippet); per-lesson mode only,
+ *           so a recording never depends on what earlier lessons left.
  * --url     use a running lab server instead of starting one.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { listLessons, type ExtractedSnippet } from '../../src/snippets/extract.ts';
+import { listLessons, type ExtractedSnippet, type Lesson } from '../../src/snippets/extract.ts';
 import { writeRecordings, type RecordingsFile } from '../../src/snippets/recordings.ts';
+import { startLabServer, newInstance } from '../../tests/support/lab-server.ts';
+import { ARTIFACTS, ROOT } from '../../tests/support/paths.ts';
+import { endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
+import { inCourseOrder, siteSidebarSlugs } from './course.ts';
 import { judge } from './judge.ts';
-import { LabTerminal } from './lab-terminal.ts';
 import { runSnippet, waitForPrompt } from './run-snippet.ts';
-import { startLabServer } from './lab-process.ts';
 
 const { values: args } = parseArgs({
   options: {
+    course: { type: 'boolean', default: false },
     record: { type: 'boolean', default: false },
     lesson: { type: 'string', multiple: true },
     url: { type: 'string' },
   },
 });
+if (args.course && args.record) {
+  console.error('--record writes per-lesson recordings; run it without --course');
+  process.exit(2);
+}
+
+/** How long a new session may take to get its sandbox (a cold boot on a busy machine). */
+const BOOT_MS = 180_000;
 
 interface Row {
   lesson: string;
@@ -41,89 +63,120 @@ const firstLine = (code: string) => {
   return line.length > 48 ? `${line.slice(0, 47)}…` : line;
 };
 
-async function runLesson(baseUrl: string, slug: string, snippets: ExtractedSnippet[], rows: Row[]) {
-  const recordings: RecordingsFile = { lesson: slug, recordedAt: new Date().toISOString(), snippets: {} };
-  const terminal = await LabTerminal.open({ baseUrl });
-  try {
-    await waitForPrompt(terminal, 0, 180_000);
-    for (const snippet of snippets) {
-      const began = performance.now();
-      let pass = false;
-      let detail: string;
-      try {
-        const outcome = await runSnippet(terminal, {
-          code: snippet.code,
-          timeout: snippet.meta.timeout,
-          input: snippet.meta.input,
-        });
-        const verdict = judge(snippet.meta, outcome);
-        pass = verdict.pass;
-        detail = verdict.pass ? `exit ${outcome.exit}${outcome.interrupted ? ' (interrupted)' : ''}` : verdict.reasons.join('; ');
-        if (outcome.exit !== null) {
-          recordings.snippets[snippet.id] = { output: outcome.output, exit: outcome.exit, ...(outcome.interrupted ? { interrupted: true } : {}) };
-        }
-        if (!pass && process.env.LESSON_RUNNER_VERBOSE) console.log(outcome.output);
-      } catch (error) {
-        detail = (error as Error).message;
-      }
-      const row = { lesson: slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 };
-      rows.push(row);
-      console.log(formatRow(row));
-      if (terminal.exited) {
-        // A snippet ended the reader's shell (e.g. scripted `exit` reached it):
-        // that snippet failed; the rest continue in a fresh shell of the same sandbox.
-        await terminal.reattach();
-        await waitForPrompt(terminal, 0, 60_000);
-      }
-    }
-  } finally {
-    terminal.close();
-    await terminal.endSession().catch(() => undefined);
-  }
-  if (args.record) console.log(`recorded ${await writeRecordings(recordings)}`);
-}
+/** An error's first line: the table has one line per snippet (waits append the terminal's tail below). */
+const reason = (error: unknown) => String((error as Error).message ?? error).split('\n')[0]!;
 
 const formatRow = (r: Row) =>
   `${r.pass ? 'PASS' : 'FAIL'}  ${r.lesson.padEnd(28)} L${String(r.line).padEnd(4)} ${r.snippet.padEnd(48)} ${r.seconds.toFixed(1).padStart(6)}s  ${r.detail}`;
 
-async function main() {
-  const lessons = (await listLessons()).filter((l) => !args.lesson || args.lesson.includes(l.slug));
-  // A unique instance, so a concurrent run (or a test suite) never reconciles our sandboxes away.
-  const server = args.url ? undefined : await startLabServer({ LAB_INSTANCE: `lessons-${process.pid}` });
-  const baseUrl = args.url ?? server!.url;
-  const rows: Row[] = [];
-  let norun = 0;
+function report(row: Row, rows: Row[]) {
+  rows.push(row);
+  console.log(formatRow(row));
+}
+
+/**
+ * Runs `lessons` one after another in one new session (one sandbox, one
+ * shell), every runnable snippet top to bottom. If the session fails, every
+ * snippet not yet run is reported as failed with the reason.
+ */
+async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row[]) {
+  const runnable = (l: Lesson) => l.snippets.filter((s) => s.runnable);
+  const ran = new Set<ExtractedSnippet>();
+  let cookie: string | undefined;
   try {
-    console.log(`lab server: ${baseUrl}`);
-    console.log(`${'RESULT'}  ${'lesson'.padEnd(28)} ${'line'.padEnd(5)} ${'snippet'.padEnd(48)} ${'time'.padStart(7)}  detail`);
-    for (const lesson of lessons) {
-      const runnable = lesson.snippets.filter((s) => s.runnable);
-      norun += lesson.snippets.filter((s) => s.meta.norun !== undefined).length;
-      if (runnable.length === 0) continue;
-      try {
-        await runLesson(baseUrl, lesson.slug, runnable, rows);
-      } catch (error) {
-        const done = rows.filter((r) => r.lesson === lesson.slug).length;
-        for (const s of runnable.slice(done)) {
-          const row = { lesson: lesson.slug, line: s.line, snippet: firstLine(s.code), pass: false, detail: `not run: ${(error as Error).message}`, seconds: 0 };
-          rows.push(row);
-          console.log(formatRow(row));
+    const opened = await openTerminal(server, { readyMs: BOOT_MS });
+    cookie = opened.cookie;
+    const term = opened.term;
+    try {
+      await waitForPrompt(term, 0, BOOT_MS);
+      for (const lesson of lessons) {
+        const recordings: RecordingsFile = { lesson: lesson.slug, recordedAt: new Date().toISOString(), snippets: {} };
+        for (const snippet of runnable(lesson)) {
+          if (term.closeCode !== undefined) throw new Error(`the server closed the terminal (${term.closeCode})`);
+          const began = performance.now();
+          let pass = false;
+          let detail: string;
+          ran.add(snippet);
+          try {
+            const outcome = await runSnippet(term, { code: snippet.code, timeout: snippet.meta.timeout, input: snippet.meta.input });
+            const verdict = judge(snippet.meta, outcome);
+            pass = verdict.pass;
+            detail = verdict.pass ? `exit ${outcome.exit}${outcome.interrupted ? ' (interrupted)' : ''}` : verdict.reasons.join('; ');
+            if (outcome.exit !== null) {
+              recordings.snippets[snippet.id] = { output: outcome.output, exit: outcome.exit, ...(outcome.interrupted ? { interrupted: true } : {}) };
+            }
+            if (!pass && process.env.LESSON_RUNNER_VERBOSE) console.log(outcome.output);
+          } catch (error) {
+            detail = reason(error);
+          }
+          report({ lesson: lesson.slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 }, rows);
+          if (term.exited && term.closeCode === undefined) {
+            // A snippet ended the reader's shell (e.g. a scripted `exit` reached it):
+            // that snippet failed; the rest continue in a fresh shell of the same
+            // sandbox, as the page's next 실행 would.
+            const from = term.text.length;
+            term.hello(term.offset);
+            await waitForPrompt(term, from, 60_000);
+          }
         }
+        if (args.record) console.log(`recorded ${await writeRecordings(recordings)}`);
+      }
+    } finally {
+      await term.close();
+    }
+  } catch (error) {
+    for (const lesson of lessons) {
+      for (const s of runnable(lesson).filter((s) => !ran.has(s))) {
+        report({ lesson: lesson.slug, line: s.line, snippet: firstLine(s.code), pass: false, detail: `not run: ${reason(error)}`, seconds: 0 }, rows);
       }
     }
+  } finally {
+    if (cookie) await endSession(server, cookie).catch(() => undefined);
+  }
+}
+
+async function main() {
+  const began = performance.now();
+  const chosen = (await listLessons()).filter((l) => !args.lesson || args.lesson.includes(l.slug));
+  const { course, outside } = inCourseOrder(chosen, siteSidebarSlugs().filter((s) => chosen.some((l) => l.slug === s)));
+  const withSnippets = (ls: Lesson[]) => ls.filter((l) => l.snippets.some((s) => s.runnable));
+  // Course: the sidebar's lessons in one sandbox. Per lesson: each in its own,
+  // pages the sidebar does not list included (a reader can still open them).
+  const sandboxes = args.course ? [withSnippets(course)] : withSnippets([...course, ...outside]).map((l) => [l]);
+  const lessons = args.course ? course : [...course, ...outside];
+
+  // A unique instance, so a concurrent run (or a test suite) never reconciles our sandboxes away.
+  const instance = newInstance(`lessons-${process.pid}`);
+  const logFile = path.join(ARTIFACTS, 'lessons', `${instance}.log`);
+  const server = args.url ? undefined : await startLabServer({ instance, logFile, echoWarnings: true });
+  const lab = server ?? endpoint(args.url!);
+  const rows: Row[] = [];
+  try {
+    console.log(`lab server: ${lab.url}${server ? ` (log: ${path.relative(ROOT, logFile)})` : ''}`);
+    console.log(
+      args.course
+        ? `mode: course — ${course.length} pages in sidebar order, one session, one sandbox, one shell`
+        : 'mode: per lesson — each lesson in a fresh session and sandbox',
+    );
+    for (const l of args.course ? withSnippets(outside) : []) console.log(`not in the sidebar, so not part of the course: ${l.slug}`);
+    console.log(`${'RESULT'}  ${'lesson'.padEnd(28)} ${'line'.padEnd(5)} ${'snippet'.padEnd(48)} ${'time'.padStart(7)}  detail`);
+    for (const group of sandboxes) await runInOneSandbox(lab, group, rows);
   } finally {
     await server?.stop();
   }
   const passed = rows.filter((r) => r.pass).length;
   const failed = rows.length - passed;
+  let norun = 0;
   console.log('');
   for (const lesson of lessons) {
     const mine = rows.filter((r) => r.lesson === lesson.slug);
     const blocks = lesson.snippets.length;
     const lessonNorun = lesson.snippets.filter((s) => s.meta.norun !== undefined).length;
+    norun += lessonNorun;
     console.log(`${lesson.slug.padEnd(28)} runnable ${String(mine.length).padStart(3)}  passed ${String(mine.filter((r) => r.pass).length).padStart(3)}  norun ${String(lessonNorun).padStart(3)}  other blocks ${blocks - mine.length - lessonNorun}`);
   }
   console.log(`non-runnable shell blocks (norun): ${norun}`);
+  console.log(`${args.course ? 'course' : 'per lesson'}: ${((performance.now() - began) / 1000).toFixed(0)} s`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 && rows.length > 0 ? 0 : 1;
 }

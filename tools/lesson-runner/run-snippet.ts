@@ -5,7 +5,7 @@
  * (end) mark around it. Scripted input and interrupts cover interactive and
  * long-running snippets.
  */
-import type { LabTerminal } from './lab-terminal.ts';
+import type { LabTerminal } from '../../tests/support/terminal.ts';
 import { findShellMarks } from './shell-marks.ts';
 import { renderAsScreen } from './screen.ts';
 import type { SnippetOutcome } from './judge.ts';
@@ -75,7 +75,7 @@ export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet
   };
   const ended = () => finished() !== undefined;
 
-  terminal.send(`${PASTE_START}${snippet.code.replace(/\n+$/, '')}${PASTE_END}\r`);
+  terminal.type(`${PASTE_START}${snippet.code.replace(/\n+$/, '')}${PASTE_END}\r`);
 
   let interrupted = false;
   const scripted = (async () => {
@@ -84,14 +84,14 @@ export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet
     for (const keys of inputKeystrokes(snippet.input ?? '')) {
       await waitForQuietOutput(terminal, terminal.text.length, ended);
       if (ended() || terminal.exited) return;
-      terminal.send(keys);
+      terminal.type(keys);
     }
     if (snippet.timeout) {
       const deadline = Date.now() + snippet.timeout * 1000;
       while (!ended() && !terminal.exited && Date.now() < deadline) await sleep(100);
       if (!ended() && !terminal.exited) {
         interrupted = true;
-        terminal.send('\x03');
+        terminal.type('\x03');
       }
     }
   })().catch(() => undefined); // the wait below reports what went wrong
@@ -104,7 +104,7 @@ export async function runSnippet(terminal: LabTerminal, snippet: RunnableSnippet
   } catch {
     if (!terminal.exited) {
       interrupted = true;
-      terminal.send('\x03');
+      terminal.type('\x03');
     }
   }
   await scripted;
