@@ -114,3 +114,15 @@ test('a session that never attaches a terminal ends after the unused timeout and
   assert.equal(registry.lookup(used.token), used.session);
   assert.equal(registry.create('a').ok, true, 'the slot is free again');
 });
+
+test('a socket waiting for its terminal (a slow boot) keeps an unused session', () => {
+  const clock = { now: 1_000_000 };
+  const registry = new SessionRegistry({ ...limits, unusedTimeoutMs: 2 * MIN }, () => clock.now);
+  const s = created(registry, 'a');
+  registry.attach(s.session);
+  clock.now += 5 * MIN;
+  assert.deepEqual(registry.sweep(), []);
+  registry.detach(s.session);
+  clock.now += 2 * MIN;
+  assert.equal(registry.sweep()[0]?.reason, 'idle');
+});

@@ -14,8 +14,9 @@
  *   one closes, a grace period covers reloads and dropped networks, and
  *   after it the idle timeout runs; so a detached session ends
  *   `detachGraceMs + idleTimeoutMs` after its last socket closed.
- * - Unused: a session that has not attached a terminal `unusedTimeoutMs`
- *   after creation ends (as idle) and frees its slot. Measured before: a
+ * - Unused: a session that has not attached a terminal ends (as idle) and
+ *   frees its slot once it had no socket for `unusedTimeoutMs` (from its
+ *   creation or its last socket; a socket waiting for the boot counts). Measured before: a
  *   POST alone held a slot for grace + idle (33 min), so 5 addresses could
  *   hold all 20 slots without ever opening a terminal.
  * - Caps: a global maximum and a per-client (IP) maximum of live sessions;
@@ -139,7 +140,8 @@ export class SessionRegistry {
   endReason(session: Session): EndReason | undefined {
     const now = this.clock();
     if (now >= session.expiresAt) return 'expired';
-    if (!session.used && this.limits.unusedTimeoutMs !== undefined && now >= session.createdAt + this.limits.unusedTimeoutMs) return 'idle';
+    // No socket waiting (a hello may wait for a slow boot) and none for unusedTimeoutMs: unused.
+    if (!session.used && session.attached === 0 && this.limits.unusedTimeoutMs !== undefined && now >= session.detachedAt + this.limits.unusedTimeoutMs) return 'idle';
     const idle = this.idleDeadline(session);
     if (idle !== undefined && now >= idle) return 'idle';
     return undefined;
