@@ -26,7 +26,10 @@ test('a payload reads as its mark; a D carries its exit code only when it is a p
 test('marks in text: BEL and ST terminators, positions, other OSCs ignored', () => {
   const text = '\x1b]133;A\x07lab:~$ \x1b]133;B\x07echo hi\r\n\x1b]0;title\x07\x1b]133;C\x07hi\r\n\x1b]133;D;0\x1b\\\x1b]133;A\x07';
   const marks = findShellMarks(text);
-  assert.deepEqual(marks.map((m) => m.kind), ['A', 'B', 'C', 'D', 'A']);
+  assert.deepEqual(
+    marks.map((m) => m.kind),
+    ['A', 'B', 'C', 'D', 'A'],
+  );
   assert.deepEqual(marks[3], { kind: 'D', exit: 0, start: text.indexOf('\x1b]133;D'), end: text.indexOf('\x1b]133;D') + 11 });
   assert.equal(text.slice(marks[2]!.end, marks[3]!.start), 'hi\r\n');
 });

@@ -11,7 +11,10 @@ test('window doubles per attempt and stops at the cap', () => {
 test('jitter stays within [half, full] of the window', () => {
   for (let attempt = 0; attempt < 10; attempt++) {
     const window = Math.min(defaultBackoff.maxMs, defaultBackoff.baseMs * 2 ** attempt);
-    assert.equal(backoffDelay(attempt, defaultBackoff, () => 0), window / 2);
+    assert.equal(
+      backoffDelay(attempt, defaultBackoff, () => 0),
+      window / 2,
+    );
     for (let i = 0; i < 50; i++) {
       const d = backoffDelay(attempt);
       assert.ok(d >= window / 2 && d <= window, `${d} outside [${window / 2}, ${window}]`);
@@ -26,5 +29,8 @@ test('random delays for the same attempt differ (pages spread out)', () => {
 
 test('slow schedule starts at seconds, not milliseconds', () => {
   assert.ok(backoffDelay(0, slowBackoff, () => 0) >= 2500);
-  assert.equal(backoffDelay(20, slowBackoff, () => 0.999999), 60000);
+  assert.equal(
+    backoffDelay(20, slowBackoff, () => 0.999999),
+    60000,
+  );
 });

@@ -16,7 +16,11 @@ test('which closes retry by themselves, which ask for a session, and which wait 
   const table: [string, SocketClose, CloseDecision][] = [
     ['4001 no cookie: new session at once', close(CloseCode.Unauthorized, { authFailures: 1 }), { action: 'new-session' }],
     ['4004 session gone (server restart): new session', close(CloseCode.NoSuchSession, { authFailures: 2 }), { action: 'new-session' }],
-    ['a third 4001 in a row: cookies do not stick', close(CloseCode.Unauthorized, { authFailures: 3 }), { action: 'stop', reason: 'cookies-blocked', newSessionNext: true }],
+    [
+      'a third 4001 in a row: cookies do not stick',
+      close(CloseCode.Unauthorized, { authFailures: 3 }),
+      { action: 'stop', reason: 'cookies-blocked', newSessionNext: true },
+    ],
     ['4003 forbidden origin', close(CloseCode.ForbiddenOrigin), { action: 'stop', reason: 'forbidden-origin' }],
     ['4009 another tab took the terminal', close(CloseCode.Replaced), { action: 'stop', reason: 'replaced' }],
     ['4010 idle', close(CloseCode.Idle), { action: 'stop', reason: 'idle' }],
@@ -59,8 +63,8 @@ test('a failed session request: 403 stops, full and rate-limited wait, no lab be
 });
 
 test('only a full or rate-limiting server is retried with the slow backoff', () => {
-  assert.deepEqual(
-    (['unreachable', 'network', 'over-capacity', 'rate-limited', 'shutting-down', 'internal'] as const).filter(retriesSlowly),
-    ['over-capacity', 'rate-limited'],
-  );
+  assert.deepEqual((['unreachable', 'network', 'over-capacity', 'rate-limited', 'shutting-down', 'internal'] as const).filter(retriesSlowly), [
+    'over-capacity',
+    'rate-limited',
+  ]);
 });

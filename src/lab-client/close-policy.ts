@@ -17,14 +17,7 @@
 import { CloseCode, type ErrorCode } from '../../lab-server/src/protocol.ts';
 
 /** Problems that stop the connection until the reader acts. */
-export type StopReason =
-  | 'sandbox-failed'
-  | 'session-expired'
-  | 'forbidden-origin'
-  | 'replaced'
-  | 'idle'
-  | 'cookies-blocked'
-  | 'protocol';
+export type StopReason = 'sandbox-failed' | 'session-expired' | 'forbidden-origin' | 'replaced' | 'idle' | 'cookies-blocked' | 'protocol';
 
 /** Problems after which the connection retries by itself. */
 export type RetryReason = 'unreachable' | 'network' | 'over-capacity' | 'rate-limited' | 'shutting-down' | 'internal';

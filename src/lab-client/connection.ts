@@ -93,7 +93,13 @@ export class LabConnection {
   /** Set while a user action (new sandbox) replaces the connection, so old socket closes are ignored. */
   private generation = 0;
 
-  constructor(endpoints: LabEndpoints, size: SizeSource, events: ConnectionEvents, terminal = 'main', fetchImpl: typeof fetch = fetch.bind(globalThis)) {
+  constructor(
+    endpoints: LabEndpoints,
+    size: SizeSource,
+    events: ConnectionEvents,
+    terminal = 'main',
+    fetchImpl: typeof fetch = fetch.bind(globalThis),
+  ) {
     this.endpoints = endpoints;
     this.size = size;
     this.events = events;
@@ -258,7 +264,7 @@ export class LabConnection {
     if (response.ok && SessionResponse.safeParse(body).success) return 'ok';
     const error = HttpError.safeParse(body);
     // Read as a plain string: codes newer than this page are still told apart by status.
-    const code: string | null = error.success ? error.data.error : ((body as { error?: unknown } | null)?.error as string | undefined) ?? null;
+    const code: string | null = error.success ? error.data.error : (((body as { error?: unknown } | null)?.error as string | undefined) ?? null);
     return decideSessionFailure(response.status, code);
   }
 

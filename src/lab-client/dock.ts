@@ -74,7 +74,11 @@ export class Dock {
     const actions = el('div', { class: 'lab-dock__actions' });
     this.retryButton = el('button', { type: 'button', 'data-action': 'retry', hidden: '' }, ko.dock.retry);
     this.newButton = el('button', { type: 'button', 'data-action': 'new-sandbox', title: ko.dock.newSandboxTitle }, ko.dock.newSandbox);
-    this.toggleButton = el('button', { type: 'button', 'data-action': 'toggle', 'aria-expanded': 'true', 'aria-controls': 'lab-dock-body' }, ko.dock.collapse);
+    this.toggleButton = el(
+      'button',
+      { type: 'button', 'data-action': 'toggle', 'aria-expanded': 'true', 'aria-controls': 'lab-dock-body' },
+      ko.dock.collapse,
+    );
     this.readerButton = el(
       'button',
       { type: 'button', 'data-action': 'screen-reader', 'aria-pressed': String(screenReaderOn), title: ko.dock.screenReaderTitle },

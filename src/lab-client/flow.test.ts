@@ -89,7 +89,11 @@ test('input: a large paste goes out in frames <= max, waiting while the socket i
     s.flush();
     await new Promise((r) => setTimeout(r, 30));
   }
-  assert.equal(s.sent.reduce((n, f) => n + f.byteLength, 0), 10_000, 'nothing lost');
+  assert.equal(
+    s.sent.reduce((n, f) => n + f.byteLength, 0),
+    10_000,
+    'nothing lost',
+  );
   assert.equal(q.size, 0);
 });
 

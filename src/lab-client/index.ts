@@ -107,19 +107,22 @@ export class PageLab {
   readonly promptWatchers: ((at: number) => void)[] = [];
 
   constructor() {
-    this.dock = new Dock({
-      newSandbox: () => void this.newSandbox(),
-      retry: () => this.connection.reconnectNow(),
-      key: (name) => {
-        this.terminal.key(name);
-        this.terminal.term.focus();
+    this.dock = new Dock(
+      {
+        newSandbox: () => void this.newSandbox(),
+        retry: () => this.connection.reconnectNow(),
+        key: (name) => {
+          this.terminal.key(name);
+          this.terminal.term.focus();
+        },
+        shown: () => this.terminal.fit(),
+        modeChanged: (mode) => {
+          if (mode !== 'closed') this.connection.start();
+        },
+        screenReader: (on) => this.terminal.setScreenReaderMode(on),
       },
-      shown: () => this.terminal.fit(),
-      modeChanged: (mode) => {
-        if (mode !== 'closed') this.connection.start();
-      },
-      screenReader: (on) => this.terminal.setScreenReaderMode(on),
-    }, screenReaderPreference());
+      screenReaderPreference(),
+    );
     this.dock.mount();
     this.terminal = createTerminal(this.dock.terminalHost, {
       input: (bytes) => {

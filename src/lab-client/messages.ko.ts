@@ -28,8 +28,7 @@ export const ko = {
     close: '터미널 닫기',
     newSandbox: '새 샌드박스',
     newSandboxTitle: '지금 샌드박스를 버리고 빈 샌드박스로 새로 시작합니다',
-    confirmNewSandbox:
-      '지금 샌드박스를 버리고 새로 시작할까요?\n실행 중인 컨테이너, 이미지, 파일이 모두 사라집니다.',
+    confirmNewSandbox: '지금 샌드박스를 버리고 새로 시작할까요?\n실행 중인 컨테이너, 이미지, 파일이 모두 사라집니다.',
     retry: '다시 연결',
     screenReader: '낭독',
     screenReaderTitle: '화면 낭독기 모드: 터미널 내용을 줄 단위로 탐색합니다 (켜면 일부 휴대폰 입력 방식이 동작하지 않을 수 있음)',

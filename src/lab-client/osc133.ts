@@ -29,9 +29,7 @@ export type ShellState =
   /** After D, before the next A. */
   | 'finished';
 
-export type TrackerEvent =
-  | { type: 'start'; id: string }
-  | { type: 'end'; id: string; exit: number | null };
+export type TrackerEvent = { type: 'start'; id: string } | { type: 'end'; id: string; exit: number | null };
 
 export class CommandTracker {
   state: ShellState = 'unknown';

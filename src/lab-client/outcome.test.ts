@@ -32,7 +32,7 @@ test('a run is judged against the lesson: intended failures and intended stops a
   }
 });
 
-test('the expectation is read from the wrapper\'s data attributes; missing or bad ones mean the defaults', () => {
+test("the expectation is read from the wrapper's data attributes; missing or bad ones mean the defaults", () => {
   const table: [Record<string, string | undefined>, Expectation][] = [
     [{}, { exit: 0 }],
     [{ labExit: 'nonzero' }, { exit: 'nonzero' }],
@@ -41,7 +41,10 @@ test('the expectation is read from the wrapper\'s data attributes; missing or ba
     [{ labTimeout: '5' }, { exit: 0, timeout: 5 }],
     [{ labTimeout: '0.5' }, { exit: 0, timeout: 0.5 }],
     [{ labTimeout: 'x' }, { exit: 0 }],
-    [{ labInput: 'ps\nexit', labExit: 'nonzero', labTimeout: '20' }, { exit: 'nonzero', timeout: 20, input: 'ps\nexit' }],
+    [
+      { labInput: 'ps\nexit', labExit: 'nonzero', labTimeout: '20' },
+      { exit: 'nonzero', timeout: 20, input: 'ps\nexit' },
+    ],
     [{ labInput: '' }, { exit: 0 }],
   ];
   for (const [data, expected] of table) assert.deepEqual(readExpectation(data), expected, JSON.stringify(data));

@@ -36,7 +36,12 @@ test('a corrupt entry reads as empty and is repaired by the next pass', () => {
 });
 
 test('storage that throws does not break recording', () => {
-  const s = { getItem: () => null, setItem: () => { throw new Error('QuotaExceeded'); } };
+  const s = {
+    getItem: () => null,
+    setItem: () => {
+      throw new Error('QuotaExceeded');
+    },
+  };
   assert.deepEqual(recordPass(s, 'l', 'id'), ['id']);
 });
 

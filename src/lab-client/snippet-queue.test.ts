@@ -11,14 +11,19 @@ const queue = () => new SnippetQueue<J>((a, b) => a.id === b.id && a.el === b.el
 
 test('the first click runs at once, later clicks wait in click order', () => {
   const q = queue();
-  const a = job('a'), b = job('b'), c = job('c');
+  const a = job('a'),
+    b = job('b'),
+    c = job('c');
   assert.deepEqual(q.add(a), { job: a, added: true, behind: false });
   assert.equal(q.begin(a), true);
   assert.deepEqual(q.add(b), { job: b, added: true, behind: true });
   assert.deepEqual(q.add(c), { job: c, added: true, behind: true });
   assert.equal(q.begin(c), false, 'only the head of the line may start');
   assert.equal(q.begin(b), false, 'nothing starts while one runs');
-  assert.equal(q.end((j) => j.id === 'a'), a);
+  assert.equal(
+    q.end((j) => j.id === 'a'),
+    a,
+  );
   assert.equal(q.next, b);
   assert.equal(q.begin(b), true);
   assert.equal(q.length, 1);
@@ -26,7 +31,8 @@ test('the first click runs at once, later clicks wait in click order', () => {
 
 test('clicking a running or waiting snippet again is the same job, not a second one', () => {
   const q = queue();
-  const a = job('a'), b = job('b');
+  const a = job('a'),
+    b = job('b');
   q.add(a);
   q.begin(a);
   q.add(b);
@@ -44,11 +50,21 @@ test('a result for another snippet does not end the running one', () => {
   const a = job('a');
   q.add(a);
   q.begin(a);
-  assert.equal(q.end((j) => j.id === 'zzz'), null);
+  assert.equal(
+    q.end((j) => j.id === 'zzz'),
+    null,
+  );
   assert.equal(q.current, a);
-  assert.equal(q.end(() => true), a);
+  assert.equal(
+    q.end(() => true),
+    a,
+  );
   assert.equal(q.current, null);
-  assert.equal(q.end(() => true), null, 'nothing runs any more');
+  assert.equal(
+    q.end(() => true),
+    null,
+    'nothing runs any more',
+  );
 });
 
 test('an unreachable lab empties the line, a new sandbox cancels everything (running first)', () => {

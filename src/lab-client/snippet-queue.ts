@@ -41,7 +41,8 @@ export class SnippetQueue<J> {
    */
   add(job: J): { job: J; added: boolean; behind: boolean } {
     const existing = [this.running, ...this.waiting].find((j): j is J => j !== null && this.same(j, job));
-    if (existing !== undefined) return { job: existing, added: false, behind: existing !== this.running && (this.running !== null || this.waiting[0] !== existing) };
+    if (existing !== undefined)
+      return { job: existing, added: false, behind: existing !== this.running && (this.running !== null || this.waiting[0] !== existing) };
     this.waiting.push(job);
     return { job, added: true, behind: this.running !== null || this.waiting.length > 1 };
   }

@@ -69,4 +69,3 @@ export function statusFor(state: ConnectionState, now = Date.now()): DockStatus 
       }
   }
 }
-

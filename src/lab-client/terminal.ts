@@ -76,10 +76,22 @@ function themeFor(host: HTMLElement): ITheme {
     selectionBackground: light ? 'rgba(59, 90, 230, 0.25)' : 'rgba(120, 150, 255, 0.35)',
     ...(light
       ? {
-          black: '#1e1e1e', red: '#b3261e', green: '#1b7a2e', yellow: '#8a6100', blue: '#1f5bd6',
-          magenta: '#9c27b0', cyan: '#00796b', white: '#5f6368',
-          brightBlack: '#5f6368', brightRed: '#d93025', brightGreen: '#188038', brightYellow: '#a36b00',
-          brightBlue: '#1a73e8', brightMagenta: '#a142f4', brightCyan: '#007b83', brightWhite: '#202124',
+          black: '#1e1e1e',
+          red: '#b3261e',
+          green: '#1b7a2e',
+          yellow: '#8a6100',
+          blue: '#1f5bd6',
+          magenta: '#9c27b0',
+          cyan: '#00796b',
+          white: '#5f6368',
+          brightBlack: '#5f6368',
+          brightRed: '#d93025',
+          brightGreen: '#188038',
+          brightYellow: '#a36b00',
+          brightBlue: '#1a73e8',
+          brightMagenta: '#a142f4',
+          brightCyan: '#007b83',
+          brightWhite: '#202124',
         }
       : {}),
   };
@@ -195,7 +207,11 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
       // Ctrl+Shift+C copies (Ctrl+C stays the interrupt key, as in Linux terminals).
       event.preventDefault();
       const selection = term.getSelection();
-      if (selection) void navigator.clipboard?.writeText(selection).then(() => hooks.notice(ko.dock.copied), () => {});
+      if (selection)
+        void navigator.clipboard?.writeText(selection).then(
+          () => hooks.notice(ko.dock.copied),
+          () => {},
+        );
       return false;
     }
     if (ctrlShift && event.code === 'KeyV') {

@@ -22,30 +22,120 @@
 // endings of other verbs, longest first at match time.
 const VERB_STEMS = ['하', '되', '시키'];
 const VERB_ENDINGS = [
-  '려면', '려고', '면', '기', '는', '고', '여', '게', '지', '며', '도록', '세요', '십시오', '는데', '니까', '지만', '기에', '기도',
+  '려면',
+  '려고',
+  '면',
+  '기',
+  '는',
+  '고',
+  '여',
+  '게',
+  '지',
+  '며',
+  '도록',
+  '세요',
+  '십시오',
+  '는데',
+  '니까',
+  '지만',
+  '기에',
+  '기도',
 ];
 const CONTRACTED = [
-  '해', '해서', '해야', '해도', '했다', '했', '한', '할', '함', '합니다', '했습니다', '하는데',
-  '된', '될', '됨', '돼', '돼서', '됐다', '되어', '되었다', '됩니다',
-  '시킨', '시켜', '시킬', '시킵니다',
+  '해',
+  '해서',
+  '해야',
+  '해도',
+  '했다',
+  '했',
+  '한',
+  '할',
+  '함',
+  '합니다',
+  '했습니다',
+  '하는데',
+  '된',
+  '될',
+  '됨',
+  '돼',
+  '돼서',
+  '됐다',
+  '되어',
+  '되었다',
+  '됩니다',
+  '시킨',
+  '시켜',
+  '시킬',
+  '시킵니다',
 ];
 const OTHER_ENDINGS = ['으려면', '려면', '으면', '어서', '아서', '으니까', '니까', '지만', '도록', '려고'];
 
 // Particles (조사), including common stacked forms.
 const PARTICLES = [
-  '을', '를', '이', '가', '은', '는', '의', '에', '와', '과', '도', '만', '로', '으로', '에서', '에게', '한테', '께',
-  '까지', '부터', '마다', '처럼', '보다', '이나', '나', '이랑', '랑', '이란', '란', '이라는', '라는', '이며', '이고',
-  '에는', '에서는', '에서도', '으로는', '로는', '으로도', '로도', '에도', '까지는', '부터는', '만큼', '밖에', '조차',
-  '마저', '이든', '든지', '이든지', '으로서', '로서', '으로써', '로써', '와의', '과의', '에서의', '으로의', '로의', '에의',
+  '을',
+  '를',
+  '이',
+  '가',
+  '은',
+  '는',
+  '의',
+  '에',
+  '와',
+  '과',
+  '도',
+  '만',
+  '로',
+  '으로',
+  '에서',
+  '에게',
+  '한테',
+  '께',
+  '까지',
+  '부터',
+  '마다',
+  '처럼',
+  '보다',
+  '이나',
+  '나',
+  '이랑',
+  '랑',
+  '이란',
+  '란',
+  '이라는',
+  '라는',
+  '이며',
+  '이고',
+  '에는',
+  '에서는',
+  '에서도',
+  '으로는',
+  '로는',
+  '으로도',
+  '로도',
+  '에도',
+  '까지는',
+  '부터는',
+  '만큼',
+  '밖에',
+  '조차',
+  '마저',
+  '이든',
+  '든지',
+  '이든지',
+  '으로서',
+  '로서',
+  '으로써',
+  '로써',
+  '와의',
+  '과의',
+  '에서의',
+  '으로의',
+  '로의',
+  '에의',
 ];
 
 const SUFFIXES: readonly string[] = [
-  ...new Set([
-    ...VERB_STEMS.flatMap((stem) => VERB_ENDINGS.map((ending) => stem + ending)),
-    ...CONTRACTED,
-    ...OTHER_ENDINGS,
-    ...PARTICLES,
-  ]),
+  ...new Set([...VERB_STEMS.flatMap((stem) => VERB_ENDINGS.map((ending) => stem + ending)), ...CONTRACTED, ...OTHER_ENDINGS, ...PARTICLES]),
 ].sort((a, b) => b.length - a.length);
 
 const HANGUL = /[\uac00-\ud7a3]/;
@@ -64,10 +154,5 @@ export function stripKoreanWord(word: string): string {
 
 /** A whole query: each space-separated word is stripped; spacing is normalised. */
 export function normalizeKoreanQuery(query: string): string {
-  return query
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(stripKoreanWord)
-    .join(' ');
+  return query.trim().split(/\s+/).filter(Boolean).map(stripKoreanWord).join(' ');
 }

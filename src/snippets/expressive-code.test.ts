@@ -23,7 +23,10 @@ test('runnable block: wrapper carries the id, button carries the code, status is
   const code = 'docker run -d --name web nginx:latest\ndocker ps';
   const html = await render(code, 'bash');
   assert.match(html, new RegExp(`^<div class="expressive-code lab-snippet" data-lab-snippet="${snippetId(code)}">`));
-  assert.match(html, /<button type="button" class="lab-run__button" data-lab-run="" data-code="docker run -d --name web nginx:latest\ndocker ps" aria-label="실행: docker run -d --name web nginx:latest \(실습 터미널에서 실행\)">/);
+  assert.match(
+    html,
+    /<button type="button" class="lab-run__button" data-lab-run="" data-code="docker run -d --name web nginx:latest\ndocker ps" aria-label="실행: docker run -d --name web nginx:latest \(실습 터미널에서 실행\)">/,
+  );
   assert.match(html, /<span class="lab-run__status" data-lab-status="" aria-live="polite"><\/span>/);
   assert.doesNotMatch(html, /lab-norun|예상 출력/);
 });
@@ -32,11 +35,18 @@ test('norun block: no button, the reason is shown in Korean', async () => {
   const html = await render('MSYS_NO_PATHCONV=1 docker run ...', 'bash', 'norun="Windows Git Bash 전용 팁입니다"');
   assert.doesNotMatch(html, /data-lab-run|data-lab-snippet/);
   assert.match(html, /data-lab-norun/);
-  assert.match(html, /<p class="lab-norun"><span class="lab-norun__label">실습 터미널에서 실행하지 않는 예시<\/span> Windows Git Bash 전용 팁입니다<\/p>/);
+  assert.match(
+    html,
+    /<p class="lab-norun"><span class="lab-norun__label">실습 터미널에서 실행하지 않는 예시<\/span> Windows Git Bash 전용 팁입니다<\/p>/,
+  );
 });
 
 test('other languages are left alone', async () => {
-  for (const [code, lang] of [['FROM alpine', 'dockerfile'], ['winget install jqlang.jq', 'powershell'], ['+---+', 'text']] as const) {
+  for (const [code, lang] of [
+    ['FROM alpine', 'dockerfile'],
+    ['winget install jqlang.jq', 'powershell'],
+    ['+---+', 'text'],
+  ] as const) {
     const html = await render(code, lang);
     assert.doesNotMatch(html, /lab-|data-lab/, lang);
   }
@@ -44,7 +54,10 @@ test('other languages are left alone', async () => {
 
 test('a recorded snippet shows its output collapsed under the block, escaped', async () => {
   const html = await render('docker run --rm busybox ps', 'bash');
-  assert.match(html, /<details class="lab-recording"><summary>예상 출력<\/summary><pre class="lab-recording__output" tabindex="0">PID   USER     TIME  COMMAND\n    1 root      0:00 ps &#x3C;x><\/pre><\/details><\/div>$/);
+  assert.match(
+    html,
+    /<details class="lab-recording"><summary>예상 출력<\/summary><pre class="lab-recording__output" tabindex="0">PID   USER     TIME  COMMAND\n    1 root      0:00 ps &#x3C;x><\/pre><\/details><\/div>$/,
+  );
 });
 
 test('a recorded failure notes its exit status', async () => {

@@ -53,7 +53,11 @@ const el = (tagName: string, properties: Element['properties'], children: Elemen
 
 /** First line worth naming in the button's accessible name (skips comments and blank lines). */
 export function commandSummary(code: string, max = 48): string {
-  const line = code.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#')) ?? code.trim();
+  const line =
+    code
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('#')) ?? code.trim();
   const flat = line.replace(/\s*\\$/, ' …');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

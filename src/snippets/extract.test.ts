@@ -84,8 +84,8 @@ test('id is the first 12 hex of sha256 over the code', () => {
 });
 
 test('multi-line code keeps its lines, continuations and here-documents', () => {
-  const [block] = extractSnippets("```bash\ncat > a.sh <<'EOF'\necho \"$1\"\nEOF\ndocker run \\\n  --rm alpine\n```\n");
-  assert.equal(block!.code, "cat > a.sh <<'EOF'\necho \"$1\"\nEOF\ndocker run \\\n  --rm alpine");
+  const [block] = extractSnippets('```bash\ncat > a.sh <<\'EOF\'\necho "$1"\nEOF\ndocker run \\\n  --rm alpine\n```\n');
+  assert.equal(block!.code, 'cat > a.sh <<\'EOF\'\necho "$1"\nEOF\ndocker run \\\n  --rm alpine');
 });
 
 test('markup problems are reported per block', () => {
@@ -113,7 +113,13 @@ test('listLessons reads the same files the glob loader does', async () => {
     await writeFile(join(dir, 'lessons', '_draft.mdx'), '```bash\nrm -rf /\n```\n');
     await writeFile(join(dir, 'recordings', 'x.json'), '{}');
     const lessons = await listLessons(dir);
-    assert.deepEqual(lessons.map((l) => [l.slug, l.snippets.length]), [['index', 0], ['lessons/a', 1]]);
+    assert.deepEqual(
+      lessons.map((l) => [l.slug, l.snippets.length]),
+      [
+        ['index', 0],
+        ['lessons/a', 1],
+      ],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -107,12 +107,14 @@ export const CONTENT_DIR = fileURLToPath(new URL('../../content/', import.meta.u
 
 /** 'content/lessons/docker-intro.mdx' → 'lessons/docker-intro' (the page's route). */
 export function lessonSlug(file: string, contentDir: string = CONTENT_DIR): string {
-  return relative(contentDir, file)
-    .split(sep)
-    .join('/')
-    .replace(/\.mdx?$/, '')
-    .replace(/(^|\/)index$/, '$1')
-    .replace(/\/$/, '') || 'index';
+  return (
+    relative(contentDir, file)
+      .split(sep)
+      .join('/')
+      .replace(/\.mdx?$/, '')
+      .replace(/(^|\/)index$/, '$1')
+      .replace(/\/$/, '') || 'index'
+  );
 }
 
 /**
@@ -126,7 +128,5 @@ export async function listLessons(contentDir: string = CONTENT_DIR): Promise<Les
     .map((e) => join(e.parentPath, e.name))
     .filter((f) => !relative(contentDir, f).split(sep).includes('recordings'))
     .sort();
-  return Promise.all(
-    files.map(async (file) => ({ slug: lessonSlug(file, contentDir), file, snippets: await extractSnippetsFromFile(file) })),
-  );
+  return Promise.all(files.map(async (file) => ({ slug: lessonSlug(file, contentDir), file, snippets: await extractSnippetsFromFile(file) })));
 }

@@ -4,7 +4,10 @@ import { decodeEscapes, inputKeystrokes, isRunnable, lintMeta, parseMeta, tokeni
 
 test('no meta: runnable shell block expecting exit 0', () => {
   const meta = parseMeta(null);
-  assert.deepEqual({ exit: meta.exit, expect: meta.expect, reject: meta.reject, errors: meta.errors }, { exit: 0, expect: [], reject: [], errors: [] });
+  assert.deepEqual(
+    { exit: meta.exit, expect: meta.expect, reject: meta.reject, errors: meta.errors },
+    { exit: 0, expect: [], reject: [], errors: [] },
+  );
   assert.equal(isRunnable('bash', meta), true);
   assert.equal(isRunnable('sh', meta), true);
   assert.equal(isRunnable('shell', meta), true);
@@ -67,7 +70,16 @@ test('Expressive Code options live alongside ours', () => {
   assert.deepEqual(meta.errors, []);
   assert.deepEqual(
     meta.options.map((o) => [o.key, o.kind]),
-    [['title', 'string'], ['', 'range'], ['', 'string'], ['', 'regexp'], ['wrap', 'flag'], ['mark', 'range'], ['timeout', 'string'], ['expect', 'string']],
+    [
+      ['title', 'string'],
+      ['', 'range'],
+      ['', 'string'],
+      ['', 'regexp'],
+      ['wrap', 'flag'],
+      ['mark', 'range'],
+      ['timeout', 'string'],
+      ['expect', 'string'],
+    ],
   );
 });
 

@@ -232,7 +232,10 @@ export function parseMeta(meta: string | null | undefined): SnippetMeta {
  * are. Used by the page and the lesson runner alike.
  */
 export function inputKeystrokes(input: string): string[] {
-  return input.split('\n').map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line)).filter((k) => k !== '');
+  return input
+    .split('\n')
+    .map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line))
+    .filter((k) => k !== '');
 }
 
 /** True for languages that run in the sandbox by default (bash, sh, shell). */
@@ -253,9 +256,7 @@ export function lintMeta(lang: string | null | undefined, meta: SnippetMeta): st
   const problems = [...meta.errors];
   const runnable = isRunnable(lang, meta);
   if (!runnable) {
-    const stray = meta.options
-      .map((o) => o.key)
-      .filter((k) => k !== 'norun' && (LAB_KEYS as readonly string[]).includes(k));
+    const stray = meta.options.map((o) => o.key).filter((k) => k !== 'norun' && (LAB_KEYS as readonly string[]).includes(k));
     if (stray.length > 0) {
       problems.push(`${[...new Set(stray)].join(', ')} on a block that does not run`);
     }

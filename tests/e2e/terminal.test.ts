@@ -86,21 +86,34 @@ test('실행 on the busybox echo snippet shows its output in the terminal and �
   const result = await snippetResult(page, id, 180_000);
   assert.deepEqual(result, { state: 'ok', status: '✓' });
   const text = await terminalText(page);
-  assert.ok(text.split('\n').some((line) => line.trim() === expected), `output line "${expected}" in:\n${text}`);
+  assert.ok(
+    text.split('\n').some((line) => line.trim() === expected),
+    `output line "${expected}" in:\n${text}`,
+  );
   const statuses = await page.evaluate(() => (globalThis as unknown as { __statuses: string[] }).__statuses);
   assert.equal(statuses.at(-1), '연결됨', statuses.join(' | '));
   const before = statuses.slice(0, -1);
-  assert.ok(before.length >= 2 && before.every((t) => /[가-힣]/.test(t)) && before.some((t) => t.endsWith('…')), `progress before connecting: ${statuses.join(' | ')}`);
+  assert.ok(
+    before.length >= 2 && before.every((t) => /[가-힣]/.test(t)) && before.some((t) => t.endsWith('…')),
+    `progress before connecting: ${statuses.join(' | ')}`,
+  );
   // The snippet stays visible above the dock.
   const visible = await page.evaluate((id) => {
     const r = document.querySelector(`[data-lab-snippet="${id}"]`)!.getBoundingClientRect();
     return r.bottom <= document.querySelector('.lab-dock')!.getBoundingClientRect().top + 1;
   }, id);
   assert.ok(visible, 'the clicked snippet is not hidden behind the dock');
-  const progress = await page.locator('[data-lab-progress]').first().textContent().catch(() => null);
+  const progress = await page
+    .locator('[data-lab-progress]')
+    .first()
+    .textContent()
+    .catch(() => null);
   if (progress !== null) assert.match(progress, /^[1-9]\d*\/\d+ 실행$/);
   const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('lab-progress:')));
-  assert.ok(stored.some(([, v]) => (JSON.parse(v) as string[]).includes(id)), 'progress recorded in localStorage');
+  assert.ok(
+    stored.some(([, v]) => (JSON.parse(v) as string[]).includes(id)),
+    'progress recorded in localStorage',
+  );
   assert.deepEqual(page.errors, []);
 });
 
@@ -209,7 +222,10 @@ test('Hangul typed with an IME and inserted text reach the shell intact', async 
   // Composition the way a Korean IME drives it: ㅎ → 하 → 한, commit; then 글.
   const cdp = await ctx.newCDPSession(page);
   await page.keyboard.insertText('echo ');
-  for (const [steps, commit] of [[['ㅎ', '하', '한'], '한'], [['ㄱ', '그', '글'], '글']] as const) {
+  for (const [steps, commit] of [
+    [['ㅎ', '하', '한'], '한'],
+    [['ㄱ', '그', '글'], '글'],
+  ] as const) {
     for (const text of steps) await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
     await cdp.send('Input.insertText', { text: commit });
     // xterm sends a composition's result just after compositionend; a person's next key comes later than that.
@@ -365,11 +381,16 @@ test('a large paste arrives whole (split into frames, no loss)', async () => {
     timeout: 30_000,
   });
   // A real paste event, as Ctrl+V or the context menu deliver it.
-  await page.evaluate((text) => {
-    const dt = new DataTransfer();
-    dt.setData('text/plain', text);
-    document.querySelector('.lab-dock .xterm-helper-textarea')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-  }, lines.join('\n') + '\n');
+  await page.evaluate(
+    (text) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', text);
+      document
+        .querySelector('.lab-dock .xterm-helper-textarea')!
+        .dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    },
+    lines.join('\n') + '\n',
+  );
   // End cat's input right away: the page's input queue is first-in first-out,
   // so this Ctrl-D reaches the tty after every pasted byte. Waiting for the
   // echo of the last line instead would test the kernel, not us: while output
@@ -482,7 +503,12 @@ test('실행 with no lab server behind the site says so at once, on the snippet 
   const { createReadStream, existsSync, statSync } = await import('node:fs');
   const path = await import('node:path');
   const dist = path.join(ROOT, 'dist');
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+  const types: Record<string, string> = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.svg': 'image/svg+xml',
+  };
   const server = http.createServer((req, res) => {
     let file = path.join(dist, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, 'index.html');

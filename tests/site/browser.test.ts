@@ -71,7 +71,13 @@ async function open(slug: string, options: { theme?: 'light' | 'dark'; width?: n
 }
 
 describe('every page', () => {
-  for (const slug of ['index', 'lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations']) {
+  for (const slug of [
+    'index',
+    'lessons/docker-intro',
+    'lessons/container-basics',
+    'lessons/container-lifecycle',
+    'lessons/isolation-and-operations',
+  ]) {
     test(`${slug}: renders without console errors or failed requests`, async () => {
       const { page, context, errors } = await open(slug);
       await page.waitForTimeout(300); // idle callbacks
@@ -130,9 +136,7 @@ describe('실행 buttons', () => {
     assert.ok(!before.some((s) => s.includes('lab-client')), `terminal code loaded before the click: ${before.join(', ')}`);
     // The terminal's stylesheets come with it, not as render-blocking links on every lesson.
     const labStyled = () =>
-      page.evaluate(() =>
-        [...document.styleSheets].some((sheet) => [...sheet.cssRules].some((rule) => /\.xterm\b|\.lab-dock\b/.test(rule.cssText))),
-      );
+      page.evaluate(() => [...document.styleSheets].some((sheet) => [...sheet.cssRules].some((rule) => /\.xterm\b|\.lab-dock\b/.test(rule.cssText))));
     assert.equal(await labStyled(), false, 'xterm / dock styles present before 실행');
     let focused = '';
     for (let i = 0; i < 200 && focused !== 'run'; i++) {
@@ -155,7 +159,10 @@ describe('실행 buttons', () => {
     const lesson = lessons.find((l) => l.slug === 'lessons/container-basics')!;
     const ids = lesson.snippets.filter((s) => s.runnable).map((s) => s.id);
     const context = await browser.newContext();
-    await context.addInitScript((v) => localStorage.setItem('lab-progress:lessons/container-basics', v), JSON.stringify([ids[0], ids[2], 'stale0000000']));
+    await context.addInitScript(
+      (v) => localStorage.setItem('lab-progress:lessons/container-basics', v),
+      JSON.stringify([ids[0], ids[2], 'stale0000000']),
+    );
     const page = await context.newPage();
     await page.goto(`${server.url}/lessons/container-basics/`);
     assert.equal(await page.locator('[data-lab-progress]').textContent(), `2/${ids.length} 실행`);
@@ -199,7 +206,7 @@ describe('progress across lessons', () => {
 });
 
 describe('terminal font', () => {
-  test('Hangul is drawn at the terminal\'s cell width: each syllable advances exactly two cells (screenshot)', async () => {
+  test("Hangul is drawn at the terminal's cell width: each syllable advances exactly two cells (screenshot)", async () => {
     // No lab server here: 실행 still loads the terminal (it reports the lab as unreachable).
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ko-KR' });
     await context.addInitScript(() => localStorage.setItem('lab-renderer', 'dom'));
@@ -230,7 +237,10 @@ describe('terminal font', () => {
     );
     assert.equal(m.hangul.loaded, true, 'the Hangul part of the terminal font is loaded');
     assert.match(m.hangul.family, /^"Nanum Gothic Coding"/);
-    assert.ok(Math.abs(m.hangul.advance - 2 * m.hangul.cellWidth) < 0.5, `'가' advances ${m.hangul.advance} px, two cells are ${2 * m.hangul.cellWidth} px`);
+    assert.ok(
+      Math.abs(m.hangul.advance - 2 * m.hangul.cellWidth) < 0.5,
+      `'가' advances ${m.hangul.advance} px, two cells are ${2 * m.hangul.cellWidth} px`,
+    );
     assert.ok(Math.abs(m.word.advance - 10 * m.word.cellWidth) < 1, `five syllables ${m.word.advance} px vs ten cells ${10 * m.word.cellWidth} px`);
     assert.ok(Math.abs(m.latin.advance - 10 * m.latin.cellWidth) < 1, `ten Latin letters ${m.latin.advance} px vs ten cells`);
     await page.locator('.lab-dock').screenshot({ path: path.join(SHOTS, 'terminal-hangul.png') });
@@ -240,7 +250,10 @@ describe('terminal font', () => {
 
 describe('Korean search (Pagefind) with particles', () => {
   const cases: { query: string; top?: string; includes: string[] }[] = [
-    { query: '컨테이너를', includes: ['lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'] },
+    {
+      query: '컨테이너를',
+      includes: ['lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'],
+    },
     { query: '볼륨으로', includes: ['lessons/container-lifecycle', 'lessons/isolation-and-operations', 'lessons/container-basics'] },
     { query: '재시작하려면', includes: ['lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'] },
     // Plain Pagefind finds only pages with the exact inflected form for these two.
@@ -259,17 +272,14 @@ describe('Korean search (Pagefind) with particles', () => {
     for (const c of cases) {
       await input.fill('');
       await input.fill(c.query);
-      await page.waitForFunction(
-        (q) => {
-          const msg = document.querySelector('.pagefind-ui__message')?.textContent ?? '';
-          return msg.includes(q) || document.querySelectorAll('.pagefind-ui__result').length > 0;
-        },
-        c.query,
-      );
+      await page.waitForFunction((q) => {
+        const msg = document.querySelector('.pagefind-ui__message')?.textContent ?? '';
+        return msg.includes(q) || document.querySelectorAll('.pagefind-ui__result').length > 0;
+      }, c.query);
       await page.waitForTimeout(400); // let the result list settle after the last keystroke
-      const found = await page.locator('.pagefind-ui__result-title .pagefind-ui__result-link').evaluateAll((as) =>
-        as.map((a) => new URL((a as HTMLAnchorElement).href).pathname.replace(/^\/|\/$/g, '')),
-      );
+      const found = await page
+        .locator('.pagefind-ui__result-title .pagefind-ui__result-link')
+        .evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname.replace(/^\/|\/$/g, '')));
       for (const slug of c.includes) assert.ok(found.includes(slug), `"${c.query}" should find ${slug}; found ${found.join(', ') || 'nothing'}`);
       if (c.top) assert.equal(found[0], c.top, `"${c.query}" top result`);
       // Pagefind's own messages are in Korean too ("…에 대한 결과 N개").

@@ -8,7 +8,10 @@ import { findShellMarks } from './shell-marks.ts';
 test('the runner finds the marks around a command and the output between C and D', () => {
   const text = '\x1b]133;A\x07lab:~$ \x1b]133;B\x07echo hi\r\n\x1b]133;C\x07hi\r\n\x1b]133;D;0\x1b\\\x1b]133;A\x07';
   const marks = findShellMarks(text);
-  assert.deepEqual(marks.map((m) => m.kind), ['A', 'B', 'C', 'D', 'A']);
+  assert.deepEqual(
+    marks.map((m) => m.kind),
+    ['A', 'B', 'C', 'D', 'A'],
+  );
   assert.equal(text.slice(marks[2]!.end, marks[3]!.start), 'hi\r\n');
 });
 
