@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { init, parse } from 'es-module-lexer';
 import { DIST, builtPages } from '../tests/site/helpers.ts';
+import { ensureSiteBuilt } from '../tests/support/site-build.ts';
 
 export const BUDGET_BYTES = 30 * 1024;
 
@@ -90,6 +91,7 @@ export async function siteBudget(): Promise<PageBudget[]> {
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  ensureSiteBuilt({ quiet: true }); // a stale dist/ would measure yesterday's JavaScript
   const pages = await siteBudget();
   const lessons = pages.filter((p) => p.page.startsWith('lessons/'));
   const worst = lessons.reduce((a, b) => (b.gzip > a.gzip ? b : a));

@@ -109,8 +109,10 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
           } catch (error) {
             detail = reason(error);
           }
+          const shellExit = term.exited && term.closeCode === undefined ? term.messages.findLast((m) => m.type === 'exit') : undefined;
+          if (shellExit) detail += `; the shell exited (${shellExit.code ?? 'signal'})`;
           report({ lesson: lesson.slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 }, rows);
-          if (term.exited && term.closeCode === undefined) {
+          if (shellExit) {
             // A snippet ended the reader's shell (e.g. a scripted `exit` reached it):
             // that snippet failed; the rest continue in a fresh shell of the same
             // sandbox, as the page's next 실행 would.
