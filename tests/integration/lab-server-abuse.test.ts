@@ -73,7 +73,8 @@ describe('lab server under abuse', () => {
     writeFileSync(path.join(site, 'index.html'), '<!doctype html><title>t</title><h1>실습</h1>');
     // 1 MiB: more than the socket buffers hold, so a response stays in flight.
     writeFileSync(path.join(site, ASSET), `// ${'x'.repeat(1024 * 1024)}\n`);
-    server = await startLabServer({ LAB_SITE_DIR: site });
+    // A short idle timeout, so the slow readers that got in are seen to be cut within the test.
+    server = await startLabServer({ LAB_SITE_DIR: site, LAB_SOCKET_IDLE_TIMEOUT: '3s' });
     pid = server.proc.pid!;
     port = Number(new URL(server.url).port);
   });
@@ -137,20 +138,23 @@ describe('lab server under abuse', () => {
       peak = Math.max(peak, fds(pid));
       await sleep(100);
     }
-    await sleep(3000);
+    await sleep(7000);
     probing = false;
     await prober;
     const capped = await metric(server, /^lab_connections_refused_total\{reason="client-cap"\} (\d+)/m);
     const closedByServer = refused;
+    // Before the client lets go: the server has already cut what it let in (idle or keep-alive timeout).
+    const heldByServer = fds(pid) - baseline;
     for (const s of sockets) s.destroy();
     const left = await settle(pid, baseline + 2, 15_000);
     t.diagnostic(
-      `descriptors: baseline ${baseline}, peak ${peak}, after ${left}; closed by the server during the flood ${closedByServer}; ` +
+      `descriptors: baseline ${baseline}, peak ${peak}, 7 s after the flood (client still holding) +${heldByServer}, after ${left}; refused connections seen by the client ${closedByServer}; ` +
         `refused at the per-client cap ${capped}; slowest /healthz ${worstProbe === Infinity ? 'no answer' : `${Math.round(worstProbe)} ms`}`,
     );
     assert.ok(worstProbe < 3000, '/healthz answered throughout');
     assert.ok(peak - baseline < 400, `descriptors grew by ${peak - baseline}`);
     assert.ok(capped > 0, 'the per-client cap is counted in /metrics');
+    assert.ok(heldByServer <= 2, `the server cut the connections it let in: ${heldByServer} still open`);
     assert.ok(left <= baseline + 2, `descriptors left open: ${left - baseline}`);
   });
 
@@ -219,6 +223,14 @@ describe('lab server: foreign Host, page headers, /metrics token', () => {
     t.diagnostic(`foreign Host: POST ${post.status}, GET ${page.status}, upgrade ${upgrade.status}`);
   });
 
+  test('the session cap is derived from the host when LAB_MAX_SESSIONS is unset, and said at start', async () => {
+    const line = server.logs.find((l) => l.includes('derived from this host'));
+    assert.ok(line, 'start log names the derived cap');
+    const entry = JSON.parse(line) as { maxSessions: number; limitedBy: string };
+    assert.ok(entry.maxSessions >= 1 && entry.maxSessions <= 20);
+    assert.equal(await metric(server, /^lab_sessions_max (\d+)/m, token), entry.maxSessions);
+  });
+
   test('pages carry a strict CSP with frame-ancestors none', async () => {
     const res = await fetch(server.url);
     const csp = res.headers.get('content-security-policy') ?? '';
@@ -240,7 +252,14 @@ describe('lab server: foreign Host, page headers, /metrics token', () => {
 describe('lab server: sockets, input and resizes under abuse (real sandboxes)', () => {
   let server: LabServer;
   before(async () => {
-    server = await startLabServer({ LAB_WS_PER_CLIENT: '12', LAB_UNUSED_TIMEOUT: '9s', LAB_MAX_SESSIONS: '6', LAB_MAX_SESSIONS_PER_CLIENT: '6' });
+    server = await startLabServer({
+      LAB_WS_PER_CLIENT: '12',
+      LAB_UNUSED_TIMEOUT: '9s',
+      LAB_MAX_SESSIONS: '6',
+      LAB_MAX_SESSIONS_PER_CLIENT: '6',
+      // Far below the default: a quiet terminal must not be taken for a reader that stopped reading.
+      LAB_SOCKET_IDLE_TIMEOUT: '2s',
+    });
   });
   after(async () => {
     await server?.stop();
@@ -318,6 +337,15 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
     assert.equal(again.status, 201, 'the old cookie names no session any more: a new one is created');
     assert.ok((await metric(server, /^lab_sessions_ended_total\{reason="idle"\} (\d+)/m)) >= 1);
     await endSession(server, again.cookie);
+  });
+
+  test('an attached terminal outlives the HTTP idle timeout (WebSockets are not cut by it)', async () => {
+    const { cookie, term } = await openTerminal(server);
+    await sleep(4000);
+    assert.equal(term.closeCode, undefined);
+    assert.match(await term.run('echo still-here'), /still-here/);
+    await term.close();
+    await endSession(server, cookie);
   });
 
   test('a resize storm is coalesced: the final size arrives, few Engine calls are made', async (t) => {
