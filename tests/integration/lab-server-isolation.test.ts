@@ -2,13 +2,35 @@
  * What one reader can do to others and to the host: nothing. Two sandboxes
  * of two sessions on one real engine; each one's containers are invisible to
  * the other, neither can reach the other, the lab server or the metadata
- * address, and a memory bomb or a fork bomb in one leaves the host, the
- * server and the other sandbox working.
+ * address, a memory bomb or a fork bomb in one leaves the host, the server
+ * and the other sandbox working, and so does exhausting a kernel per-user
+ * count (inotify instances): each sandbox's user namespace is owned by its
+ * own host uid, so the kernel charges it there, not to host root (issue 8,
+ * item 3: before, 128 instances in one sandbox broke `tail -f` in every
+ * other one and fs.watch on the host).
  */
 import assert from 'node:assert/strict';
-import { networkInterfaces } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { healthz, openTerminal, endSession, removeOwned, sleep, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+import { SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox-spec.ts';
+import { docker, healthz, openTerminal, endSession, removeOwned, sleep, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+
+/** Opens inotify instances until the kernel refuses, prints how many, then holds them. */
+const EXHAUST_INOTIFY =
+  "perl -MConfig -e '$| = 1; $nr = $Config{archname} =~ /^aarch64/ ? 26 : 294; $n = 0; " +
+  'while (syscall($nr, 0) >= 0) { $n++ } print "held=$n err=$!\\n"; sleep 300\'';
+/** One inotify_init1 attempt. */
+const ONE_INOTIFY =
+  "perl -MConfig -e '$nr = $Config{archname} =~ /^aarch64/ ? 26 : 294; print syscall($nr, 0) >= 0 ? \"inotify=ok\\n\" : \"inotify=$!\\n\"'";
+
+/** Host uid owning the user namespace of a host pid (ioctl NS_GET_OWNER_UID on its nsfs file). */
+function usernsOwner(pid: number): number {
+  const out = execFileSync('perl', ['-e', 'open(my $f, "<", "/proc/$ARGV[0]/ns/user") or die $!; my $b = pack("L", 0); ioctl($f, 0xb704, $b) or die $!; print unpack("L", $b)', String(pid)], { encoding: 'utf8' });
+  return Number(out);
+}
 
 /** Host addresses a sandbox might try for the lab server (not loopback: that is the sandbox's own). */
 function hostAddresses(): string[] {
@@ -86,6 +108,66 @@ describe('sandbox isolation', () => {
       const nested = await a.term.run(`docker run --rm curlimages/curl -sS -m 3 -o /dev/null ${url}`);
       assert.match(nested, /curl: \((7|28)\)/, `inner container reached ${url}: ${nested}`);
     }
+  });
+
+  test('each sandbox\'s user namespace is owned by its own host uid (the label), not by root', async () => {
+    const ids = docker('ps', '-q', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox').split('\n').filter(Boolean);
+    assert.equal(ids.length, 2);
+    const owners = new Set<number>();
+    for (const id of ids) {
+      const label = Number(docker('inspect', '-f', `{{index .Config.Labels "${SANDBOX_USERNS_OWNER_LABEL}"}}`, id));
+      // The inner world's pid 1 (tini running dockerd), as a host pid.
+      const top = docker('top', id, '-eo', 'pid,args').split('\n').find((l) => /\/usr\/bin\/tini -s -- dockerd/.test(l));
+      assert.ok(top, `no inner tini in ${id}`);
+      const owner = usernsOwner(Number(top.trim().split(/\s+/)[0]));
+      assert.equal(owner, label, 'the kernel\'s owner is the labelled uid');
+      assert.ok(owner >= 1_000_000_000, `owner ${owner}`);
+      owners.add(owner);
+    }
+    assert.equal(owners.size, 2, 'two sandboxes, two owners');
+  });
+
+  test('inotify exhausted in one sandbox: tail -f still works in the other, and on the host (root, Node fs.watch)', async () => {
+    const max = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+    a.term.type(`${EXHAUST_INOTIFY} > /tmp/inotify.out 2>&1 &\r`);
+    let held = '';
+    for (let i = 0; i < 40 && !/held=/.test(held); i++) {
+      await sleep(250);
+      held = await a.term.run('cat /tmp/inotify.out');
+    }
+    const m = /held=(\d+) err=(.*)/.exec(held);
+    assert.ok(m, held);
+    // A hit its own bound (the host's per-user limit, charged to A's owner uid; its dockerd holds a few).
+    assert.match(m[2]!, /Too many open files/);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) <= max, `held ${m[1]} of ${max}`);
+    // Control: A itself is out of inotify instances.
+    assert.match(await a.term.run(ONE_INOTIFY), /inotify=Too many open files/);
+    assert.match(await a.term.run('timeout 2 tail -f /etc/hostname 2>&1; true'), /inotify cannot be used|reverting to polling/);
+    // B: tail -f uses inotify as usual.
+    const tailB = await b.term.run('timeout 2 tail -f /etc/hostname 2>&1; true');
+    assert.doesNotMatch(tailB, /inotify|polling/, tailB);
+    assert.match(tailB, /sandbox/);
+    assert.match(await b.term.run(ONE_INOTIFY), /inotify=ok/);
+    // The host: root's tail -f and Node's fs.watch (what the lab server itself uses).
+    const dir = mkdtempSync(path.join(tmpdir(), 'lab-inotify-'));
+    try {
+      writeFileSync(path.join(dir, 'f'), 'x\n');
+      const watcher = watch(dir);
+      watcher.close();
+      let tail = '';
+      try {
+        execFileSync('timeout', ['1', 'tail', '-f', path.join(dir, 'f')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (err) {
+        tail = String((err as { stderr?: string }).stderr ?? '');
+      }
+      assert.doesNotMatch(tail, /inotify|polling/, tail);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal((await healthz(server)).status, 200);
+    // Released when A's holder ends.
+    await a.term.run('kill %1; wait; true');
+    assert.match(await a.term.run(ONE_INOTIFY), /inotify=ok/);
   });
 
   test('a memory bomb is killed inside its sandbox; host, server and the other sandbox are fine', async () => {

@@ -57,10 +57,12 @@ alias grep='grep --color=auto'
 if [ -z "${LAB_NO_MOTD-}" ] && [ -z "${__LAB_MOTD_SHOWN-}" ]; then
   export __LAB_MOTD_SHOWN=1
   [ -r /etc/lab/motd ] && cat /etc/lab/motd
-  if [ ! -f /run/lab/ready ]; then
+  # The inner world has its own /run (the outer /run/lab/ready is not
+  # visible here): wait for the engine's socket instead.
+  if [ ! -S /var/run/docker.sock ]; then
     printf 'Docker 엔진을 준비하는 중입니다'
     for __i in $(seq 1 100); do
-      [ -f /run/lab/ready ] && break
+      [ -S /var/run/docker.sock ] && break
       printf '.'; sleep 0.1
     done
     unset __i
