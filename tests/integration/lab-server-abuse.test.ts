@@ -61,6 +61,30 @@ async function metric(server: LabServer, pattern: RegExp, token?: string): Promi
   return m ? Number(m[1]) : 0;
 }
 
+/** A site with one 1 MiB asset: more than the socket buffers hold, so a response stays in flight. */
+function makeSite(): string {
+  const site = mkdtempSync(path.join(tmpdir(), 'lab-abuse-site-'));
+  mkdirSync(path.join(site, '_astro'));
+  writeFileSync(path.join(site, 'index.html'), '<!doctype html><title>t</title><h1>실습</h1>');
+  writeFileSync(path.join(site, ASSET), `// ${'x'.repeat(1024 * 1024)}\n`);
+  return site;
+}
+
+/** Opens `count` connections from `from`, each asking for the asset and never reading. */
+async function slowReaders(port: number, from: string, count: number): Promise<net.Socket[]> {
+  const opened = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const s = await connect(port, from).catch(() => undefined);
+      if (!s) return undefined;
+      s.pause();
+      s.on('error', () => undefined);
+      s.write(`GET ${ASSET} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      return s;
+    }),
+  );
+  return opened.filter((s): s is net.Socket => s !== undefined);
+}
+
 describe('lab server under abuse', () => {
   let server: LabServer;
   let pid: number;
@@ -68,11 +92,7 @@ describe('lab server under abuse', () => {
   let site: string;
 
   before(async () => {
-    site = mkdtempSync(path.join(tmpdir(), 'lab-abuse-site-'));
-    mkdirSync(path.join(site, '_astro'));
-    writeFileSync(path.join(site, 'index.html'), '<!doctype html><title>t</title><h1>실습</h1>');
-    // 1 MiB: more than the socket buffers hold, so a response stays in flight.
-    writeFileSync(path.join(site, ASSET), `// ${'x'.repeat(1024 * 1024)}\n`);
+    site = makeSite();
     // A short idle timeout, so the slow readers that got in are seen to be cut within the test.
     server = await startLabServer({ LAB_SITE_DIR: site, LAB_SOCKET_IDLE_TIMEOUT: '3s' });
     pid = server.proc.pid!;
@@ -173,6 +193,47 @@ describe('lab server under abuse', () => {
     s.destroy();
     t.diagnostic(`trickled headers closed after ${ms === Infinity ? 'more than 40 s' : `${(ms / 1000).toFixed(1)} s`}`);
     assert.ok(ms < 20_000, 'closed within 20 s');
+  });
+});
+
+describe('lab server: the global connection cap keeps descriptors for Docker; the admin listener still answers', () => {
+  let server: LabServer;
+  let site: string;
+  let admin: string;
+  before(async () => {
+    site = makeSite();
+    server = await startLabServer({ LAB_SITE_DIR: site, LAB_MAX_CONNECTIONS: '60', LAB_ADMIN_LISTEN: '127.0.0.1:0' });
+    const line = server.logs.find((l) => l.includes('LAB_ADMIN_LISTEN'))!;
+    admin = (JSON.parse(line) as { metrics: string }).metrics.replace(/\/metrics$/, '');
+  });
+  after(async () => {
+    await server?.stop();
+    removeOwned(server.instance);
+    rmSync(site, { recursive: true, force: true });
+  });
+
+  test('400 slow readers from 20 addresses: 60 let in, the rest refused; Docker and the admin port answer', async (t) => {
+    const pid = server.proc.pid!;
+    const port = Number(new URL(server.url).port);
+    await sleep(500);
+    const baseline = fds(pid);
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) sockets.push(...(await slowReaders(port, `127.0.0.${10 + i}`, 20)));
+    await sleep(500);
+    const peak = fds(pid);
+    const start = performance.now();
+    const health = await fetch(`${admin}/healthz`, { signal: AbortSignal.timeout(5000) });
+    const body = (await health.json()) as { ok: boolean; reasons: string[] };
+    const ms = performance.now() - start;
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    const globalCap = Number(/^lab_connections_refused_total\{reason="global-cap"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    for (const s of sockets) s.destroy();
+    t.diagnostic(`descriptors: baseline ${baseline}, with 400 slow readers ${peak}; refused at LAB_MAX_CONNECTIONS ${globalCap}; admin /healthz ${health.status} ok=${body.ok} in ${Math.round(ms)} ms`);
+    assert.equal(health.status, 200, JSON.stringify(body));
+    assert.equal(body.ok, true, 'Docker answered');
+    assert.ok(globalCap >= 300, `refused ${globalCap}`);
+    assert.ok(peak - baseline <= 60 + 5, `descriptors grew by ${peak - baseline}`);
+    assert.equal((await fetch(new URL('/metrics', server.url))).status, 404, '/metrics is only on the admin listener');
   });
 });
 
