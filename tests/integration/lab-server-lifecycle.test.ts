@@ -122,6 +122,26 @@ describe('lab server lifecycle', () => {
     await server.stop();
   });
 
+  test('after a burst of session boots the warm pool is refilled (it was left empty before)', async () => {
+    // One boot at a time, so the second and third session boots queue and refills are skipped meanwhile.
+    const server = await start({ LAB_WARM_POOL: '1', LAB_BOOT_CONCURRENCY: '1' });
+    const sessions = await Promise.all([newSession(server), newSession(server), newSession(server)]);
+    assert.deepEqual(sessions.map((s) => s.status), [201, 201, 201]);
+    const ready = async () => {
+      const text = await (await fetch(new URL('/metrics', server.url))).text();
+      return Number(/^lab_sandboxes\{state="ready"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    let pooled = 0;
+    for (let i = 0; i < 240 && pooled < 1; i++) {
+      await sleep(500);
+      pooled = await ready();
+    }
+    assert.equal(pooled, 1, 'a sandbox is waiting in the pool again');
+    // Three sessions' sandboxes plus the pooled one.
+    assert.equal(ownedObjects(server.instance).containers.length, 4);
+    await server.stop();
+  });
+
   test('SIGTERM: sockets get ShuttingDown, healthz and new sessions say so, every sandbox is removed, exit within the bound', async () => {
     const server = await start({ LAB_WARM_POOL: '1', LAB_SHUTDOWN_TIMEOUT: '20s' });
     const { cookie, term } = await openTerminal(server);
