@@ -23,6 +23,9 @@ before(async () => {
   writeFileSync(path.join(root, '_astro', 'app.abc123.js'), 'console.log(1)');
   writeFileSync(path.join(root, 'style.css'), 'body{}');
   writeFileSync(path.join(root, 'font.woff2'), Buffer.from([0, 1, 2]));
+  // Over the in-memory limit (4 MiB): streamed from a descriptor.
+  writeFileSync(path.join(root, 'video.webm'), Buffer.alloc(6 * 1024 * 1024, 1));
+  writeFileSync(path.join(root, '_astro', 'big.js'), `//${'x'.repeat(1024 * 1024)}`);
   writeFileSync(path.join(dir, 'secret.txt'), 'top secret');
   symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'leak.txt'));
   const site = new StaticSite(root);
@@ -118,4 +121,46 @@ test('pages carry a strict CSP listing their own inline scripts, and frame-ances
   const res = await fetch(base + '/');
   assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
   assert.equal(res.headers.get('x-frame-options'), 'DENY');
+});
+
+/** Descriptors of this process open on files under the site (the server runs in this process). */
+async function siteFds(): Promise<number> {
+  const { readdirSync, readlinkSync } = await import('node:fs');
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+test('pipelined requests then a reset leave no file descriptor open (streamed and in-memory files)', async () => {
+  const net = await import('node:net');
+  const port = Number(new URL(base).port);
+  for (const file of ['/video.webm', '/_astro/big.js']) {
+    const sockets = await Promise.all(
+      Array.from({ length: 10 }, () => new Promise<import('node:net').Socket>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => undefined);
+      })),
+    );
+    for (const s of sockets) {
+      s.pause(); // never read
+      s.write(`GET ${file} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(5));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of sockets) s.resetAndDestroy();
+    let open = await siteFds();
+    for (let i = 0; i < 50 && open > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      open = await siteFds();
+    }
+    assert.equal(open, 0, `${file}: descriptors left open`);
+  }
+  // And a streamed file still arrives whole.
+  const video = await raw('/video.webm');
+  assert.equal(video.body.length, 6 * 1024 * 1024);
 });
