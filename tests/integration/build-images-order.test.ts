@@ -89,7 +89,11 @@ describe('build-images.sh: which lesson images, in which order', () => {
   });
 
   test('a cycle fails loudly, naming the folders', () => {
-    const root = scratchTree({ a: { from: ['b:latest'], tags: ['a'] }, b: { from: ['a'], tags: ['b'] }, c: { from: ['lab/debian:bookworm'], tags: ['c'] } });
+    const root = scratchTree({
+      a: { from: ['b:latest'], tags: ['a'] },
+      b: { from: ['a'], tags: ['b'] },
+      c: { from: ['lab/debian:bookworm'], tags: ['c'] },
+    });
     try {
       const { code, stderr } = printOrder(root);
       assert.notEqual(code, 0);
