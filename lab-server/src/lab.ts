@@ -20,6 +20,7 @@ import { Terminal, type TerminalClient } from './terminal.ts';
 
 export const CLOSE_FOR: Record<EndReason, number> = {
   idle: CloseCode.Idle,
+  unused: CloseCode.Idle,
   expired: CloseCode.Expired,
   ended: CloseCode.Normal,
   'sandbox-failed': CloseCode.SandboxFailed,
@@ -171,7 +172,7 @@ export class Lab {
     const error: ServerMessage | undefined =
       reason === 'sandbox-failed'
         ? { type: 'error', code: 'sandbox-failed', detail: detail.slice(0, 500) }
-        : reason === 'idle' || reason === 'expired'
+        : reason === 'idle' || reason === 'unused' || reason === 'expired'
           ? { type: 'error', code: 'session-expired', detail: reason }
           : undefined;
     for (const socket of [...runtime.sockets]) socket.close(code, reason, error);

@@ -110,7 +110,7 @@ test('a session that never attaches a terminal ends after the unused timeout and
   registry.markUsed(used.session);
   assert.equal(registry.create('a').ok, false, 'per-client cap');
   clock.now += 2 * MIN;
-  assert.deepEqual(registry.sweep().map((e) => [e.session, e.reason]), [[idle.session, 'idle']]);
+  assert.deepEqual(registry.sweep().map((e) => [e.session, e.reason]), [[idle.session, 'unused']]);
   assert.equal(registry.lookup(used.token), used.session);
   assert.equal(registry.create('a').ok, true, 'the slot is free again');
 });
@@ -124,5 +124,5 @@ test('a socket waiting for its terminal (a slow boot) keeps an unused session', 
   assert.deepEqual(registry.sweep(), []);
   registry.detach(s.session);
   clock.now += 2 * MIN;
-  assert.equal(registry.sweep()[0]?.reason, 'idle');
+  assert.equal(registry.sweep()[0]?.reason, 'unused');
 });

@@ -14,7 +14,7 @@
  *   one closes, a grace period covers reloads and dropped networks, and
  *   after it the idle timeout runs; so a detached session ends
  *   `detachGraceMs + idleTimeoutMs` after its last socket closed.
- * - Unused: a session that has not attached a terminal ends (as idle) and
+ * - Unused: a session that has not attached a terminal ends ('unused', shown as idle) and
  *   frees its slot once it had no socket for `unusedTimeoutMs` (from its
  *   creation or its last socket; a socket waiting for the boot counts). Measured before: a
  *   POST alone held a slot for grace + idle (33 min), so 5 addresses could
@@ -36,7 +36,8 @@ export interface SessionLimits {
   unusedTimeoutMs?: number;
 }
 
-export type EndReason = 'idle' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown';
+/** `unused`: created but never attached a terminal (LAB_UNUSED_TIMEOUT); the page sees it as idle. */
+export type EndReason = 'idle' | 'unused' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown';
 
 export class Session {
   /** Short SHA-256 prefix of the token: safe for logs and Docker labels. */
@@ -141,7 +142,7 @@ export class SessionRegistry {
     const now = this.clock();
     if (now >= session.expiresAt) return 'expired';
     // No socket waiting (a hello may wait for a slow boot) and none for unusedTimeoutMs: unused.
-    if (!session.used && session.attached === 0 && this.limits.unusedTimeoutMs !== undefined && now >= session.detachedAt + this.limits.unusedTimeoutMs) return 'idle';
+    if (!session.used && session.attached === 0 && this.limits.unusedTimeoutMs !== undefined && now >= session.detachedAt + this.limits.unusedTimeoutMs) return 'unused';
     const idle = this.idleDeadline(session);
     if (idle !== undefined && now >= idle) return 'idle';
     return undefined;

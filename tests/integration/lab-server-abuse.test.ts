@@ -396,7 +396,7 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
     await sleep(11_000);
     const again = await newSession(server, server.origin, s.cookie);
     assert.equal(again.status, 201, 'the old cookie names no session any more: a new one is created');
-    assert.ok((await metric(server, /^lab_sessions_ended_total\{reason="idle"\} (\d+)/m)) >= 1);
+    assert.ok((await metric(server, /^lab_sessions_ended_total\{reason="unused"\} (\d+)/m)) >= 1);
     await endSession(server, again.cookie);
   });
 
