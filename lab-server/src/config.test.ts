@@ -115,3 +115,58 @@ test('unit parsers', () => {
   assert.equal(parseSize('100'), 100);
   assert.equal(parseSize('-1'), undefined);
 });
+
+test('connection, socket and input limits: defaults, derived values, overrides', () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.connections, {
+    nofile: 65536,
+    max: undefined, // RLIMIT_NOFILE - fdReserve, known at start
+    fdReserve: 1024,
+    perClient: 64,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    socketIdleTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+  });
+  // 2 sockets per terminal (a reload overlaps the old socket), times the sessions a client may have.
+  assert.deepEqual(c.ws, { perSession: 8, perClient: 32, helloTimeoutMs: 5_000 });
+  assert.equal(c.terminal.inputHighWaterBytes, 64 * 1024);
+  assert.equal(c.terminal.resizeIntervalMs, 100);
+  assert.equal(c.sessions.unusedTimeoutMs, 2 * 60_000);
+  assert.equal(c.sessions.maxSessions, 20);
+  assert.equal(c.sessions.maxSessionsExplicit, false);
+  assert.deepEqual(c.allowedHosts, []);
+  assert.equal(c.metricsToken, undefined);
+  assert.equal(c.adminListen, undefined);
+
+  const school = loadConfig({ LAB_MAX_TERMINALS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '30', LAB_MAX_SESSIONS: '40' });
+  assert.deepEqual([school.ws.perSession, school.ws.perClient], [4, 120]);
+  assert.equal(school.sessions.maxSessionsExplicit, true);
+  const set = loadConfig({
+    LAB_MAX_CONNECTIONS: '5000',
+    LAB_MAX_SESSIONS: 'auto',
+    LAB_WS_PER_CLIENT: '10',
+    LAB_ALLOWED_HOSTS: 'lab.example.org, *.school.example [2001:db8::1]',
+    LAB_ADMIN_LISTEN: '[::1]:9464',
+    LAB_METRICS_TOKEN: 'a-long-enough-token',
+  });
+  assert.equal(set.connections.max, 5000);
+  assert.equal(set.sessions.maxSessionsExplicit, false);
+  assert.equal(set.ws.perClient, 10);
+  assert.deepEqual(set.allowedHosts, ['lab.example.org', '*.school.example', '2001:db8::1']);
+  assert.deepEqual(set.adminListen, { host: '::1', port: 9464 });
+  assert.equal(set.metricsToken, 'a-long-enough-token');
+});
+
+test('bad limit values name their variable', () => {
+  assert.throws(
+    () => loadConfig({ LAB_MAX_CONNECTIONS: 'lots', LAB_ADMIN_LISTEN: '9464', LAB_ALLOWED_HOSTS: 'http://x/', LAB_METRICS_TOKEN: 'short' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      for (const name of ['LAB_MAX_CONNECTIONS', 'LAB_ADMIN_LISTEN', 'LAB_ALLOWED_HOSTS', 'LAB_METRICS_TOKEN']) {
+        assert.ok(err.problems.some((p) => p.startsWith(name)), name);
+      }
+      return true;
+    },
+  );
+});
