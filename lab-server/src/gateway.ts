@@ -83,7 +83,7 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
   /** Sockets not being read because their shell's input is full: alive by definition. */
-  readonly inputPaused = new WeakSet<WebSocket>();
+  private readonly inputPaused = new WeakSet<WebSocket>();
   private readonly perSession: CountedCaps;
   private readonly perClient: CountedCaps;
   private readonly foreignHost: (req: IncomingMessage) => string | undefined;

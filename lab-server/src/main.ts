@@ -67,10 +67,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (nofile.problem) log.warn({ problem: nofile.problem, limit: nofile.limit }, 'could not raise RLIMIT_NOFILE to LAB_NOFILE');
   const fdLimit = nofile.limit?.soft ?? 1024;
   const maxConnections = config.connections.max ?? Math.max(16, fdLimit - config.connections.fdReserve);
+  log.info(
+    { fdLimit, maxConnections, perClient: config.connections.perClient, wsPerSession: config.ws.perSession, wsPerClient: config.ws.perClient },
+    'connection limits',
+  );
+  const docker = new Docker();
+  const naming = new Naming(config.instance);
   if (!config.sessions.maxSessionsExplicit) {
-    const dirs = [config.sandbox.diskDir, ...(existsSync('/var/lib/docker') ? ['/var/lib/docker'] : [])];
+    // The engine's host is what sandboxes use up (DOCKER_HOST may be another machine): its memory
+    // from `docker info`, its disk where it is visible here (the engine's root dir, the loop disks).
+    const info = (await Promise.race([docker.info().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())])) as
+      | { MemTotal?: number; DockerRootDir?: string }
+      | undefined;
+    const rootDir = info?.DockerRootDir ?? '/var/lib/docker';
+    const dirs = [config.sandbox.diskDir, ...(existsSync(rootDir) ? [rootDir] : [])];
     const capacity = sessionCapacity(
-      { totalMemoryBytes: totalmem(), freeDiskBytes: dirs.map(freeBytes).filter((n): n is number => n !== undefined) },
+      { totalMemoryBytes: info?.MemTotal || totalmem(), freeDiskBytes: dirs.map(freeBytes).filter((n): n is number => n !== undefined) },
       { memoryBytes: config.sandbox.memoryBytes, diskBytes: config.sandbox.diskBytes },
       config.sessions.maxSessions,
     );
@@ -81,12 +93,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       `session cap ${maxSessions} derived from this host (${capacity.limitedBy}); set LAB_MAX_SESSIONS to choose`,
     );
   }
-  log.info(
-    { fdLimit, maxConnections, perClient: config.connections.perClient, wsPerSession: config.ws.perSession, wsPerClient: config.ws.perClient },
-    'connection limits',
-  );
-  const docker = new Docker();
-  const naming = new Naming(config.instance);
 
   // --- sandboxes -------------------------------------------------------------
   const egress = config.sandbox.egress ? await createEgressFirewall(config.instance, log) : undefined;
