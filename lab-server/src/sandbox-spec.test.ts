@@ -16,6 +16,7 @@ import {
   SANDBOX_DISK_DIR,
   SANDBOX_DISK_PATHS,
   SANDBOX_USERNS_BASE,
+  SANDBOX_USERNS_LIMITS,
   SANDBOX_USERNS_OWNER_ENV,
   SANDBOX_USERNS_OWNER_LABEL,
   SANDBOX_USERNS_OWNER_MIN,
@@ -185,4 +186,12 @@ test('user namespace owner: one uid per sandbox, in env and label, outside the m
   const seq = [0.5, 0.5, 0.25];
   const taken = new Set([sandboxUsernsOwner(new Set(), () => 0.5)]);
   assert.equal(sandboxUsernsOwner(taken, () => seq.shift()!), SANDBOX_USERNS_OWNER_MIN + 250_000_000);
+});
+
+test('per-sandbox kernel limits: the entrypoint\'s default is SANDBOX_USERNS_LIMITS', () => {
+  const m = /LAB_USERNS_LIMITS=\$\{LAB_USERNS_LIMITS:-([^}]*)\}/.exec(read('sandbox/lab-entrypoint'));
+  assert.ok(m);
+  const parsed = Object.fromEntries(m[1]!.split(' ').map((p) => [p.split('=')[0], Number(p.split('=')[1])]));
+  assert.deepEqual(parsed, SANDBOX_USERNS_LIMITS);
+  assert.ok(SANDBOX_USERNS_LIMITS.max_inotify_instances! < 128, 'below the host default');
 });

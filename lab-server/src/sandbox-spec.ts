@@ -114,6 +114,32 @@ export const SANDBOX_USERNS_BASE = 100000;
  * picks a random one when absent). Kernel per-user counts are charged to it.
  */
 export const SANDBOX_USERNS_OWNER_ENV = 'LAB_USERNS_OWNER';
+/**
+ * Per-sandbox bounds on the kernel's per-user counts (/proc/sys/user/*),
+ * below the host's per-user values (here: inotify 128 instances / 192536
+ * watches, 96365 of each namespace type, fanotify 128 groups). The
+ * entrypoint sets them on an intermediate user namespace between the host
+ * and the sandbox's world, which the inner root cannot write: the whole
+ * sandbox is charged there as one user. Its default LAB_USERNS_LIMITS is this
+ * list (checked by the unit test); set LAB_USERNS_LIMITS in the container's
+ * env to change it. Why these values: dockerd + containerd hold ~3 inotify
+ * instances; an inner container uses 5 namespaces and the pids limit (1024)
+ * caps the number of containers long before 1024 namespaces of a type.
+ */
+export const SANDBOX_USERNS_LIMITS: Readonly<Record<string, number>> = {
+  max_inotify_instances: 64,
+  max_inotify_watches: 16384,
+  max_user_namespaces: 64,
+  max_fanotify_groups: 16,
+  max_fanotify_marks: 8192,
+  max_net_namespaces: 1024,
+  max_mnt_namespaces: 1024,
+  max_pid_namespaces: 1024,
+  max_ipc_namespaces: 1024,
+  max_uts_namespaces: 1024,
+  max_cgroup_namespaces: 1024,
+  max_time_namespaces: 1024,
+};
 /** Label carrying the same uid, so an operator sees which sandbox owns what. */
 export const SANDBOX_USERNS_OWNER_LABEL = 'lab.userns-owner';
 /** Owner uids come from [MIN, MIN + SPAN): far above real users and the 100000.. mapping. */

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox-spec.ts';
+import { SANDBOX_USERNS_BASE, SANDBOX_USERNS_LIMITS, SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox-spec.ts';
 import { docker, healthz, openTerminal, endSession, removeOwned, sleep, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
 
 /** Opens inotify instances until the kernel refuses, prints how many, then holds them. */
@@ -26,10 +26,19 @@ const EXHAUST_INOTIFY =
 const ONE_INOTIFY =
   "perl -MConfig -e '$nr = $Config{archname} =~ /^aarch64/ ? 26 : 294; print syscall($nr, 0) >= 0 ? \"inotify=ok\\n\" : \"inotify=$!\\n\"'";
 
-/** Host uid owning the user namespace of a host pid (ioctl NS_GET_OWNER_UID on its nsfs file). */
-function usernsOwner(pid: number): number {
-  const out = execFileSync('perl', ['-e', 'open(my $f, "<", "/proc/$ARGV[0]/ns/user") or die $!; my $b = pack("L", 0); ioctl($f, 0xb704, $b) or die $!; print unpack("L", $b)', String(pid)], { encoding: 'utf8' });
-  return Number(out);
+/**
+ * Host uids owning the user namespace of a host pid and its parent (ioctl
+ * NS_GET_OWNER_UID and NS_GET_PARENT on the nsfs file).
+ */
+function usernsOwners(pid: number): [number, number] {
+  const script = [
+    'open(my $f, "<", "/proc/$ARGV[0]/ns/user") or die $!;',
+    'my $b = pack("L", 0); ioctl($f, 0xb704, $b) or die $!; my $own = unpack("L", $b);',
+    'my $pfd = ioctl($f, 0xb702, 0) or die $!; open(my $p, "<&=", $pfd + 0) or die $!;',
+    '$b = pack("L", 0); ioctl($p, 0xb704, $b) or die $!; print "$own ", unpack("L", $b);',
+  ].join(' ');
+  const [own, parent] = execFileSync('perl', ['-e', script, String(pid)], { encoding: 'utf8' }).split(' ').map(Number);
+  return [own!, parent!];
 }
 
 /** Host addresses a sandbox might try for the lab server (not loopback: that is the sandbox's own). */
@@ -119,7 +128,10 @@ describe('sandbox isolation', () => {
       // The inner world's pid 1 (tini running dockerd), as a host pid.
       const top = docker('top', id, '-eo', 'pid,args').split('\n').find((l) => /\/usr\/bin\/tini -s -- dockerd/.test(l));
       assert.ok(top, `no inner tini in ${id}`);
-      const owner = usernsOwner(Number(top.trim().split(/\s+/)[0]));
+      // The world's namespace belongs to the intermediate one's root (host 100000,
+      // one user there for everything the sandbox does); that one to the labelled uid.
+      const [inner, owner] = usernsOwners(Number(top.trim().split(/\s+/)[0]));
+      assert.equal(inner, SANDBOX_USERNS_BASE);
       assert.equal(owner, label, 'the kernel\'s owner is the labelled uid');
       assert.ok(owner >= 1_000_000_000, `owner ${owner}`);
       owners.add(owner);
@@ -128,7 +140,11 @@ describe('sandbox isolation', () => {
   });
 
   test('inotify exhausted in one sandbox: tail -f still works in the other, and on the host (root, Node fs.watch)', async () => {
-    const max = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+    const hostMax = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+    const max = SANDBOX_USERNS_LIMITS.max_inotify_instances!;
+    assert.ok(max < hostMax);
+    // The reader may raise its own namespace's limit; the bound sits one level up, out of reach.
+    assert.match(await a.term.run('echo 100000 > /proc/sys/user/max_inotify_instances; cat /proc/sys/user/max_inotify_instances'), /^100000$/m);
     a.term.type(`${EXHAUST_INOTIFY} > /tmp/inotify.out 2>&1 &\r`);
     let held = '';
     for (let i = 0; i < 40 && !/held=/.test(held); i++) {
@@ -137,9 +153,9 @@ describe('sandbox isolation', () => {
     }
     const m = /held=(\d+) err=(.*)/.exec(held);
     assert.ok(m, held);
-    // A hit its own bound (the host's per-user limit, charged to A's owner uid; its dockerd holds a few).
+    // A hit its own bound (the sandbox's limit; its dockerd may hold a few).
     assert.match(m[2]!, /Too many open files/);
-    assert.ok(Number(m[1]) > 0 && Number(m[1]) <= max, `held ${m[1]} of ${max}`);
+    assert.ok(Number(m[1]) > max / 2 && Number(m[1]) <= max, `held ${m[1]} of ${max}`);
     // Control: A itself is out of inotify instances.
     assert.match(await a.term.run(ONE_INOTIFY), /inotify=Too many open files/);
     assert.match(await a.term.run('timeout 2 tail -f /etc/hostname 2>&1; true'), /inotify cannot be used|reverting to polling/);

@@ -25,7 +25,10 @@ import { after, before, describe, test } from 'node:test';
 import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, SANDBOX_USERNS_BASE } from '../../lab-server/src/sandbox-spec.ts';
 import { cleanup, dockerRc, startMirror, startSandbox, type Sandbox } from './helpers-sandbox.ts';
 
-const INNER_MAP = `0 ${SANDBOX_USERNS_BASE} 65536`;
+/** The reader's uid_map as seen from inside (ids map 1:1 onto the intermediate namespace) ... */
+const INNER_MAP = '0 0 65536';
+/** ... and the same process seen from the outer root: root there is host uid 100000. */
+const INNER_MAP_OUTSIDE = `0 ${SANDBOX_USERNS_BASE} 65536`;
 const HOST_MAP = '0 0 4294967295';
 const CAP_SYS_ADMIN = 21n;
 
@@ -66,6 +69,8 @@ describe('sandbox escape through /run/lab and the exec path', () => {
     const r = await newShell(sb, 'cat /proc/self/uid_map; grep CapEff /proc/self/status; readlink /proc/self/ns/user');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(normMap(r.stdout.split('\n')[0]!), INNER_MAP);
+    const seen = await outer(sb, 'cat /proc/$(cat /run/lab/inner.pid)/uid_map');
+    assert.equal(normMap(seen.stdout), INNER_MAP_OUTSIDE);
     // The outer root, for comparison, is host root with SYS_ADMIN.
     const o = await outer(sb, 'cat /proc/self/uid_map; grep CapEff /proc/self/status');
     assert.equal(normMap(o.stdout.split('\n')[0]!), HOST_MAP);
