@@ -163,9 +163,9 @@ test('interactive and runnable as the seeds intend: agent detached with Ctrl+P C
   const io = lessons.find((l) => l.slug === 'lessons/isolation-and-operations')!;
   const agent = io.snippets.find((s) => /docker run -it --name agent/.test(s.code));
   assert.ok(agent?.runnable, 'the agent starts interactively (docker run -it)');
-  assert.equal(agent.meta.input, '\x10\x11', 'and is detached with Ctrl+P, Ctrl+Q');
+  assert.ok(agent.meta.input?.endsWith('\x10\x11'), 'and is detached with Ctrl+P, Ctrl+Q');
   const attach = io.snippets.find((s) => /docker attach agent/.test(s.code))!;
-  assert.equal(attach.meta.input, '\x10\x11', 'docker attach agent is left with Ctrl+P, Ctrl+Q, as its comment says');
+  assert.ok(attach.meta.input?.endsWith('\x10\x11'), 'docker attach agent is left with Ctrl+P, Ctrl+Q, as its comment says');
   assert.ok(!io.snippets.some((s) => /docker run -d --name agent/.test(s.code)), 'no detached-only agent start');
 
   const intro = lessons.find((l) => l.slug === 'lessons/docker-intro')!;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Every second: is http://insideweb:80/ up? Three failures in a row (so a web
 # server that is still starting or restarting is not "down") send the alarm to the mailer.
-# TERM only: like the original (a shell as PID 1), Ctrl+C in an attached terminal does
-# not stop it; detach with Ctrl+P, Ctrl+Q.
+# `docker stop` (TERM) ends it at once. Ctrl+C in `docker attach` of an agent started
+# with -it ends it too (the shell exits 130 from `wait`); detach with Ctrl+P, Ctrl+Q.
 trap 'exit 0' TERM
 fails=0
 while true; do
