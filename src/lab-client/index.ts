@@ -70,8 +70,17 @@ interface Job {
 
 /** No C mark this long after the paste: the shell has no integration, stop waiting. */
 const START_TIMEOUT_MS = 10_000;
-/** Without any OSC 133 mark after attaching, treat the shell as ready after this quiet time. */
+/**
+ * Without any OSC 133 mark after attaching, treat the shell as ready once it
+ * has printed something and then been quiet this long. Quiet, not merely
+ * time since attaching: a sandbox on a busy host can take seconds between
+ * its greeting and its first prompt, and a paste sent before bash's prompt
+ * is not bracketed and has no C mark to tie it to (seen: a first 실행 on a
+ * slow boot ended as 보냈습니다).
+ */
 const NO_INTEGRATION_GRACE_MS = 2_500;
+/** ...and at the latest this long after attaching (a shell that prints nothing at all). */
+const NO_INTEGRATION_LIMIT_MS = 15_000;
 /**
  * Before typing an input= line, the program must be ready to read it: it
  * has printed something since the last line and then been quiet this long
@@ -98,6 +107,7 @@ export class PageLab {
   private idleWaiters: (() => void)[] = [];
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private graceOver = false;
+  private graceLimitAt = 0;
   private retryTicker: ReturnType<typeof setInterval> | null = null;
   private pumping = false;
   private attachedOnce = false;
@@ -170,6 +180,9 @@ export class PageLab {
     const n = bytes.byteLength;
     const end = this.connection.cursor.received; // absolute offset right after these bytes
     this.lastOutputAt = performance.now();
+    if (!this.graceOver && this.graceTimer !== null && !this.tracker.integrated) {
+      this.armGrace(Math.min(NO_INTEGRATION_GRACE_MS, Math.max(0, this.graceLimitAt - this.lastOutputAt)));
+    }
     if (this.outputWatchers.length > 0) {
       for (const w of this.outputWatchers.splice(0)) w(this.lastOutputAt);
     }
@@ -353,11 +366,18 @@ export class PageLab {
 
   private startGrace(): void {
     this.graceOver = false;
+    this.graceLimitAt = performance.now() + NO_INTEGRATION_LIMIT_MS;
+    this.armGrace(NO_INTEGRATION_LIMIT_MS);
+  }
+
+  /** (Re)starts the grace timer: called on attach and on every output chunk while it runs. */
+  private armGrace(ms: number): void {
     if (this.graceTimer !== null) clearTimeout(this.graceTimer);
     this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
       this.graceOver = true;
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
-    }, NO_INTEGRATION_GRACE_MS);
+    }, ms);
   }
 
   private async newSandbox(): Promise<void> {

@@ -229,11 +229,16 @@ describe('terminal font', () => {
     const m = await page.evaluate(() => {
       const lab = (globalThis as unknown as { __lab: import('../../src/lab-client/test-hooks.ts').LabTestHooks }).__lab;
       const hangul = lab.fontMetrics('가');
-      return { hangul, word: lab.fontMetrics('가나다라마'), latin: lab.fontMetrics('abcdefghij') };
+      // What the terminal drew with before: the site's monospace stack, whose Hangul comes from a fallback font.
+      const context = document.createElement('canvas').getContext('2d')!;
+      context.font = `14px ${getComputedStyle(document.documentElement).getPropertyValue('--__sl-font-mono')}`;
+      const before = { hangul: context.measureText('가').width, latin: context.measureText('W').width };
+      return { hangul, word: lab.fontMetrics('가나다라마'), latin: lab.fontMetrics('abcdefghij'), before };
     });
     console.log(
       `terminal font ${m.hangul.family}: cell ${m.hangul.cellWidth.toFixed(3)} px, '가' advance ${m.hangul.advance.toFixed(3)} px ` +
-        `(${(m.hangul.advance / m.hangul.cellWidth).toFixed(3)} cells), '가나다라마' ${m.word.advance.toFixed(3)} px, 10 Latin ${m.latin.advance.toFixed(3)} px`,
+        `(${(m.hangul.advance / m.hangul.cellWidth).toFixed(3)} cells), '가나다라마' ${m.word.advance.toFixed(3)} px, 10 Latin ${m.latin.advance.toFixed(3)} px; ` +
+        `before (site monospace + fallback): '가' ${m.before.hangul.toFixed(3)} px for two ${m.before.latin.toFixed(3)} px cells`,
     );
     assert.equal(m.hangul.loaded, true, 'the Hangul part of the terminal font is loaded');
     assert.match(m.hangul.family, /^"Nanum Gothic Coding"/);

@@ -1,0 +1,96 @@
+/**
+ * A reader who presses every 실행 of one lesson, top to bottom, in one
+ * sandbox, reaches n/n: intended failures (exit=nonzero) show 예상대로 실패
+ * and count, long runners (timeout=N) are stopped by the page with Ctrl+C
+ * after N s and count, interactive snippets get their input= lines typed.
+ * The progress survives a reload and shows in the sidebar and on the start
+ * page. Built site + real lab server + real sandbox + Chromium.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { listLessons } from '../../src/snippets/extract.ts';
+import { ARTIFACTS, launchBrowser, newPage, snippetResult, startLab, waitForPrompt, type Lab } from './harness.ts';
+
+const LESSON = 'lessons/container-basics';
+
+let lab: Lab;
+let browser: Browser;
+
+before(async () => {
+  lab = await startLab({ LAB_WARM_POOL: '1', ...(process.env.E2E_LAB_ENV ? JSON.parse(process.env.E2E_LAB_ENV) : {}) });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (intended failures and timed stops included)`, async () => {
+  const lesson = (await listLessons()).find((l) => l.slug === LESSON)!;
+  const runnable = lesson.snippets.filter((s) => s.runnable);
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const page = await newPage(ctx);
+    await page.goto(`${lab.url}/${LESSON}/`);
+    const ids = await page.$$eval('[data-lab-snippet]', (els) => els.map((e) => (e as HTMLElement).dataset.labSnippet!));
+    assert.deepEqual(
+      ids,
+      runnable.map((s) => s.id),
+      "the page has the lesson's runnable snippets, in order",
+    );
+
+    const results: { id: string; code: string; meta: string; state: string; status: string; seconds: number }[] = [];
+    for (const [i, snippet] of runnable.entries()) {
+      if (i > 0) await waitForPrompt(page, 120_000);
+      const started = Date.now();
+      const wrapper = page.locator('[data-lab-snippet]').nth(i);
+      // Some snippets sit in a collapsed <details> (a script's listing): open it as a reader would.
+      await wrapper.evaluate((el) => {
+        for (let d = el.closest('details'); d; d = d.parentElement?.closest('details') ?? null) d.open = true;
+      });
+      await wrapper.scrollIntoViewIfNeeded();
+      await wrapper.locator('button[data-lab-run]').click();
+      const result = await snippetResult(page, snippet.id, 300_000).catch((e: Error) => ({ state: 'timeout', status: e.message.slice(0, 200) }));
+      results.push({
+        id: snippet.id,
+        code: snippet.code.split('\n')[0]!,
+        meta: snippet.metaString,
+        ...result,
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
+      if (result.state === 'timeout') break;
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(`${ARTIFACTS}/lesson-run.json`, JSON.stringify(results, null, 2));
+    console.log(results.map((r) => `${r.state.padEnd(5)} ${String(r.seconds).padStart(3)} s  ${r.status}  ← ${r.code} [${r.meta}]`).join('\n'));
+
+    for (const [i, r] of results.entries()) {
+      const meta = runnable[i]!.meta;
+      assert.equal(r.state, 'ok', `${r.code}: ${r.status}`);
+      if (meta.timeout !== undefined && /멈췄습니다/.test(r.status)) continue; // stopped as intended
+      if (meta.exit !== 0) assert.match(r.status, /^✓ 예상대로 실패 \(종료 코드 [1-9]\d*\)$/, r.code);
+      else if (meta.timeout === undefined) assert.equal(r.status, '✓', r.code);
+    }
+    assert.equal(results.length, runnable.length);
+    const n = runnable.length;
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${n} 실행`);
+    const timed = runnable.findIndex((s) => s.meta.timeout !== undefined);
+    if (timed !== -1) assert.match(results[timed]!.status, /정해진 시간 뒤 Ctrl\+C로 멈췄습니다/, 'the page stopped the long runner');
+
+    // Progress survives a reload, and shows in the sidebar and on the start page.
+    await page.reload();
+    await page.waitForFunction(() => /실행$/.test(document.querySelector('[data-lab-progress]')?.textContent ?? ''));
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${n} 실행`);
+    assert.equal(await page.locator(`#starlight__sidebar a[href="/${LESSON}/"] .lab-sidebar-progress`).textContent(), `${n}/${n}`);
+    await page.goto(`${lab.url}/`);
+    assert.equal(await page.locator(`[data-lab-lesson-progress="${LESSON}"]`).textContent(), `${n}/${n} 실행 (완료)`);
+    await page.screenshot({ path: `${ARTIFACTS}/lesson-run-start-page.png` });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await ctx.request.delete(`${lab.url}/lab/session`, { headers: { Origin: lab.url } }).catch(() => {});
+    await ctx.close();
+  }
+});
