@@ -29,6 +29,7 @@ import type { Config } from '../config.ts';
 import type { DataVolumes } from './data-volume.ts';
 import { DockerSandboxDriver, type SandboxTemplate } from './docker-driver.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
+import { raiseHostInotifyLimits } from './host-limits.ts';
 import type { Naming } from './labels.ts';
 import type { MirrorSpec } from './mirror.ts';
 
@@ -94,6 +95,9 @@ export function sandboxDriverFromConfig(deps: {
   log: Logger;
 }): DockerSandboxDriver {
   const { sandbox } = deps;
+  // Headroom for the host's own root processes (the server included); each
+  // sandbox keeps its own lower bound either way (host-limits.ts).
+  raiseHostInotifyLimits(deps.log);
   return new DockerSandboxDriver({
     docker: deps.docker,
     naming: deps.naming,
