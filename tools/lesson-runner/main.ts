@@ -150,7 +150,9 @@ async function main() {
   // A unique instance, so a concurrent run (or a test suite) never reconciles our sandboxes away.
   const instance = newInstance(`lessons-${process.pid}`);
   const logFile = path.join(ARTIFACTS, 'lessons', `${instance}.log`);
-  const server = args.url ? undefined : await startLabServer({ instance, logFile, echoWarnings: true });
+  // The course has one session: a warm pool would only boot a spare sandbox beside it.
+  const env = args.course ? { LAB_WARM_POOL: '0' } : {};
+  const server = args.url ? undefined : await startLabServer({ instance, logFile, env, echoWarnings: true });
   const lab = server ?? endpoint(args.url!);
   const rows: Row[] = [];
   try {
