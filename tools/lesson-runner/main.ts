@@ -151,7 +151,7 @@ async function main() {
   const instance = newInstance(`lessons-${process.pid}`);
   const logFile = path.join(ARTIFACTS, 'lessons', `${instance}.log`);
   // The course has one session: a warm pool would only boot a spare sandbox beside it.
-  const env = args.course ? { LAB_WARM_POOL: '0' } : {};
+  const env: Record<string, string> = args.course ? { LAB_WARM_POOL: '0' } : {};
   const server = args.url ? undefined : await startLabServer({ instance, logFile, env, echoWarnings: true });
   const lab = server ?? endpoint(args.url!);
   const rows: Row[] = [];
