@@ -19,8 +19,8 @@
  *
  * Input backpressure: when a terminal says its shell's input queue is full
  * (terminal.ts), the socket is no longer read (ws.pause()), so TCP pushes
- * back to the page instead of our memory filling; it counts as alive for
- * the heartbeat meanwhile (its pongs wait unread behind the input).
+ * back to the page instead of our memory filling; the heartbeat spares it
+ * for INPUT_PAUSE_GRACE_MS (its pongs wait unread behind the input).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -49,6 +49,12 @@ import type { Terminal, TerminalClient } from './terminal.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 const HEARTBEAT_MS = 30_000;
+/**
+ * A socket not read because its shell's input is full cannot have its pongs
+ * read either: the heartbeat spares it this long (a paste into `sleep 120`
+ * survives), then treats it like any other (a peer gone meanwhile is found).
+ */
+const INPUT_PAUSE_GRACE_MS = 3 * 60_000;
 /** Malformed control messages tolerated per socket before it is closed. */
 const MAX_BAD_MESSAGES = 20;
 /** Input queued while a hello is being served (the sandbox may still boot). */
@@ -82,8 +88,8 @@ export class Gateway {
   private readonly deps: GatewayDeps;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
-  /** Sockets not being read because their shell's input is full: alive by definition. */
-  private readonly inputPaused = new WeakSet<WebSocket>();
+  /** Sockets not being read because their shell's input is full, and since when. */
+  private readonly inputPaused = new WeakMap<WebSocket, number>();
   private readonly perSession: CountedCaps;
   private readonly perClient: CountedCaps;
   private readonly foreignHost: (req: IncomingMessage) => string | undefined;
@@ -106,7 +112,7 @@ export class Gateway {
     // socket each interval and drop those that did not answer the last ping.
     this.heartbeat = setInterval(() => {
       for (const ws of this.wss.clients) {
-        if (this.inputPaused.has(ws)) continue;
+        if (Date.now() - (this.inputPaused.get(ws) ?? -Infinity) < INPUT_PAUSE_GRACE_MS) continue;
         if (!this.alive.has(ws)) {
           ws.terminate();
           continue;
@@ -217,9 +223,9 @@ class Connection {
   private badMessages = 0;
   private helloTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly inputPaused: WeakSet<WebSocket>;
+  private readonly inputPaused: WeakMap<WebSocket, number>;
 
-  constructor(ws: WebSocket, session: Session, deps: GatewayDeps, inputPaused: WeakSet<WebSocket>) {
+  constructor(ws: WebSocket, session: Session, deps: GatewayDeps, inputPaused: WeakMap<WebSocket, number>) {
     this.ws = ws;
     this.inputPaused = inputPaused;
     this.session = session;
@@ -237,7 +243,7 @@ class Connection {
       },
       close: (code, reason) => this.close(code, reason),
       pauseInput: () => {
-        this.inputPaused.add(ws);
+        this.inputPaused.set(ws, Date.now());
         ws.pause();
       },
       resumeInput: () => {
