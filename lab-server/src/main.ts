@@ -146,7 +146,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: theLab.assignedCount() }),
   });
   const gateway = new Gateway({ lab: theLab, policy, metrics, config, log: log.child({ part: 'ws' }) });
-  const site = new StaticSite(config.siteDir);
+  // A page served under another name than LAB_PUBLIC_ORIGIN (a site built with PUBLIC_LAB_URL) may still reach the labs.
+  const labOrigins = config.publicOrigin ? [config.publicOrigin, config.publicOrigin.replace(/^http/, 'ws')] : [];
+  const site = new StaticSite(config.siteDir, { connectSources: labOrigins });
   const handler = createRequestHandler({ config, lab: theLab, policy, metrics, health, site, log: log.child({ part: 'http' }) });
   const server = createServer(
     {

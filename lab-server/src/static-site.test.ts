@@ -114,6 +114,7 @@ test('pages carry a strict CSP listing their own inline scripts, and frame-ances
   assert.match(hashes[0]!, /^sha256-[A-Za-z0-9+/]+=*$/);
   const { createHash } = await import('node:crypto');
   assert.equal(hashes[0], `sha256-${createHash('sha256').update('console.log(1)').digest('base64')}`);
+  assert.match(contentSecurityPolicy([], ['https://lab.example.org', 'wss://lab.example.org']), /connect-src 'self' https:\/\/lab\.example\.org wss:\/\/lab\.example\.org;/);
   const csp = contentSecurityPolicy(hashes);
   assert.match(csp, /frame-ancestors 'none'/);
   assert.match(csp, /object-src 'none'/);

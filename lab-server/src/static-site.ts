@@ -96,14 +96,14 @@ function destroyWithSocket(socket: Socket, stream: { destroy(): void; once(e: 'c
 }
 
 /** The page's policy: `inlineScripts` are the SHA-256 sources of its own inline scripts. */
-export function contentSecurityPolicy(inlineScripts: readonly string[]): string {
+export function contentSecurityPolicy(inlineScripts: readonly string[], connectSources: readonly string[] = []): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${inlineScripts.map((h) => ` '${h}'`).join('')}`,
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
-    "connect-src 'self'",
+    `connect-src 'self'${connectSources.map((c) => ` ${c}`).join('')}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -137,8 +137,12 @@ export class StaticSite {
   private readonly fileCache = new Map<string, { key: string; data: Buffer }>();
   private fileCacheBytes = 0;
 
-  constructor(root: string) {
+  /** Besides 'self', where pages may connect (the labs' origin, when it is another: LAB_PUBLIC_ORIGIN). */
+  private readonly connectSources: string[];
+
+  constructor(root: string, opts: { connectSources?: string[] } = {}) {
     this.root = path.resolve(root);
+    this.connectSources = opts.connectSources ?? [];
   }
 
   /** Resolves a URL path to a file inside the root, or a redirect, or nothing. */
@@ -214,7 +218,7 @@ export class StaticSite {
     };
     if (type.startsWith('text/html')) {
       const html = found.size <= MAX_MEMORY_FILE ? (await this.contents(found, etag)).toString('utf8') : '';
-      headers['Content-Security-Policy'] = contentSecurityPolicy(inlineScriptHashes(html));
+      headers['Content-Security-Policy'] = contentSecurityPolicy(inlineScriptHashes(html), this.connectSources);
     }
     if (status === 200 && req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers).end();
