@@ -42,6 +42,7 @@ import { SnippetQueue } from './snippet-queue.ts';
 import { recordSnippetPass, showOutcome, showSnippetState } from './snippet-results.ts';
 import { loadLabStyles } from './styles.ts';
 import { installTestHooks } from './test-hooks.ts';
+import { isTerminalReply } from './terminal-replies.ts';
 import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
 import { inputKeystrokes } from '../snippets/meta.ts';
 
@@ -89,7 +90,10 @@ const NO_INTEGRATION_LIMIT_MS = 15_000;
  */
 const INPUT_QUIET_MS = 800;
 const INPUT_READY_LIMIT_MS = 60_000;
+/** Quiet time that ends a replay (the server sends it in one burst). */
+const REPLAY_QUIET_MS = 300;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 const canHover = () => window.matchMedia('(pointer: fine)').matches;
 
@@ -108,6 +112,9 @@ export class PageLab {
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private graceOver = false;
   private graceLimitAt = 0;
+  /** Drawing the output a reattach replays (queries in it were answered before). */
+  private replaying = false;
+  private replayTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTicker: ReturnType<typeof setInterval> | null = null;
   private pumping = false;
   private attachedOnce = false;
@@ -136,6 +143,8 @@ export class PageLab {
     this.dock.mount();
     this.terminal = createTerminal(this.dock.terminalHost, {
       input: (bytes) => {
+        // Old queries in a replay are answered again by xterm: not input (terminal-replies.ts).
+        if (this.replaying && isTerminalReply(decoder.decode(bytes))) return;
         if (!this.connection.sendInput(bytes)) this.dock.announce(ko.status.offline);
       },
       mark: (mark) => {
@@ -165,6 +174,8 @@ export class PageLab {
             this.startGrace();
           } else if (info.replay) {
             this.startGrace();
+            this.replaying = true;
+            this.armReplayEnd();
           }
           if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
           this.attachedOnce = true;
@@ -190,7 +201,17 @@ export class PageLab {
     this.terminal.write(bytes, () => {
       this.flow.processed(n);
       this.acks.processed(end, this.flow.pending === 0);
+      if (this.replaying) this.armReplayEnd();
     });
+  }
+
+  /** The replay is over once xterm has drawn everything and nothing more came for a moment. */
+  private armReplayEnd(): void {
+    if (this.replayTimer !== null) clearTimeout(this.replayTimer);
+    this.replayTimer = setTimeout(() => {
+      this.replayTimer = null;
+      this.replaying = false;
+    }, REPLAY_QUIET_MS);
   }
 
   /** A dim line of our own between shell output (never mistaken for it). */

@@ -4,14 +4,15 @@
  * and count, long runners (timeout=N) are stopped by the page with Ctrl+C
  * after N s and count, interactive snippets get their input= lines typed.
  * The progress survives a reload and shows in the sidebar and on the start
- * page. Built site + real lab server + real sandbox + Chromium.
+ * page; the reload's replay leaves a clean prompt. Built site + real lab server + real sandbox + Chromium.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { listLessons } from '../../src/snippets/extract.ts';
-import { ARTIFACTS, launchBrowser, newPage, snippetResult, startLab, waitForPrompt, type Lab } from './harness.ts';
+import type { LabTestHooks } from '../../src/lab-client/test-hooks.ts';
+import { ARTIFACTS, launchBrowser, newPage, snippetResult, startLab, terminalText, waitForPrompt, type Lab } from './harness.ts';
 
 const LESSON = 'lessons/container-basics';
 
@@ -85,6 +86,15 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
     await page.waitForFunction(() => /실행$/.test(document.querySelector('[data-lab-progress]')?.textContent ?? ''));
     assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${n} 실행`);
     assert.equal(await page.locator(`#starlight__sidebar a[href="/${LESSON}/"] .lab-sidebar-progress`).textContent(), `${n}/${n}`);
+    // The reload replays the terminal; old queries in it (busybox sh asks for the
+    // cursor position) are not answered again onto bash's prompt.
+    await page.waitForFunction(() => (globalThis as unknown as { __lab?: LabTestHooks }).__lab?.state().kind === 'connected', null, {
+      timeout: 30_000,
+    });
+    await waitForPrompt(page, 30_000);
+    await page.waitForTimeout(1_000);
+    const lastLine = (await terminalText(page)).trimEnd().split('\n').at(-1)!;
+    assert.match(lastLine, /^lab:~\$$/, `a clean prompt after the replay, got ${JSON.stringify(lastLine)}`);
     await page.goto(`${lab.url}/`);
     assert.equal(await page.locator(`[data-lab-lesson-progress="${LESSON}"]`).textContent(), `${n}/${n} 실행 (완료)`);
     await page.screenshot({ path: `${ARTIFACTS}/lesson-run-start-page.png` });
