@@ -61,14 +61,17 @@ test('durations, sizes and lists are parsed', () => {
   assert.deepEqual(c.hubCache, { upstream: 'https://registry-1.docker.io', username: undefined, password: undefined });
 });
 
-test('the pull-through cache is off by default; its upstream can be an organisation\'s own registry', () => {
+test("the pull-through cache is off by default; its upstream can be an organisation's own registry", () => {
   assert.equal(loadConfig({}).hubCache, undefined);
   assert.equal(loadConfig({ LAB_HUB_UPSTREAM: 'https://mirror.corp.example' }).hubCache, undefined, 'upstream alone does not switch it on');
-  assert.deepEqual(loadConfig({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'http://10.1.2.3:5000/', LAB_HUB_USERNAME: 'lab', LAB_HUB_PASSWORD: 's3cret' }).hubCache, {
-    upstream: 'http://10.1.2.3:5000',
-    username: 'lab',
-    password: 's3cret',
-  });
+  assert.deepEqual(
+    loadConfig({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'http://10.1.2.3:5000/', LAB_HUB_USERNAME: 'lab', LAB_HUB_PASSWORD: 's3cret' }).hubCache,
+    {
+      upstream: 'http://10.1.2.3:5000',
+      username: 'lab',
+      password: 's3cret',
+    },
+  );
   assert.throws(() => loadConfig({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'https://user:pw@mirror.corp.example' }), /LAB_HUB_UPSTREAM/);
   assert.throws(() => loadConfig({ LAB_HUB_UPSTREAM: 'ftp://mirror.corp.example' }), /LAB_HUB_UPSTREAM/);
   assert.throws(() => loadConfig({ LAB_HUB_UPSTREAM: 'https://mirror.corp.example/v2/' }), /LAB_HUB_UPSTREAM/);
@@ -164,7 +167,10 @@ test('bad limit values name their variable', () => {
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       for (const name of ['LAB_MAX_CONNECTIONS', 'LAB_ADMIN_LISTEN', 'LAB_ALLOWED_HOSTS', 'LAB_METRICS_TOKEN']) {
-        assert.ok(err.problems.some((p) => p.startsWith(name)), name);
+        assert.ok(
+          err.problems.some((p) => p.startsWith(name)),
+          name,
+        );
       }
       return true;
     },

@@ -195,7 +195,10 @@ const registryUrl = (fallback: string) =>
         url = undefined;
       }
       if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
-        ctx.addIssue({ code: 'custom', message: `"${raw}" is not a registry root URL like https://registry.example.org (credentials go in LAB_HUB_USERNAME / LAB_HUB_PASSWORD)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${raw}" is not a registry root URL like https://registry.example.org (credentials go in LAB_HUB_USERNAME / LAB_HUB_PASSWORD)`,
+        });
         return z.NEVER;
       }
       return url.origin;
@@ -308,7 +311,10 @@ const EnvSchema = z
     /** Where loop volumes' sparse files live (a subdirectory per LAB_INSTANCE). */
     LAB_DISK_DIR: z.string().min(1).default('/var/lib/lab-disks'),
     LAB_EGRESS: onOff('off'),
-    LAB_RUNTIME: z.string().optional().transform((v) => (v && v.trim() ? v.trim() : undefined)),
+    LAB_RUNTIME: z
+      .string()
+      .optional()
+      .transform((v) => (v && v.trim() ? v.trim() : undefined)),
     LAB_WARM_POOL: int(1, 0, 100),
     LAB_BOOT_CONCURRENCY: int(2, 1, 64),
     LAB_BOOT_TIMEOUT: duration('60s', 1000),
@@ -324,7 +330,11 @@ const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (!env.LAB_HUB_USERNAME !== !env.LAB_HUB_PASSWORD) {
-      ctx.addIssue({ code: 'custom', path: [env.LAB_HUB_USERNAME ? 'LAB_HUB_PASSWORD' : 'LAB_HUB_USERNAME'], message: 'set both LAB_HUB_USERNAME and LAB_HUB_PASSWORD, or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.LAB_HUB_USERNAME ? 'LAB_HUB_PASSWORD' : 'LAB_HUB_USERNAME'],
+        message: 'set both LAB_HUB_USERNAME and LAB_HUB_PASSWORD, or neither',
+      });
     }
     if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
       ctx.addIssue({ code: 'custom', path: ['LAB_COOKIE_SECURE'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
@@ -374,7 +384,15 @@ export interface Config {
     createPerMinute: number;
     createBurst: number;
   };
-  terminal: { bufferBytes: number; rate: number; burst: number; highWaterBytes: number; lowWaterBytes: number; inputHighWaterBytes: number; resizeIntervalMs: number };
+  terminal: {
+    bufferBytes: number;
+    rate: number;
+    burst: number;
+    highWaterBytes: number;
+    lowWaterBytes: number;
+    inputHighWaterBytes: number;
+    resizeIntervalMs: number;
+  };
   sandbox: {
     image: string;
     nanoCpus: number;

@@ -47,6 +47,6 @@ export function raiseNofile(target: number): { limit: NofileLimit | undefined; p
   }
   const limit = readNofile();
   // Short of the target (no CAP_SYS_RESOURCE above the hard limit, or no prlimit): say why.
-  const problem = limit && limit.soft >= target ? undefined : (problems.join('; ') || `hard limit ${before.hard}`);
+  const problem = limit && limit.soft >= target ? undefined : problems.join('; ') || `hard limit ${before.hard}`;
   return { limit, problem };
 }

@@ -174,11 +174,14 @@ export class Gateway {
     // Caps: per client (its IP or /64) and per session, counted until the socket closes.
     const client = clientKey(this.deps.policy.clientIp(req));
     const byClient = this.perClient.take(client);
-    if (!byClient.ok) return this.overCap(ws, 'ws-client-cap', `at most ${this.perClient.maxPerKey} sockets per client (LAB_WS_PER_CLIENT)`, { client });
+    if (!byClient.ok)
+      return this.overCap(ws, 'ws-client-cap', `at most ${this.perClient.maxPerKey} sockets per client (LAB_WS_PER_CLIENT)`, { client });
     const bySession = this.perSession.take(session.id);
     if (!bySession.ok) {
       this.perClient.release(client);
-      return this.overCap(ws, 'ws-session-cap', `at most ${this.perSession.maxPerKey} sockets per session (LAB_WS_PER_SESSION)`, { session: session.id });
+      return this.overCap(ws, 'ws-session-cap', `at most ${this.perSession.maxPerKey} sockets per session (LAB_WS_PER_SESSION)`, {
+        session: session.id,
+      });
     }
     ws.once('close', () => {
       this.perClient.release(client);

@@ -67,7 +67,9 @@ export class Health {
       try {
         const runtimes = Object.keys(((await d.docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {});
         if (!runtimes.includes(d.runtime)) {
-          reasons.push(`container runtime ${d.runtime} (LAB_RUNTIME) is not configured in the Docker engine; it has: ${runtimes.join(', ') || 'none listed'}`);
+          reasons.push(
+            `container runtime ${d.runtime} (LAB_RUNTIME) is not configured in the Docker engine; it has: ${runtimes.join(', ') || 'none listed'}`,
+          );
         }
       } catch (err) {
         reasons.push(`could not list the engine's container runtimes: ${String((err as Error).message ?? err)}`);

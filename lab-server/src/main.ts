@@ -77,8 +77,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // The engine's host is what sandboxes use up (DOCKER_HOST may be another machine): its memory
     // from `docker info`, its disk where it is visible here (the engine's root dir, the loop disks).
     const info = (await Promise.race([docker.info().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())])) as
-      | { MemTotal?: number; DockerRootDir?: string }
-      | undefined;
+      { MemTotal?: number; DockerRootDir?: string } | undefined;
     const rootDir = info?.DockerRootDir ?? '/var/lib/docker';
     const dirs = [config.sandbox.diskDir, ...(existsSync(rootDir) ? [rootDir] : [])];
     const capacity = sessionCapacity(
@@ -124,10 +123,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const theLab = lab;
 
   const mirror = new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log.child({ part: 'mirror' }));
-  const reconciler = new Reconciler(driver, () => pool.ownedIds(), log.child({ part: 'reconciler' }), async (known) => {
-    await volumes.prune(known);
-    await egress?.prune(new Set([...known].map((id) => naming.bridge(id))));
-  });
+  const reconciler = new Reconciler(
+    driver,
+    () => pool.ownedIds(),
+    log.child({ part: 'reconciler' }),
+    async (known) => {
+      await volumes.prune(known);
+      await egress?.prune(new Set([...known].map((id) => naming.bridge(id))));
+    },
+  );
 
   // --- HTTP + WebSocket ------------------------------------------------------
   const policy = new OriginPolicy({
@@ -189,7 +193,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       entry.count++;
       if (Date.now() - entry.at > 10_000) {
         const variable = reason === 'global-cap' ? 'LAB_MAX_CONNECTIONS' : 'LAB_MAX_CONNECTIONS_PER_CLIENT';
-        log.warn({ reason, client: key, refused: entry.count, limit: reason === 'global-cap' ? maxConnections : config.connections.perClient }, `connection refused: ${variable} reached`);
+        log.warn(
+          { reason, client: key, refused: entry.count, limit: reason === 'global-cap' ? maxConnections : config.connections.perClient },
+          `connection refused: ${variable} reached`,
+        );
         entry.at = Date.now();
         entry.count = 0;
       }
@@ -209,7 +216,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     }
     if (config.hubCache) {
       // Sandboxes already list it as their second --registry-mirror; it only needs to run.
-      const hubCache = new Mirror(docker, hubCacheSpec(config.hubCache), naming.labels('mirror'), log.child({ part: 'hub-cache', upstream: config.hubCache.upstream }));
+      const hubCache = new Mirror(
+        docker,
+        hubCacheSpec(config.hubCache),
+        naming.labels('mirror'),
+        log.child({ part: 'hub-cache', upstream: config.hubCache.upstream }),
+      );
       const problem = await hubCache.ensure().catch((err) => `pull-through cache failed to start: ${String(err)}`);
       if (problem) log.warn({ problem }, 'pull-through cache not running: only the offline images can be pulled');
     }
@@ -234,14 +246,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (config.adminListen) {
     const { host, port: adminPort } = config.adminListen;
     const adminHandler = createAdminHandler({ metrics, health, log: log.child({ part: 'admin' }) });
-    admin = createServer({ headersTimeout: config.connections.headersTimeoutMs, requestTimeout: config.connections.requestTimeoutMs }, (req, res) => void adminHandler(req, res));
+    admin = createServer(
+      { headersTimeout: config.connections.headersTimeoutMs, requestTimeout: config.connections.requestTimeoutMs },
+      (req, res) => void adminHandler(req, res),
+    );
     admin.maxConnections = 64;
     await new Promise<void>((resolve, reject) => {
       admin!.once('error', reject);
       admin!.listen(adminPort, host, () => resolve());
     });
     const a = admin.address();
-    log.info({ metrics: `http://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a ? a.port : adminPort}/metrics` }, 'admin listener (LAB_ADMIN_LISTEN)');
+    log.info(
+      { metrics: `http://${host.includes(':') ? `[${host}]` : host}:${typeof a === 'object' && a ? a.port : adminPort}/metrics` },
+      'admin listener (LAB_ADMIN_LISTEN)',
+    );
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

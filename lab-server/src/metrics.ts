@@ -132,7 +132,11 @@ export class Metrics {
       help: 'Times a WebSocket stopped being read because its shell had LAB_INPUT_HIGH_WATER of input queued',
       registers,
     });
-    this.sessionsCapacity = new client.Gauge({ name: 'lab_sessions_max', help: 'Session cap in force (LAB_MAX_SESSIONS or derived from the host)', registers });
+    this.sessionsCapacity = new client.Gauge({
+      name: 'lab_sessions_max',
+      help: 'Session cap in force (LAB_MAX_SESSIONS or derived from the host)',
+      registers,
+    });
     this.diskBytes = new client.Gauge({
       name: 'lab_sandbox_disk_bytes_max',
       help: 'Largest disk usage of any sandbox at the last check',

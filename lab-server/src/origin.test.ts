@@ -51,7 +51,13 @@ test('LAB_PUBLIC_ORIGIN pins the own origin (DNS rebinding)', () => {
 test('forwarded headers count only from a trusted proxy', () => {
   const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: ['loopback'], allowedHosts: ['lab.example.org'] });
   const viaProxy = req(
-    { host: '127.0.0.1:4321', 'x-forwarded-host': 'lab.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.9', origin: 'https://lab.example.org' },
+    {
+      host: '127.0.0.1:4321',
+      'x-forwarded-host': 'lab.example.org',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '198.51.100.9',
+      origin: 'https://lab.example.org',
+    },
     '::ffff:127.0.0.1',
   );
   assert.equal(p.ownOrigin(viaProxy), 'https://lab.example.org');
@@ -90,7 +96,17 @@ test('per-client caps count an IPv4 address, or the /64 of an IPv6 address', () 
 
 test('DNS rebinding: only our own names pass as Host, by default loopback and the machine', () => {
   const p = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: [], machineHosts: ['labhost', '192.0.2.10', 'fe80::1'] });
-  for (const host of ['localhost:4321', 'app.localhost', '127.0.0.1:4321', '127.1.2.3', '[::1]:4321', 'labhost:4321', 'LABHOST', '192.0.2.10', '[fe80::1]:80']) {
+  for (const host of [
+    'localhost:4321',
+    'app.localhost',
+    '127.0.0.1:4321',
+    '127.1.2.3',
+    '[::1]:4321',
+    'labhost:4321',
+    'LABHOST',
+    '192.0.2.10',
+    '[fe80::1]:80',
+  ]) {
     assert.deepEqual(p.hostAllowed(req({ host })), { ok: true }, host);
   }
   for (const host of ['evil.example:4321', 'evil.example', 'localhost.evil.example', '192.0.2.11', 'labhost.evil.example']) {

@@ -57,8 +57,7 @@ export function hostOf(header: string): string | undefined {
 }
 
 export type OriginVerdict =
-  | { ok: true; origin: string; crossOrigin: boolean }
-  | { ok: false; reason: 'missing-origin' | 'foreign-origin'; origin: string | undefined };
+  { ok: true; origin: string; crossOrigin: boolean } | { ok: false; reason: 'missing-origin' | 'foreign-origin'; origin: string | undefined };
 
 /** Strips the IPv4-mapped IPv6 prefix Node reports for IPv4 clients on a dual-stack socket. */
 /** One spelling per address: IPv4-mapped IPv6 becomes IPv4, IPv6 is compressed and lower-case. */
@@ -166,7 +165,7 @@ export class OriginPolicy {
     const peer = normalizeIp(req.socket.remoteAddress ?? 'unknown');
     if (!this.isTrustedProxy(peer)) return peer;
     const header = req.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : header ?? '')
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
       .split(',')
       .map((h) => normalizeIp(h.trim()))
       .filter((h) => isIP(h) !== 0);

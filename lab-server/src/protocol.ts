@@ -102,14 +102,7 @@ export const PingMessage = z.object({ type: z.literal('ping'), id: z.number().in
  */
 export const AckMessage = z.object({ type: z.literal('ack'), processed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 
-export const ClientMessage = z.discriminatedUnion('type', [
-  HelloMessage,
-  ResizeMessage,
-  PauseMessage,
-  ResumeMessage,
-  PingMessage,
-  AckMessage,
-]);
+export const ClientMessage = z.discriminatedUnion('type', [HelloMessage, ResizeMessage, PauseMessage, ResumeMessage, PingMessage, AckMessage]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -169,13 +162,7 @@ export const ErrorMessage = z.object({
 
 export const PongMessage = z.object({ type: z.literal('pong'), id: z.number().int().min(0) });
 
-export const ServerMessage = z.discriminatedUnion('type', [
-  StatusMessage,
-  AttachedMessage,
-  ExitMessage,
-  ErrorMessage,
-  PongMessage,
-]);
+export const ServerMessage = z.discriminatedUnion('type', [StatusMessage, AttachedMessage, ExitMessage, ErrorMessage, PongMessage]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 // ---------------------------------------------------------------------------
@@ -198,9 +185,7 @@ export const HttpError = z.object({ error: ErrorCode, detail: z.string() });
 // Parsing helpers used by both sides
 // ---------------------------------------------------------------------------
 
-export type ParseResult<T> =
-  | { ok: true; message: T }
-  | { ok: false; reason: 'unknown-type' | 'invalid'; detail: string };
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; reason: 'unknown-type' | 'invalid'; detail: string };
 
 function parseWith<T>(schema: z.ZodType<T>, known: ReadonlySet<string>, text: string): ParseResult<T> {
   let raw: unknown;

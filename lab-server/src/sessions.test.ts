@@ -110,7 +110,10 @@ test('a session that never attaches a terminal ends after the unused timeout and
   registry.markUsed(used.session);
   assert.equal(registry.create('a').ok, false, 'per-client cap');
   clock.now += 2 * MIN;
-  assert.deepEqual(registry.sweep().map((e) => [e.session, e.reason]), [[idle.session, 'unused']]);
+  assert.deepEqual(
+    registry.sweep().map((e) => [e.session, e.reason]),
+    [[idle.session, 'unused']],
+  );
   assert.equal(registry.lookup(used.token), used.session);
   assert.equal(registry.create('a').ok, true, 'the slot is free again');
 });

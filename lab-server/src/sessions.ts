@@ -71,9 +71,7 @@ export const newToken = (): string => randomBytes(32).toString('base64url');
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-export type CreateResult =
-  | { ok: true; token: string; session: Session }
-  | { ok: false; reason: 'global-cap' | 'client-cap' };
+export type CreateResult = { ok: true; token: string; session: Session } | { ok: false; reason: 'global-cap' | 'client-cap' };
 
 export class SessionRegistry {
   private readonly byHash = new Map<string, Session>();
@@ -142,7 +140,13 @@ export class SessionRegistry {
     const now = this.clock();
     if (now >= session.expiresAt) return 'expired';
     // No socket waiting (a hello may wait for a slow boot) and none for unusedTimeoutMs: unused.
-    if (!session.used && session.attached === 0 && this.limits.unusedTimeoutMs !== undefined && now >= session.detachedAt + this.limits.unusedTimeoutMs) return 'unused';
+    if (
+      !session.used &&
+      session.attached === 0 &&
+      this.limits.unusedTimeoutMs !== undefined &&
+      now >= session.detachedAt + this.limits.unusedTimeoutMs
+    )
+      return 'unused';
     const idle = this.idleDeadline(session);
     if (idle !== undefined && now >= idle) return 'idle';
     return undefined;

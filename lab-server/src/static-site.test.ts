@@ -83,7 +83,16 @@ test('unknown paths get the 404 page with status 404', async () => {
 });
 
 test('no directory traversal, plain, encoded or through a symlink', async () => {
-  for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/lesson/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/leak.txt', '/%00', '/..\\secret.txt', '/%E0%A4%A']) {
+  for (const p of [
+    '/../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/lesson/%2e%2e/%2e%2e/secret.txt',
+    '/..%2fsecret.txt',
+    '/leak.txt',
+    '/%00',
+    '/..\\secret.txt',
+    '/%E0%A4%A',
+  ]) {
     const r = await raw(p);
     assert.equal(r.status, 404, p);
     assert.ok(!r.body.toString().includes('top secret'), p);
@@ -114,7 +123,10 @@ test('pages carry a strict CSP listing their own inline scripts, and frame-ances
   assert.match(hashes[0]!, /^sha256-[A-Za-z0-9+/]+=*$/);
   const { createHash } = await import('node:crypto');
   assert.equal(hashes[0], `sha256-${createHash('sha256').update('console.log(1)').digest('base64')}`);
-  assert.match(contentSecurityPolicy([], ['https://lab.example.org', 'wss://lab.example.org']), /connect-src 'self' https:\/\/lab\.example\.org wss:\/\/lab\.example\.org;/);
+  assert.match(
+    contentSecurityPolicy([], ['https://lab.example.org', 'wss://lab.example.org']),
+    /connect-src 'self' https:\/\/lab\.example\.org wss:\/\/lab\.example\.org;/,
+  );
   const csp = contentSecurityPolicy(hashes);
   assert.match(csp, /frame-ancestors 'none'/);
   assert.match(csp, /object-src 'none'/);
@@ -143,13 +155,17 @@ test('pipelined requests then a reset leave no file descriptor open (streamed an
   const port = Number(new URL(base).port);
   for (const file of ['/video.webm', '/_astro/big.js']) {
     const sockets = await Promise.all(
-      Array.from({ length: 10 }, () => new Promise<import('node:net').Socket>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.on('error', () => undefined); // the reset below
-          resolve(s);
-        });
-        s.once('error', reject);
-      })),
+      Array.from(
+        { length: 10 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve, reject) => {
+            const s = net.connect(port, '127.0.0.1', () => {
+              s.on('error', () => undefined); // the reset below
+              resolve(s);
+            });
+            s.once('error', reject);
+          }),
+      ),
     );
     for (const s of sockets) {
       s.pause(); // never read

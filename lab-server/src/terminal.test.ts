@@ -230,7 +230,7 @@ test('Ctrl-C while the page is behind drops the backlog up to the next prompt ma
   assert.ok(!after.includes('y\n'), 'the flood output was dropped');
   assert.match(after, /건너뛰었습니다/, 'the reader is told');
   assert.ok(after.endsWith('\x1b]133;D;130\x07\x1b]133;A\x07lab$ '), 'from the mark on, everything is sent');
-  assert.equal(shell.stream.isPaused(), true, 'the page\'s pause holds again');
+  assert.equal(shell.stream.isPaused(), true, "the page's pause holds again");
   // Replay after a reload shows the same thing: skipped bytes are not in the buffer.
   const b = new FakeClient();
   await terminal.attach(b, req(0));
@@ -338,7 +338,10 @@ test('a resize storm becomes one Engine call now and the final size after the in
   for (let i = 0; i < 100; i++) terminal.resize(a, 81 + (i % 50), 24);
   terminal.resize(a, 100, 30);
   await new Promise((r) => setTimeout(r, 80));
-  assert.deepEqual(shell.sizes.slice(1), [[81, 24], [100, 30]]);
+  assert.deepEqual(shell.sizes.slice(1), [
+    [81, 24],
+    [100, 30],
+  ]);
   assert.equal(outcomes.filter((o) => o === 'applied').length, 2);
   assert.equal(outcomes.filter((o) => o === 'coalesced').length, 99);
   terminal.resize(a, 100, 30); // unchanged: no call

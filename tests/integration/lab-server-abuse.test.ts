@@ -228,7 +228,9 @@ describe('lab server: the global connection cap keeps descriptors for Docker; th
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     const globalCap = Number(/^lab_connections_refused_total\{reason="global-cap"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
     for (const s of sockets) s.destroy();
-    t.diagnostic(`descriptors: baseline ${baseline}, with 400 slow readers ${peak}; refused at LAB_MAX_CONNECTIONS ${globalCap}; admin /healthz ${health.status} ok=${body.ok} in ${Math.round(ms)} ms`);
+    t.diagnostic(
+      `descriptors: baseline ${baseline}, with 400 slow readers ${peak}; refused at LAB_MAX_CONNECTIONS ${globalCap}; admin /healthz ${health.status} ok=${body.ok} in ${Math.round(ms)} ms`,
+    );
     assert.equal(health.status, 200, JSON.stringify(body));
     assert.equal(body.ok, true, 'Docker answered');
     assert.ok(globalCap >= 300, `refused ${globalCap}`);
@@ -238,14 +240,20 @@ describe('lab server: the global connection cap keeps descriptors for Docker; th
 });
 
 /** A raw request with any Host (fetch does not let a page or a test choose it). */
-function rawRequest(server: LabServer, opts: { method: string; path: string; headers: Record<string, string> }): Promise<{ status: number; body: string }> {
+function rawRequest(
+  server: LabServer,
+  opts: { method: string; path: string; headers: Record<string, string> },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const url = new URL(server.url);
-    const req = http.request({ host: '127.0.0.1', port: url.port, method: opts.method, path: opts.path, headers: opts.headers, setHost: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: url.port, method: opts.method, path: opts.path, headers: opts.headers, setHost: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -273,13 +281,24 @@ describe('lab server: foreign Host, page headers, /metrics token', () => {
     const upgrade = await rawRequest(server, {
       method: 'GET',
       path: LAB_WS_PATH,
-      headers: { host: evil, origin: `http://${evil}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': LAB_SUBPROTOCOL },
+      headers: {
+        host: evil,
+        origin: `http://${evil}`,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-protocol': LAB_SUBPROTOCOL,
+      },
     });
     assert.equal(upgrade.status, 421);
     // Our own names still work: loopback by address and by name.
     const own = await rawRequest(server, { method: 'GET', path: '/', headers: { host: `localhost:${port}` } });
     assert.equal(own.status, 200);
-    assert.ok(server.logs.some((l) => l.includes('evil.example') && l.includes('LAB_ALLOWED_HOSTS')), 'the log names the variable');
+    assert.ok(
+      server.logs.some((l) => l.includes('evil.example') && l.includes('LAB_ALLOWED_HOSTS')),
+      'the log names the variable',
+    );
     assert.ok((await metric(server, /^lab_rejected_total\{reason="foreign-host"\} (\d+)/m, token)) >= 3);
     t.diagnostic(`foreign Host: POST ${post.status}, GET ${page.status}, upgrade ${upgrade.status}`);
   });
@@ -353,7 +372,9 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
     maxQueued = Math.max(maxQueued, await metric(server, /^lab_input_queued_bytes (\d+)/m));
     peak = Math.max(peak, rss());
     const paused = await metric(server, /^lab_input_paused_total (\d+)/m);
-    t.diagnostic(`16 MiB of input to a sleeping shell: server RSS +${((peak - before) / 2 ** 20).toFixed(1)} MiB, most queued ${Math.round(maxQueued / 1024)} KiB, input pauses ${paused}, still in the page's socket ${Math.round(term.ws.bufferedAmount / 2 ** 20)} MiB`);
+    t.diagnostic(
+      `16 MiB of input to a sleeping shell: server RSS +${((peak - before) / 2 ** 20).toFixed(1)} MiB, most queued ${Math.round(maxQueued / 1024)} KiB, input pauses ${paused}, still in the page's socket ${Math.round(term.ws.bufferedAmount / 2 ** 20)} MiB`,
+    );
     assert.ok(paused >= 1, 'the socket was paused');
     // The watermark, plus the frames ws had already read from the socket when it was paused (at most two).
     assert.ok(maxQueued <= 64 * 1024 + 2 * 64 * 1024, `queued ${maxQueued}`);
@@ -394,9 +415,14 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
     const held = [...onA, ...onB].filter((s) => s.closeCode === undefined);
     const codes = await Promise.all(held.map((s) => s.closed));
     const ms = Date.now() - start;
-    assert.ok(codes.every((c) => c === CloseCode.ProtocolError), JSON.stringify(codes));
+    assert.ok(
+      codes.every((c) => c === CloseCode.ProtocolError),
+      JSON.stringify(codes),
+    );
     assert.ok(ms < 7000, `closed after ${ms} ms`);
-    t.diagnostic(`28 sockets on 2 sessions of one client: ${held.length} held, ${sessionCap} refused at the session cap, ${clientCap} at the client cap; unhelloed ones closed after ${(ms / 1000).toFixed(1)} s more`);
+    t.diagnostic(
+      `28 sockets on 2 sessions of one client: ${held.length} held, ${sessionCap} refused at the session cap, ${clientCap} at the client cap; unhelloed ones closed after ${(ms / 1000).toFixed(1)} s more`,
+    );
     await endSession(server, a.cookie);
     await endSession(server, b.cookie);
   });

@@ -170,7 +170,10 @@ export async function newSession(server: LabServer, origin = server.origin, cook
   const headers: Record<string, string> = { origin };
   if (cookie) headers.cookie = cookie;
   const res = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers });
-  const setCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  const setCookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
   return { cookie: setCookie ?? cookie ?? '', status: res.status, body: await res.json().catch(() => undefined) };
 }
 
@@ -231,7 +234,9 @@ export class TestTerminal {
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(terminal));
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode}`), { status: res.statusCode })),
+      );
     });
   }
 
@@ -269,9 +274,13 @@ export class TestTerminal {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (test()) done(resolve);
-        else if (this.closeCode !== undefined) done(() => reject(new Error(`socket closed (${this.closeCode}) while waiting for ${what}; got:\n${this.text.slice(-2000)}`)));
+        else if (this.closeCode !== undefined)
+          done(() => reject(new Error(`socket closed (${this.closeCode}) while waiting for ${what}; got:\n${this.text.slice(-2000)}`)));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; got:\n${this.text.slice(-2000)}`))), ms);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; got:\n${this.text.slice(-2000)}`))),
+        ms,
+      );
       const done = (then: () => void) => {
         clearTimeout(timer);
         this.waiters.delete(check);

@@ -126,7 +126,10 @@ describe('lab server lifecycle', () => {
     // One boot at a time, so the second and third session boots queue and refills are skipped meanwhile.
     const server = await start({ LAB_WARM_POOL: '1', LAB_BOOT_CONCURRENCY: '1' });
     const sessions = await Promise.all([newSession(server), newSession(server), newSession(server)]);
-    assert.deepEqual(sessions.map((s) => s.status), [201, 201, 201]);
+    assert.deepEqual(
+      sessions.map((s) => s.status),
+      [201, 201, 201],
+    );
     const ready = async () => {
       const text = await (await fetch(new URL('/metrics', server.url))).text();
       return Number(/^lab_sandboxes\{state="ready"\} (\d+)/m.exec(text)?.[1] ?? 0);

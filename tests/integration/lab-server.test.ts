@@ -43,7 +43,14 @@ describe('lab server', () => {
     assert.match(site.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await site.text(), /실습/);
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
-    for (const name of ['lab_sessions', 'lab_sandboxes', 'lab_sandbox_boot_seconds', 'lab_terminals_attached', 'lab_output_bytes_total', 'lab_rejected_total']) {
+    for (const name of [
+      'lab_sessions',
+      'lab_sandboxes',
+      'lab_sandbox_boot_seconds',
+      'lab_terminals_attached',
+      'lab_output_bytes_total',
+      'lab_rejected_total',
+    ]) {
       assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
   });
@@ -352,7 +359,10 @@ describe('lab server without a sandbox image', () => {
     const h = await healthz(server);
     assert.equal(h.status, 503);
     assert.equal(h.body.ok, false);
-    assert.ok(h.body.reasons.some((r) => r.includes('lab/no-such-sandbox:latest')), JSON.stringify(h.body));
+    assert.ok(
+      h.body.reasons.some((r) => r.includes('lab/no-such-sandbox:latest')),
+      JSON.stringify(h.body),
+    );
     const session = await newSession(server);
     assert.equal(session.status, 201);
     // However the boot failure and the socket race, the page is told the sandbox failed.
@@ -394,7 +404,10 @@ describe('lab server with LAB_RUNTIME', () => {
     servers.push(server);
     const h = await healthz(server);
     assert.equal(h.status, 503);
-    assert.ok(h.body.reasons.some((r) => r.includes('no-such-runtime') && r.includes('runc')), JSON.stringify(h.body));
+    assert.ok(
+      h.body.reasons.some((r) => r.includes('no-such-runtime') && r.includes('runc')),
+      JSON.stringify(h.body),
+    );
     const session = await newSession(server);
     assert.equal(session.status, 201);
     const term = await TestTerminal.open(server, session.cookie);
