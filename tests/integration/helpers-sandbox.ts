@@ -68,8 +68,13 @@ function createFlags(spec: CreateSpec, replaceVolume: Record<string, string>): s
   return flags;
 }
 
-/** Starts (or restarts) the test mirror on the built lab-mirror-data volume. */
+/**
+ * Starts the test mirror on the built lab-mirror-data volume, or keeps it
+ * when it already runs (another test file of this run may be using it).
+ */
 export async function startMirror(): Promise<void> {
+  const running = await dockerRc(['inspect', '-f', '{{.State.Running}}', MIRROR]);
+  if (running.code === 0 && running.stdout.trim() === 'true') return;
   await dockerRc(['rm', '-f', MIRROR]);
   await docker(['volume', 'inspect', MIRROR_DATA_VOLUME]).catch(() => {
     throw new Error(`volume ${MIRROR_DATA_VOLUME} missing: run npm run images first`);
@@ -119,6 +124,12 @@ export async function startSandbox(suffix: string): Promise<Sandbox> {
     sh: (script, timeoutMs = 120_000) =>
       dockerRc(['exec', '-i', '-e', 'LAB_NO_MOTD=1', name, ...SANDBOX_SHELL.command, '-c', script], timeoutMs),
   };
+}
+
+/** Removes one sandbox started by startSandbox (container and data volume). */
+export async function removeSandbox(sb: Sandbox): Promise<void> {
+  await dockerRc(['rm', '-f', '-v', sb.name]);
+  await dockerRc(['volume', 'rm', '-f', `${sb.name}-data`]);
 }
 
 /** Removes every itest-img-* container and volume this helper made. */

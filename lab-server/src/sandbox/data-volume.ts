@@ -18,8 +18,13 @@
  *   du every LAB_DISK_CHECK_INTERVAL, warns at 80% and ends the session at
  *   100%. Works with any engine, remote ones included, but is a soft limit.
  *
- * The sandbox's own writable layer (/root, /etc ...) is outside the volume;
- * it is watched in both modes (Docker's SizeRw).
+ * The volume holds every path the reader can write (the inner engine's
+ * data, /root, /tmp, /var/tmp, /etc/docker: the entrypoint binds its
+ * subdirectories there) and the sandbox's root filesystem is read-only, so
+ * in loop mode the limit covers all of them. Before (issue 8) /root and /tmp
+ * sat in the container's writable layer, watched through Docker's SizeRw
+ * only: an unlinked-but-open file there wrote 4.9 GiB against 4 GiB. SizeRw
+ * is still watched in both modes, as a second line.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -30,11 +30,11 @@ export interface Shell {
 }
 
 export interface DiskUsage {
-  /** Bytes used on the data volume (the inner engine's /var/lib/docker). */
+  /** Bytes used on the data volume (every path the reader can write: /var/lib/docker, /root, /tmp, ...). */
   data: number;
   /** The data volume's size when it is hard-limited (loop volumes), else undefined. */
   dataLimit: number | undefined;
-  /** Bytes in the sandbox container's own writable layer. */
+  /** Bytes in the sandbox container's own writable layer (read-only root: a second line only). */
   rootfs: number;
 }
 
