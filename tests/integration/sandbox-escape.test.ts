@@ -70,6 +70,9 @@ describe('sandbox escape through /run/lab and the exec path', () => {
     const r = await newShell(sb, 'cat /proc/self/uid_map; grep CapEff /proc/self/status; readlink /proc/self/ns/user');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(normMap(r.stdout.split('\n')[0]!), INNER_MAP);
+    // No descriptor of the outer world (e.g. the namespace fds lab-userns hands to nsenter) reaches the shell.
+    const fds = await newShell(sb, 'ls /proc/$$/fd | sort -n | tr "\\n" " "');
+    assert.equal(fds.stdout, '0 1 2 ');
     const seen = await outer(sb, 'cat /proc/$(cat /run/lab/inner.pid)/uid_map');
     assert.equal(normMap(seen.stdout), INNER_MAP_OUTSIDE);
     // The outer root, for comparison, is host root with SYS_ADMIN.
