@@ -122,8 +122,8 @@ export const SANDBOX_USERNS_OWNER_ENV = 'LAB_USERNS_OWNER';
  * and the sandbox's world, which the inner root cannot write: the whole
  * sandbox is charged there as one user. Its default LAB_USERNS_LIMITS is this
  * list (checked by the unit test); set LAB_USERNS_LIMITS in the container's
- * env to change it. Why these values: dockerd + containerd hold ~3 inotify
- * instances; an inner container uses 5 namespaces and the pids limit (1024)
+ * env to change it. Why these values: idle, dockerd and containerd hold no
+ * inotify instance (`docker logs -f` takes one); an inner container uses 5 namespaces and the pids limit (1024)
  * caps the number of containers long before 1024 namespaces of a type.
  */
 export const SANDBOX_USERNS_LIMITS: Readonly<Record<string, number>> = {
