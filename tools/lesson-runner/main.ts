@@ -28,7 +28,7 @@ import { listLessons, type ExtractedSnippet, type Lesson } from '../../src/snipp
 import { writeRecordings, type RecordingsFile } from '../../src/snippets/recordings.ts';
 import { startLabServer, newInstance } from '../../tests/support/lab-server.ts';
 import { ARTIFACTS, ROOT } from '../../tests/support/paths.ts';
-import { endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
+import { LabTerminal, endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
 import { inCourseOrder, siteSidebarSlugs } from './course.ts';
 import { judge } from './judge.ts';
 import { runSnippet, waitForPrompt } from './run-snippet.ts';
@@ -86,7 +86,7 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
   try {
     const opened = await openTerminal(server, { readyMs: BOOT_MS });
     cookie = opened.cookie;
-    const term = opened.term;
+    let term = opened.term;
     try {
       await waitForPrompt(term, 0, BOOT_MS);
       for (const lesson of lessons) {
@@ -115,10 +115,16 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
           if (shellExit) {
             // A snippet ended the reader's shell (e.g. a scripted `exit` reached it):
             // that snippet failed; the rest continue in a fresh shell of the same
-            // sandbox, as the page's next 실행 would.
-            const from = term.text.length;
-            term.hello(term.offset);
-            await waitForPrompt(term, from, 60_000);
+            // sandbox. As the page does: it closes the socket on `exit`, and its
+            // next 실행 reconnects to the session, resuming after what it has seen.
+            const resumeFrom = term.offset;
+            await term.close();
+            term = await LabTerminal.open(server, cookie);
+            term.hello(resumeFrom);
+            await waitForPrompt(term, 0, 60_000).catch((error: unknown) => {
+              const said = term.messages.map((m) => (m.type === 'attached' ? `attached(fresh=${m.freshShell})` : m.type)).join(', ');
+              throw new Error(`${reason(error)} after reconnecting (server sent: ${said || 'nothing'})`);
+            });
           }
         }
         if (args.record) console.log(`recorded ${await writeRecordings(recordings)}`);
