@@ -355,6 +355,8 @@ class Connection {
       case 'ack':
         this.terminal?.ack(this.client, message.processed);
         return;
+      default:
+        message satisfies never; // a type added to ClientMessage needs a case here
     }
   }
 

@@ -40,24 +40,60 @@ export const Limits = {
   maxRows: 200,
 } as const;
 
-/** WebSocket close codes in the 4000 range say why the server hung up. */
-export const CloseCode = {
-  Normal: 1000,
-  TooLarge: 1009,
-  Unauthorized: 4001,
-  ForbiddenOrigin: 4003,
-  NoSuchSession: 4004,
-  ProtocolError: 4005,
-  RateLimited: 4008,
-  /** Another tab/page attached to the same terminal. */
-  Replaced: 4009,
-  Idle: 4010,
-  Expired: 4011,
-  OverCapacity: 4012,
-  SandboxFailed: 4013,
-  ShuttingDown: 4014,
-} as const;
+/**
+ * What the page does after a close: `new-session` = ask for a session and
+ * reconnect at once; `retry` = reconnect by itself after a backoff (`reason`
+ * names it); `wait` = stop until the reader acts (`reason` is what the page
+ * shows); `drop` = as a dropped connection (the server's last `error`
+ * message decides, else retry).
+ */
+type CloseCodeInfo =
+  { code: number; meaning: string; page: 'new-session' | 'drop' } | { code: number; meaning: string; page: 'retry' | 'wait'; reason: string };
+
+/**
+ * Every close code the server sends (4000 range: why it hung up): the one
+ * table for server, page (src/lab-client/close-policy.ts) and README
+ * (generated: npm run docs:lab).
+ */
+export const CLOSE_CODES = {
+  Normal: { code: 1000, meaning: 'the session was ended (`DELETE /lab/session`)', page: 'drop' },
+  TooLarge: { code: 1009, meaning: 'frame too large, or too much input before `attached`', page: 'drop' },
+  Unauthorized: { code: 4001, meaning: 'no session cookie', page: 'new-session' },
+  ForbiddenOrigin: {
+    code: 4003,
+    meaning: 'Origin not allowed (this server answers HTTP 403 before the upgrade instead)',
+    page: 'wait',
+    reason: 'forbidden-origin',
+  },
+  NoSuchSession: { code: 4004, meaning: 'unknown session (e.g. after a server restart)', page: 'new-session' },
+  ProtocolError: { code: 4005, meaning: 'too many bad messages, or no `hello` within `LAB_WS_HELLO_TIMEOUT`', page: 'retry', reason: 'internal' },
+  RateLimited: { code: 4008, meaning: 'too many messages (`LAB_WS_RATE`)', page: 'retry', reason: 'rate-limited' },
+  Replaced: { code: 4009, meaning: 'another page attached to this terminal', page: 'wait', reason: 'replaced' },
+  Idle: { code: 4010, meaning: 'idle, or never used (`LAB_UNUSED_TIMEOUT`)', page: 'wait', reason: 'idle' },
+  Expired: {
+    code: 4011,
+    meaning: 'lifetime over (`LAB_MAX_LIFETIME`); the page asks for a new session next',
+    page: 'wait',
+    reason: 'session-expired',
+  },
+  OverCapacity: {
+    code: 4012,
+    meaning: 'over capacity (terminals per session, sockets per session or client)',
+    page: 'retry',
+    reason: 'over-capacity',
+  },
+  SandboxFailed: { code: 4013, meaning: 'sandbox failed (boot, died, disk limit)', page: 'wait', reason: 'sandbox-failed' },
+  ShuttingDown: { code: 4014, meaning: 'server shutting down', page: 'retry', reason: 'shutting-down' },
+} as const satisfies Record<string, CloseCodeInfo>;
+export type CloseCodeEntry = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+export const CloseCode = Object.fromEntries(Object.entries(CLOSE_CODES).map(([name, e]) => [name, e.code])) as {
+  readonly [K in keyof typeof CLOSE_CODES]: (typeof CLOSE_CODES)[K]['code'];
+};
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+const closeByCode = new Map<number, CloseCodeEntry>(Object.values(CLOSE_CODES).map((e) => [e.code, e]));
+export const closeCodeInfo = (code: number): CloseCodeEntry | undefined => closeByCode.get(code);
 
 const cols = z.number().int().positive().max(10_000);
 const rows = z.number().int().positive().max(10_000);
@@ -202,8 +238,10 @@ function parseWith<T>(schema: z.ZodType<T>, known: ReadonlySet<string>, text: st
   return { ok: true, message: parsed.data };
 }
 
-const clientTypes = new Set(['hello', 'resize', 'pause', 'resume', 'ping', 'ack']);
-const serverTypes = new Set(['status', 'attached', 'exit', 'error', 'pong']);
+/** The `type`s a union knows, from its schemas (a type added to the union is known at once). */
+const typesOf = (union: { options: ReadonlyArray<{ shape: { type: { value: string } } }> }) => new Set(union.options.map((o) => o.shape.type.value));
+const clientTypes = typesOf(ClientMessage);
+const serverTypes = typesOf(ServerMessage);
 
 export const parseClientMessage = (text: string) => parseWith(ClientMessage, clientTypes, text);
 export const parseServerMessage = (text: string) => parseWith(ServerMessage, serverTypes, text);

@@ -14,7 +14,7 @@
  * - a full or rate-limited server is retried slowly (backoff.ts slowBackoff);
  *   everything else transient with the default backoff.
  */
-import { CloseCode, type ErrorCode } from '../../lab-server/src/protocol.ts';
+import { CloseCode, closeCodeInfo, type ErrorCode } from '../../lab-server/src/protocol.ts';
 
 /** Problems that stop the connection until the reader acts. */
 export type StopReason = 'sandbox-failed' | 'session-expired' | 'forbidden-origin' | 'replaced' | 'idle' | 'cookies-blocked' | 'protocol';
@@ -47,28 +47,22 @@ export interface SocketClose {
 export const MAX_AUTH_FAILURES = 2;
 
 export function decideClose(close: SocketClose): CloseDecision {
-  switch (close.code) {
-    case CloseCode.Unauthorized:
-    case CloseCode.NoSuchSession:
+  // The protocol's close-code table says what each code means for the page.
+  const known = closeCodeInfo(close.code);
+  switch (known?.page) {
+    case 'new-session':
       return close.authFailures > MAX_AUTH_FAILURES ? { action: 'stop', reason: 'cookies-blocked', newSessionNext: true } : { action: 'new-session' };
-    case CloseCode.ForbiddenOrigin:
-      return { action: 'stop', reason: 'forbidden-origin' };
-    case CloseCode.Replaced:
-      return { action: 'stop', reason: 'replaced' };
-    case CloseCode.Idle:
-      return { action: 'stop', reason: 'idle' };
-    case CloseCode.Expired:
-      return { action: 'stop', reason: 'session-expired', newSessionNext: true };
-    case CloseCode.SandboxFailed:
-      return { action: 'stop', reason: 'sandbox-failed' };
-    case CloseCode.OverCapacity:
-      return { action: 'retry', reason: 'over-capacity' };
-    case CloseCode.RateLimited:
-      return { action: 'retry', reason: 'rate-limited' };
-    case CloseCode.ShuttingDown:
-      return { action: 'retry', reason: 'shutting-down' };
-    case CloseCode.ProtocolError:
-      return { action: 'retry', reason: 'internal' };
+    case 'wait':
+      return known.code === CloseCode.Expired
+        ? { action: 'stop', reason: known.reason, newSessionNext: true }
+        : { action: 'stop', reason: known.reason };
+    case 'retry':
+      return { action: 'retry', reason: known.reason };
+    case 'drop':
+    case undefined:
+      break;
+    default:
+      known satisfies never;
   }
   // Any other code (1006 from a proxy, 1011, …): the server's last error message explains it.
   switch (close.serverError) {

@@ -349,6 +349,8 @@ export class LabConnection {
         break;
       case 'pong':
         break;
+      default:
+        message satisfies never; // a type added to ServerMessage needs a case here
     }
   }
 
