@@ -31,7 +31,7 @@ import { CLOSE_FOR, type Lab, LabError } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
 import { CountedCaps } from './counted-caps.ts';
-import { hostGuard } from './http.ts';
+import { hostGuard, readCookie } from './http.ts';
 import {
   CloseCode,
   LAB_SUBPROTOCOL,
@@ -59,16 +59,6 @@ const INPUT_PAUSE_GRACE_MS = 3 * 60_000;
 const MAX_BAD_MESSAGES = 20;
 /** Input queued while a hello is being served (the sandbox may still boot). */
 const MAX_BACKLOG_BYTES = 256 * 1024;
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
 
 function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
@@ -124,10 +114,6 @@ export class Gateway {
     this.heartbeat.unref();
   }
 
-  get connections(): number {
-    return this.wss.clients.size;
-  }
-
   /** The HTTP server's 'upgrade' event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { metrics, policy, log } = this.deps;
@@ -162,7 +148,7 @@ export class Gateway {
     const session = lab.lookup(token);
     if (!session) {
       metrics.reject('no-session');
-      const ended = lab.whyEnded(token);
+      const ended = lab.sessions.whyEnded(token);
       if (ended) {
         // Tell the page what happened to its session, not just that it is gone.
         const code = ended.reason === 'sandbox-failed' ? 'sandbox-failed' : 'session-expired';

@@ -7,6 +7,7 @@
  * a moment so a busy load balancer does not hammer the engine.
  */
 import type Docker from 'dockerode';
+import type { LabStats } from './lab.ts';
 
 export interface HealthResult {
   ok: boolean;
@@ -22,9 +23,7 @@ export interface HealthDeps {
   runtime?: string;
   /** Undefined when the mirror is fine, else why not. */
   mirrorProblem: () => Promise<string | undefined>;
-  shuttingDown: () => boolean;
-  sessions: () => number;
-  sandboxes: () => { ready: number; booting: number; assigned: number };
+  stats: () => Pick<LabStats, 'shuttingDown' | 'sessions' | 'sandboxes'>;
   cacheMs?: number;
 }
 
@@ -39,15 +38,16 @@ export class Health {
 
   async check(): Promise<HealthResult> {
     const d = this.deps;
+    const { shuttingDown, sessions, sandboxes } = d.stats();
     let reasons: string[];
-    if (d.shuttingDown()) reasons = ['shutting down'];
+    if (shuttingDown) reasons = ['shutting down'];
     else if (this.cached && Date.now() - this.cached.at < (d.cacheMs ?? 2000)) reasons = this.cached.reasons;
     else {
       this.inflight ??= this.probe().finally(() => (this.inflight = undefined));
       reasons = await this.inflight;
       this.cached = { at: Date.now(), reasons };
     }
-    return { ok: reasons.length === 0, reasons, sessions: d.sessions(), sandboxes: d.sandboxes() };
+    return { ok: reasons.length === 0, reasons, sessions, sandboxes };
   }
 
   private async probe(): Promise<string[]> {

@@ -27,7 +27,6 @@ import type { Lab } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
 import { LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
-import { readCookie } from './gateway.ts';
 import type { StaticSite } from './static-site.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -98,6 +97,14 @@ export function hostGuard(policy: OriginPolicy, metrics: Metrics, log: Logger) {
     }
     return 'Misdirected Request: this server does not answer to that host name (LAB_ALLOWED_HOSTS)';
   };
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq >= 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

@@ -12,10 +12,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
-import { NOTICE } from './notices.ko.ts';
-import type { DiskUsage, ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
+import { DiskCheck } from './disk-check.ts';
+import type { ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
 import type { SandboxPool } from './sandbox/pool.ts';
-import { type CreateResult, type EndReason, type Session, SessionRegistry, hashToken } from './sessions.ts';
+import { type CreateResult, type EndReason, type Session, SessionRegistry } from './sessions.ts';
 import { Terminal, type TerminalClient } from './terminal.ts';
 
 export const CLOSE_FOR: Record<EndReason, number> = {
@@ -26,9 +26,6 @@ export const CLOSE_FOR: Record<EndReason, number> = {
   'sandbox-failed': CloseCode.SandboxFailed,
   shutdown: CloseCode.ShuttingDown,
 };
-
-const TOMBSTONE_MS = 60 * 60_000;
-const TOMBSTONES_MAX = 10_000;
 
 /** Anything that must be closed when its session ends (a socket waiting for boot, or attached). */
 export interface SessionSocket {
@@ -71,6 +68,15 @@ class SessionRuntime {
   }
 }
 
+export interface LabStats {
+  shuttingDown: boolean;
+  sessions: number;
+  sandboxes: { ready: number; booting: number; assigned: number };
+  terminalsAttached: number;
+  /** Keyboard bytes queued for shells, all sessions. */
+  inputQueued: number;
+}
+
 export interface LabDeps {
   config: Config;
   pool: SandboxPool;
@@ -87,14 +93,7 @@ export class Lab {
   private readonly log: Logger;
   private shuttingDown = false;
   private timers: NodeJS.Timeout[] = [];
-  private diskCheckRunning = false;
-  /**
-   * Why recent sessions ended, by token hash, so a page coming back with an
-   * old cookie learns "idle" or "sandbox failed" (and shows it) instead of
-   * "no such session" (which makes it silently start over; after a failed
-   * boot that would loop).
-   */
-  private readonly tombstones = new Map<string, { reason: EndReason; detail: string; at: number }>();
+  private readonly disk: DiskCheck<SessionRuntime>;
 
   constructor(deps: LabDeps) {
     this.deps = deps;
@@ -111,6 +110,15 @@ export class Lab {
       },
       deps.clock,
     );
+    this.disk = new DiskCheck<SessionRuntime>({
+      driver: deps.driver,
+      limitBytes: deps.config.sandbox.diskBytes,
+      log: this.log,
+      notice: (runtime, text) => runtime.terminals.forEach((t) => t.notice(text)),
+      full: (runtime, detail) => this.endSession(runtime.session, 'sandbox-failed', detail),
+      unreadable: (runtime) => void this.checkSandbox(runtime.session),
+      max: (bytes) => deps.metrics.diskBytes.set(bytes),
+    });
   }
 
   get isShuttingDown(): boolean {
@@ -121,7 +129,7 @@ export class Lab {
   start(): void {
     // Once a second: a sweep is a pass over the in-memory sessions, nothing more.
     this.timers.push(setInterval(() => this.sweep(), 1000));
-    this.timers.push(setInterval(() => void this.checkDisks(), this.deps.config.sandbox.diskCheckIntervalMs));
+    this.timers.push(setInterval(() => void this.disk.run(this.runtimes.values()), this.deps.config.sandbox.diskCheckIntervalMs));
     for (const t of this.timers) t.unref();
   }
 
@@ -154,17 +162,9 @@ export class Lab {
   /** Ends a session: closes its sockets with the matching code and removes its sandbox. */
   endSession(session: Session, reason: EndReason, detail: string = reason): void {
     const runtime = this.runtimes.get(session);
-    this.sessions.remove(session);
+    this.sessions.remove(session, reason, detail);
     if (!runtime) return;
     this.runtimes.delete(session);
-    if (reason !== 'ended' && reason !== 'shutdown') {
-      this.tombstones.set(session.tokenHash, { reason, detail, at: Date.now() });
-      // Bounded: the oldest go first (Map keeps insertion order).
-      for (const key of this.tombstones.keys()) {
-        if (this.tombstones.size <= TOMBSTONES_MAX) break;
-        this.tombstones.delete(key);
-      }
-    }
     this.deps.metrics.sessionsEnded.inc({ reason });
     this.log.info({ session: session.id, reason, detail, sandbox: runtime.sandbox?.id }, 'session ended');
     const code = CLOSE_FOR[reason];
@@ -184,15 +184,7 @@ export class Lab {
     // A sandbox still booting is destroyed when it arrives (createSession).
   }
 
-  /** Why the session of this token ended, if it did recently. */
-  whyEnded(token: string | undefined): { reason: EndReason; detail: string } | undefined {
-    if (!token) return undefined;
-    return this.tombstones.get(hashToken(token));
-  }
-
   private sweep(): void {
-    const old = Date.now() - TOMBSTONE_MS;
-    for (const [key, t] of this.tombstones) if (t.at < old) this.tombstones.delete(key);
     for (const { session, reason } of this.sessions.sweep()) {
       // sweep() already removed it from the registry; endSession does the rest.
       this.endSession(session, reason);
@@ -291,81 +283,22 @@ export class Lab {
     if (!running && !session.ended) this.endSession(session, 'sandbox-failed', 'sandbox container stopped');
   }
 
-  // ------------------------------------------------------------ disk
-
-  /**
-   * The disk limit, checked for each assigned sandbox in turn (one at a
-   * time: a check is an exec in the sandbox). What is hard-limited (a loop
-   * data volume) only earns a warning near full, since the reader then gets
-   * "no space left on device" and can prune; what is not (a plain data
-   * volume, the sandbox's writable layer) ends the session at the limit.
-   */
-  async checkDisks(): Promise<void> {
-    if (this.diskCheckRunning) return;
-    this.diskCheckRunning = true;
-    const limit = this.deps.config.sandbox.diskBytes;
-    let max = 0;
-    try {
-      for (const runtime of [...this.runtimes.values()]) {
-        const sandbox = runtime.sandbox;
-        if (!sandbox || runtime.session.ended) continue;
-        let usage: DiskUsage;
-        try {
-          usage = await this.deps.driver.diskUsage(sandbox);
-        } catch (err) {
-          this.log.debug({ err, sandbox: sandbox.id }, 'disk check failed');
-          void this.checkSandbox(runtime.session);
-          continue;
-        }
-        const used = usage.data + usage.rootfs;
-        max = Math.max(max, used);
-        const soft = usage.rootfs + (usage.dataLimit === undefined ? usage.data : 0);
-        const fill = Math.max(soft / limit, usage.dataLimit ? usage.data / usage.dataLimit : 0);
-        if (soft >= limit) {
-          this.notice(runtime, NOTICE.diskFull(used, limit));
-          this.endSession(runtime.session, 'sandbox-failed', `disk limit exceeded: ${used} bytes`);
-        } else if (fill >= 0.8) {
-          if (!runtime.diskWarned) this.notice(runtime, NOTICE.diskWarn(used, usage.dataLimit ?? limit));
-          runtime.diskWarned = true;
-        } else if (fill < 0.7) {
-          runtime.diskWarned = false;
-        }
-      }
-      this.deps.metrics.diskBytes.set(max);
-    } finally {
-      this.diskCheckRunning = false;
-    }
-  }
-
-  private notice(runtime: SessionRuntime, text: string): void {
-    for (const t of runtime.terminals.values()) t.notice(text);
-  }
-
   // ------------------------------------------------------------ state
 
-  /** Sandboxes assigned to live sessions. */
-  assignedCount(): number {
-    let n = 0;
-    for (const r of this.runtimes.values()) if (r.sandbox) n++;
-    return n;
-  }
-
-  /** Keyboard bytes queued for shells, all sessions (metrics). */
-  inputQueued(): number {
-    let n = 0;
-    for (const r of this.runtimes.values()) for (const t of r.terminals.values()) n += t.inputQueued;
-    return n;
-  }
-
-  attachedTerminals(): number {
-    let n = 0;
-    for (const r of this.runtimes.values()) for (const t of r.terminals.values()) if (t.attachedClient) n++;
-    return n;
-  }
-
-  /** For tests and operators: the sandbox of a live session. */
-  sandboxOf(session: Session): SandboxHandle | undefined {
-    return this.runtimes.get(session)?.sandbox;
+  /** Live state for /metrics and /healthz, read when asked. */
+  stats(): LabStats {
+    let assigned = 0;
+    let terminalsAttached = 0;
+    let inputQueued = 0;
+    for (const r of this.runtimes.values()) {
+      if (r.sandbox) assigned++;
+      for (const t of r.terminals.values()) {
+        if (t.attachedClient) terminalsAttached++;
+        inputQueued += t.inputQueued;
+      }
+    }
+    const { ready, booting } = this.deps.pool.counts;
+    return { shuttingDown: this.shuttingDown, sessions: this.sessions.size, sandboxes: { ready, booting, assigned }, terminalsAttached, inputQueued };
   }
 
   /**

@@ -103,24 +103,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log: log.child({ part: 'disk' }),
   });
   const driver = sandboxDriverFromConfig({ docker, naming, sandbox: config.sandbox, volumes, egress, log: log.child({ part: 'driver' }) });
-  // Metrics read live state through these closures; `lab` exists by the first scrape.
-  let lab: Lab | undefined;
   const pool: SandboxPool = new SandboxPool(
     driver,
     { target: config.sandbox.warmPool, concurrency: config.sandbox.bootConcurrency, bootTimeoutMs: config.sandbox.bootTimeoutMs },
     log.child({ part: 'pool' }),
     { onBooted: (s) => metrics.bootSeconds.observe(s.bootMs / 1000) },
   );
-  const metrics = new Metrics({
-    sessions: () => lab?.sessions.size ?? 0,
-    sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: lab?.assignedCount() ?? 0 }),
-    terminalsAttached: () => lab?.attachedTerminals() ?? 0,
-    connections: () => connections.size,
-    inputQueued: () => lab?.inputQueued() ?? 0,
-  });
+  // Read at scrape time only, when `lab` and `connections` exist.
+  const metrics: Metrics = new Metrics({ stats: () => lab.stats(), connections: () => connections.size });
   metrics.sessionsCapacity.set(config.sessions.maxSessions);
-  lab = new Lab({ config, pool, driver, metrics, log: log.child({ part: 'lab' }) });
-  const theLab = lab;
+  const lab = new Lab({ config, pool, driver, metrics, log: log.child({ part: 'lab' }) });
 
   const mirror = new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log.child({ part: 'mirror' }));
   const reconciler = new Reconciler(
@@ -145,15 +137,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     image: config.sandbox.image,
     runtime: config.sandbox.runtime,
     mirrorProblem: () => (config.mirror ? mirror.problem() : Promise.resolve(undefined)),
-    shuttingDown: () => theLab.isShuttingDown,
-    sessions: () => theLab.sessions.size,
-    sandboxes: () => ({ ready: pool.counts.ready, booting: pool.counts.booting, assigned: theLab.assignedCount() }),
+    stats: () => lab.stats(),
   });
-  const gateway = new Gateway({ lab: theLab, policy, metrics, config, log: log.child({ part: 'ws' }) });
+  const gateway = new Gateway({ lab, policy, metrics, config, log: log.child({ part: 'ws' }) });
   // A page served under another name than LAB_PUBLIC_ORIGIN (a site built with PUBLIC_LAB_URL) may still reach the labs.
   const labOrigins = config.publicOrigin ? [config.publicOrigin, config.publicOrigin.replace(/^http/, 'ws')] : [];
   const site = new StaticSite(config.siteDir, { connectSources: labOrigins });
-  const handler = createRequestHandler({ config, lab: theLab, policy, metrics, health, site, log: log.child({ part: 'http' }) });
+  const handler = createRequestHandler({ config, lab, policy, metrics, health, site, log: log.child({ part: 'http' }) });
   const server = createServer(
     {
       // Trickled headers were cut only after 72-86 s (Node's 60 s, checked every 30 s).
@@ -234,7 +224,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.warn({ site: config.siteDir }, 'no built site here (npm run build): pages will be 404, the labs still work');
   }
   reconciler.start(config.reconcileIntervalMs);
-  theLab.start();
+  lab.start();
   pool.refill();
 
   await new Promise<void>((resolve, reject) => {
@@ -275,7 +265,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       log.info({ reason }, 'shutting down: refusing new sessions, removing sandboxes');
       reconciler.stop();
       // Keep listening meanwhile: /healthz answers 503 and new sockets get ShuttingDown.
-      await theLab.shutdown(deadline);
+      await lab.shutdown(deadline);
       gateway.close(CloseCode.ShuttingDown, 'shutting down');
       // Anything whose removal failed is an orphan now: one last pass.
       await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);

@@ -5,6 +5,7 @@
  * are updated where things happen.
  */
 import client from 'prom-client';
+import type { LabStats } from './lab.ts';
 
 export type RejectReason =
   | 'missing-origin'
@@ -27,14 +28,10 @@ export type RejectReason =
   /** /metrics without the LAB_METRICS_TOKEN. */
   | 'metrics-auth';
 
+/** Where the gauges read live state: the lab, and open TCP connections (HTTP and WebSocket). */
 export interface GaugeSources {
-  sessions: () => number;
-  sandboxes: () => { ready: number; booting: number; assigned: number };
-  terminalsAttached: () => number;
-  /** Open TCP connections (HTTP and WebSocket). */
+  stats: () => Pick<LabStats, 'sessions' | 'sandboxes' | 'terminalsAttached' | 'inputQueued'>;
   connections?: () => number;
-  /** Keyboard bytes queued for shells right now, summed over terminals. */
-  inputQueued?: () => number;
 }
 
 export class Metrics {
@@ -60,7 +57,7 @@ export class Metrics {
       help: 'Live sessions',
       registers,
       collect() {
-        this.set(sources.sessions());
+        this.set(sources.stats().sessions);
       },
     });
     new client.Gauge({
@@ -69,7 +66,7 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       collect() {
-        const s = sources.sandboxes();
+        const s = sources.stats().sandboxes;
         this.set({ state: 'ready' }, s.ready);
         this.set({ state: 'booting' }, s.booting);
         this.set({ state: 'assigned' }, s.assigned);
@@ -80,7 +77,7 @@ export class Metrics {
       help: 'Terminals with a WebSocket attached',
       registers,
       collect() {
-        this.set(sources.terminalsAttached());
+        this.set(sources.stats().terminalsAttached);
       },
     });
     this.bootSeconds = new client.Histogram({
@@ -159,7 +156,7 @@ export class Metrics {
       help: 'Keyboard bytes queued for shells, all terminals (bounded by LAB_INPUT_HIGH_WATER each, plus one frame)',
       registers,
       collect() {
-        this.set(sources.inputQueued?.() ?? 0);
+        this.set(sources.stats().inputQueued);
       },
     });
   }

@@ -70,12 +70,21 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 export const newToken = (): string => randomBytes(32).toString('base64url');
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const TOMBSTONE_MS = 60 * 60_000;
+const TOMBSTONES_MAX = 10_000;
 
 export type CreateResult = { ok: true; token: string; session: Session } | { ok: false; reason: 'global-cap' | 'client-cap' };
 
 export class SessionRegistry {
   private readonly byHash = new Map<string, Session>();
   private readonly perClient = new Map<string, number>();
+  /**
+   * Why recent sessions ended, by token hash, so a page coming back with an
+   * old cookie learns "idle" or "sandbox failed" (and shows it) instead of
+   * "no such session" (which makes it silently start over; after a failed
+   * boot that would loop). An hour, at most TOMBSTONES_MAX.
+   */
+  private readonly tombstones = new Map<string, { reason: EndReason; detail: string; at: number }>();
   private readonly limits: SessionLimits;
   private readonly clock: Clock;
 
@@ -90,10 +99,6 @@ export class SessionRegistry {
 
   countFor(client: string): number {
     return this.perClient.get(client) ?? 0;
-  }
-
-  all(): Session[] {
-    return [...this.byHash.values()];
   }
 
   /** Capacity check and creation in one step (single-threaded, so no race between them). */
@@ -152,19 +157,34 @@ export class SessionRegistry {
     return undefined;
   }
 
-  /** Removes and returns every session past a deadline. */
+  /** Removes and returns every session past a deadline (and forgets tombstones past theirs). */
   sweep(): Array<{ session: Session; reason: EndReason }> {
+    const old = this.clock() - TOMBSTONE_MS;
+    for (const [key, t] of this.tombstones) if (t.at < old) this.tombstones.delete(key);
     const out: Array<{ session: Session; reason: EndReason }> = [];
     for (const session of this.byHash.values()) {
       const reason = this.endReason(session);
       if (reason) out.push({ session, reason });
     }
-    for (const { session } of out) this.remove(session);
+    for (const { session, reason } of out) this.remove(session, reason);
     return out;
   }
 
-  remove(session: Session): void {
+  /** Why the session of this token ended, if it did recently (not by `ended` or `shutdown`). */
+  whyEnded(token: string | undefined): { reason: EndReason; detail: string } | undefined {
+    return token ? this.tombstones.get(hashToken(token)) : undefined;
+  }
+
+  remove(session: Session, reason?: EndReason, detail: string | undefined = reason): void {
     if (!this.byHash.delete(session.tokenHash)) return;
+    if (reason && detail && reason !== 'ended' && reason !== 'shutdown') {
+      this.tombstones.set(session.tokenHash, { reason, detail, at: this.clock() });
+      // Bounded: the oldest go first (Map keeps insertion order).
+      for (const key of this.tombstones.keys()) {
+        if (this.tombstones.size <= TOMBSTONES_MAX) break;
+        this.tombstones.delete(key);
+      }
+    }
     session.ended = true;
     const left = this.countFor(session.client) - 1;
     if (left > 0) this.perClient.set(session.client, left);
