@@ -46,7 +46,24 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
 
     const results: { id: string; code: string; meta: string; state: string; status: string; seconds: number }[] = [];
     for (const [i, snippet] of runnable.entries()) {
-      if (i > 0) await waitForPrompt(page, 120_000);
+      if (i > 0) {
+        const ready = await waitForPrompt(page, 120_000).then(
+          () => true,
+          () => false,
+        );
+        if (!ready) {
+          const tail = (await terminalText(page)).split('\n').slice(-8).join(' ⏎ ');
+          results.push({
+            id: snippet.id,
+            code: snippet.code.split('\n')[0]!,
+            meta: snippet.metaString,
+            state: 'stuck',
+            status: `no prompt before it: ${tail}`,
+            seconds: 120,
+          });
+          break;
+        }
+      }
       const started = Date.now();
       const wrapper = page.locator('[data-lab-snippet]').nth(i);
       // Some snippets sit in a collapsed <details> (a script's listing): open it as a reader would.
