@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SANDBOX_IMAGE } from './sandbox-spec.ts';
 
+/** LAB_MAX_SESSIONS when unset, before capacity.ts lowers it to what the host holds. */
+export const DEFAULT_MAX_SESSIONS = 20;
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -42,7 +45,8 @@ const duration = (fallback: string, min = 0) =>
         return z.NEVER;
       }
       return ms;
-    });
+    })
+    .meta({ unit: 'duration' });
 
 const size = (fallback: string, min = 0) =>
   z
@@ -55,7 +59,8 @@ const size = (fallback: string, min = 0) =>
         return z.NEVER;
       }
       return bytes;
-    });
+    })
+    .meta({ unit: 'size' });
 
 const int = (fallback: number, min: number, max: number) =>
   z
@@ -68,7 +73,8 @@ const int = (fallback: number, min: number, max: number) =>
         return z.NEVER;
       }
       return n;
-    });
+    })
+    .meta({ unit: `${min}–${max}` });
 
 const number = (fallback: number, min: number, max: number) =>
   z
@@ -81,7 +87,8 @@ const number = (fallback: number, min: number, max: number) =>
         return z.NEVER;
       }
       return n;
-    });
+    })
+    .meta({ unit: `${min}–${max}` });
 
 /** A whole number, or undefined when unset (the default is derived at start, see main.ts). */
 const optionalInt = (min: number, max: number) =>
@@ -96,7 +103,8 @@ const optionalInt = (min: number, max: number) =>
         return z.NEVER;
       }
       return n;
-    });
+    })
+    .meta({ unit: `auto, ${min}–${max}` });
 
 /** Host names (no port) allowed in Host besides the machine's own; see origin.ts. */
 const hostList = z
@@ -138,7 +146,8 @@ const onOff = (fallback: 'on' | 'off') =>
       if (['off', 'false', '0', 'no'].includes(v)) return false;
       ctx.addIssue({ code: 'custom', message: `expected on or off, got "${text}"` });
       return z.NEVER;
-    });
+    })
+    .meta({ unit: 'on/off' });
 
 /** An origin as browsers send it: scheme://host[:port], nothing else. */
 function normalizeOrigin(text: string): string | undefined {
@@ -224,109 +233,142 @@ const proxyList = z
     return items;
   });
 
-const EnvSchema = z
+/**
+ * Every variable the server reads, described once: default (or `shown`, when
+ * it is derived), value kind (`unit`, set by the helpers above) and meaning.
+ * The README's table is generated from this (npm run docs:lab; readme-tables.test.ts).
+ */
+export const EnvSchema = z
   .object({
-    PORT: int(4321, 0, 65535),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-
-    /** Names this server's Docker objects (label lab.owner); two servers on one engine need two names. */
+    PORT: int(4321, 0, 65535).describe('listen port (`0`: any free port, logged)'),
+    HOST: z.string().min(1).default('0.0.0.0').describe('listen address'),
+    LOG_LEVEL: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info')
+      .describe('pino level; logs are JSON lines on stdout'),
     LAB_INSTANCE: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'expected 1-40 of a-z 0-9 _ . - (starting with a letter or digit)')
-      .default('lab'),
-    LAB_SITE_DIR: z.string().default(path.join(repoRoot, 'dist')),
+      .default('lab')
+      .describe('name in the `lab.owner` label of every Docker object; two servers on one engine need two names'),
+    LAB_SITE_DIR: z.string().default(path.join(repoRoot, 'dist')).meta({ shown: '<repo>/dist', description: 'the built site to serve' }),
 
     // --- who may talk to us -------------------------------------------------
-    LAB_PUBLIC_ORIGIN: optionalOrigin,
-    LAB_ALLOWED_ORIGINS: originList,
-    LAB_TRUSTED_PROXY: proxyList,
-    LAB_COOKIE_SAMESITE: z.enum(['Strict', 'Lax', 'None']).default('Strict'),
-    LAB_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
-    /** Host names accepted besides loopback and the machine's own names and addresses (DNS rebinding). */
-    LAB_ALLOWED_HOSTS: hostList,
-    /** Bearer token /metrics requires on the site's port; unset = public there (unless LAB_ADMIN_LISTEN). */
-    LAB_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
-    /** Second listener for /metrics and /healthz (e.g. 127.0.0.1:9464); /metrics then leaves the site's port. */
-    LAB_ADMIN_LISTEN: listenAddress,
+    LAB_PUBLIC_ORIGIN: optionalOrigin.meta({ shown: 'from `Host`', description: "the server's own origin; **set it in production**" }),
+    LAB_ALLOWED_ORIGINS: originList.describe('other origins allowed to use the labs (comma-separated), get CORS with credentials'),
+    LAB_TRUSTED_PROXY: proxyList.describe('`loopback`, `private`, IPs, CIDRs: whose `X-Forwarded-For/-Proto/-Host` to believe'),
+    LAB_COOKIE_SAMESITE: z
+      .enum(['Strict', 'Lax', 'None'])
+      .default('Strict')
+      .describe('`None` for a site on another origin (forces `Secure`, so HTTPS)'),
+    LAB_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto').describe('`auto` = when the request came over HTTPS'),
+    LAB_ALLOWED_HOSTS: hostList.describe(
+      "host names (`*.example.org` for subdomains) or addresses accepted in `Host` besides loopback (`localhost`, `*.localhost`, 127.0.0.0/8, ::1), this machine's host name and interface addresses, and the hosts of `LAB_PUBLIC_ORIGIN`/`LAB_ALLOWED_ORIGINS`. Any other `Host` gets 421 on every route (DNS rebinding), logged once a minute per host with this variable's name",
+    ),
+    LAB_METRICS_TOKEN: z
+      .string()
+      .min(16, 'at least 16 characters')
+      .optional()
+      .describe("when set, `/metrics` on the site's port needs `Authorization: Bearer <token>` (401 otherwise)"),
+    LAB_ADMIN_LISTEN: listenAddress.describe(
+      "`host:port` (e.g. `127.0.0.1:9464`) of a second listener serving only `/metrics` and `/healthz`; `/metrics` then leaves the site's port (404)",
+    ),
 
     // --- connections (see README: limits) ---------------------------------------
-    /** RLIMIT_NOFILE the server raises itself to at start (as far as the hard limit, or further as root). */
-    LAB_NOFILE: int(65536, 1024, 1_048_576),
-    /** Open TCP connections in all; auto = RLIMIT_NOFILE minus LAB_FD_RESERVE. */
-    LAB_MAX_CONNECTIONS: optionalInt(16, 1_048_576),
-    /** Descriptors kept for Docker's sockets, exec streams, files and logs. */
-    LAB_FD_RESERVE: int(1024, 64, 1_048_576),
-    /** Open TCP connections per client (IPv4 address or IPv6 /64; trusted proxies are not capped). */
-    LAB_MAX_CONNECTIONS_PER_CLIENT: int(64, 1, 1_048_576),
-    LAB_HEADERS_TIMEOUT: duration('10s', 1000),
-    LAB_REQUEST_TIMEOUT: duration('30s', 1000),
-    /** A connection with no byte moving either way (a reader that stopped reading) is closed. */
-    LAB_SOCKET_IDLE_TIMEOUT: duration('30s', 1000),
-    LAB_KEEPALIVE_TIMEOUT: duration('5s', 100),
-    /** WebSockets per session and per client; auto = 2 per terminal, and that times the sessions per client. */
-    LAB_WS_PER_SESSION: optionalInt(1, 100_000),
-    LAB_WS_PER_CLIENT: optionalInt(1, 1_000_000),
-    LAB_WS_HELLO_TIMEOUT: duration('5s', 500),
-    /** Keyboard input queued for a shell before the socket stops being read. */
-    LAB_INPUT_HIGH_WATER: size('64k', 1024),
-    /** Shortest time between two resizes of one terminal (each is an Engine API call). */
-    LAB_RESIZE_INTERVAL: duration('100ms'),
-    /** A session that has not attached a terminal by then ends and frees its slot. */
-    LAB_UNUSED_TIMEOUT: duration('2m', 1000),
+    LAB_NOFILE: int(65536, 1024, 1_048_576).describe(
+      'RLIMIT_NOFILE the server raises itself to at start (`prlimit`; above the hard limit only with CAP_SYS_RESOURCE; a warning says when it could not)',
+    ),
+    LAB_MAX_CONNECTIONS: optionalInt(16, 1_048_576).meta({
+      shown: 'RLIMIT_NOFILE − `LAB_FD_RESERVE`',
+      description: 'open TCP connections in all; more are closed at accept',
+    }),
+    LAB_FD_RESERVE: int(1024, 64, 1_048_576).describe(
+      "descriptors kept out of the connection cap for Docker's sockets and exec streams, files, logs",
+    ),
+    LAB_MAX_CONNECTIONS_PER_CLIENT: int(64, 1, 1_048_576).describe(
+      'open TCP connections per client (IPv4 address or IPv6 /64); a trusted proxy is not capped per client',
+    ),
+    LAB_HEADERS_TIMEOUT: duration('10s', 1000).describe('request headers must be complete by then (408)'),
+    LAB_REQUEST_TIMEOUT: duration('30s', 1000).describe('the whole request (headers and body) by then (408); at least `LAB_HEADERS_TIMEOUT`'),
+    LAB_SOCKET_IDLE_TIMEOUT: duration('30s', 1000).describe(
+      'an HTTP connection where no byte moved either way for this long is closed (a client that stopped reading)',
+    ),
+    LAB_KEEPALIVE_TIMEOUT: duration('5s', 100).describe('idle keep-alive connections between requests'),
+    LAB_WS_PER_SESSION: optionalInt(1, 100_000).meta({
+      shown: '2 × `LAB_MAX_TERMINALS` (8)',
+      description: 'WebSockets per session (close 4012 beyond)',
+    }),
+    LAB_WS_PER_CLIENT: optionalInt(1, 1_000_000).meta({
+      shown: 'per session × `LAB_MAX_SESSIONS_PER_CLIENT` (32)',
+      description: 'WebSockets per client (close 4012 beyond)',
+    }),
+    LAB_WS_HELLO_TIMEOUT: duration('5s', 500).describe('a socket that sent no `hello` by then is closed (4005)'),
+    LAB_INPUT_HIGH_WATER: size('64k', 1024).describe('keyboard input queued for a shell before its socket stops being read'),
+    LAB_RESIZE_INTERVAL: duration('100ms').describe('shortest time between two resizes of one terminal (each is an Engine API call)'),
+    LAB_UNUSED_TIMEOUT: duration('2m', 1000).describe(
+      'a session that never attached a terminal ends and frees its slot after this long without a socket (from its creation or its last socket)',
+    ),
 
     // --- sessions -------------------------------------------------------------
-    LAB_IDLE_TIMEOUT: duration('30m', 1000),
-    LAB_MAX_LIFETIME: duration('4h', 1000),
-    LAB_DETACH_GRACE: duration('3m'),
-    /** auto = 20, or fewer if the host's memory or disk cannot hold that many sandboxes (capacity.ts). */
-    LAB_MAX_SESSIONS: optionalInt(1, 10_000),
-    LAB_MAX_SESSIONS_PER_CLIENT: int(4, 1, 10_000),
-    LAB_MAX_TERMINALS: int(4, 1, 64),
-    /** New sessions per client and minute (token bucket rate), and how many at once. */
-    LAB_SESSION_RATE: number(6, 0.1, 100_000),
-    LAB_SESSION_BURST: int(10, 1, 100_000),
-    LAB_OUTPUT_BUFFER: size('256k', 4096),
-    /** Messages per second per WebSocket (token bucket rate) and burst size. */
-    LAB_WS_RATE: number(200, 1, 100_000),
-    LAB_WS_BURST: int(400, 1, 1_000_000),
-    /** Pause the shell's output while the socket has more than this queued; resume below a quarter of it. */
-    LAB_WS_HIGH_WATER: size('1m', 16 * 1024),
+    LAB_IDLE_TIMEOUT: duration('30m', 1000).describe('idle time after the grace period before a detached session ends'),
+    LAB_MAX_LIFETIME: duration('4h', 1000).describe('hard end of every session'),
+    LAB_DETACH_GRACE: duration('3m').describe('after the last socket closes, before the idle clock starts'),
+    LAB_MAX_SESSIONS: optionalInt(1, 10_000).meta({
+      shown: `${DEFAULT_MAX_SESSIONS}, or fewer if the host cannot hold them (capacity.ts)`,
+      description: 'global cap (503 `over-capacity`); see *Limits*',
+    }),
+    LAB_MAX_SESSIONS_PER_CLIENT: int(4, 1, 10_000).describe('per client: an IPv4 address or an IPv6 /64 (a school behind NAT: raise it)'),
+    LAB_MAX_TERMINALS: int(4, 1, 64).describe('terminals per session'),
+    LAB_SESSION_RATE: number(6, 0.1, 100_000).describe('new sessions per client and minute (429 `rate-limited`)'),
+    LAB_SESSION_BURST: int(10, 1, 100_000).describe('new sessions per client at once'),
+    LAB_OUTPUT_BUFFER: size('256k', 4096).describe('replay buffer per terminal'),
+    LAB_WS_RATE: number(200, 1, 100_000).describe('messages per socket and second (close 4008)'),
+    LAB_WS_BURST: int(400, 1, 1_000_000).describe('messages per socket at once'),
+    LAB_WS_HIGH_WATER: size('1m', 16 * 1024).describe('pause the shell above this much unsent output (resume below ¼)'),
 
     // --- sandboxes -----------------------------------------------------------
-    LAB_SANDBOX_IMAGE: z.string().min(1).default(SANDBOX_IMAGE),
-    /**
-     * CPU quota per sandbox. 2 (or all cores, if fewer): an inner container may
-     * not get more quota than its parent cgroup, and the lessons run
-     * `docker run --cpus 1.5`. Fairness between busy sandboxes comes from CPU
-     * shares, equal for every container (Docker's 1024), not from this cap.
-     */
-    LAB_SANDBOX_CPUS: number(Math.min(2, availableParallelism()), 0.1, 64),
-    LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2),
-    LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000),
-    LAB_SANDBOX_DISK: size('4g', 256 * 1024 ** 2),
-    LAB_DISK_CHECK_INTERVAL: duration('15s', 1000),
-    /** loop: hard-limited loop volumes; watch: periodic checks; auto: loop when possible. */
-    LAB_DISK_MODE: z.enum(['auto', 'loop', 'watch']).default('auto'),
-    /** Where loop volumes' sparse files live (a subdirectory per LAB_INSTANCE). */
-    LAB_DISK_DIR: z.string().min(1).default('/var/lib/lab-disks'),
-    LAB_EGRESS: onOff('off'),
+    LAB_SANDBOX_IMAGE: z.string().min(1).default(SANDBOX_IMAGE).describe('the sandbox image'),
+    LAB_SANDBOX_CPUS: number(Math.min(2, availableParallelism()), 0.1, 64).meta({
+      shown: '2 (or every core, if fewer)',
+      description:
+        "NanoCpus (CPU quota). Not lower than the largest `--cpus` a lesson runs inside (1.5): a child cgroup cannot get more quota than its parent. Busy sandboxes share the cores by CPU shares, equal for every container (Docker's 1024)",
+    }),
+    LAB_SANDBOX_MEMORY: size('1536m', 128 * 1024 ** 2).describe('Memory = MemorySwap, inner containers included, OOM killer on'),
+    LAB_SANDBOX_PIDS: int(1024, 64, 1_000_000).describe('PidsLimit'),
+    LAB_SANDBOX_DISK: size('4g', 256 * 1024 ** 2).describe('disk limit (see below)'),
+    LAB_DISK_CHECK_INTERVAL: duration('15s', 1000).describe('usage checks (warn at 80%, end at 100% of what is not hard-limited)'),
+    LAB_DISK_MODE: z
+      .enum(['auto', 'loop', 'watch'])
+      .default('auto')
+      .describe('`loop` (hard limit), `watch` (periodic checks), `auto` = loop when possible'),
+    LAB_DISK_DIR: z.string().min(1).default('/var/lib/lab-disks').describe('sparse disk files of loop volumes (per instance subdirectory)'),
+    LAB_EGRESS: onOff('off').describe(
+      "`on`: per-sandbox bridge with internet, for the reader's shell and inner containers too (the image routes its nested namespace out, see images/sandbox/README.md); other sandboxes, the host and 169.254.0.0/16 blocked",
+    ),
     LAB_RUNTIME: z
       .string()
       .optional()
-      .transform((v) => (v && v.trim() ? v.trim() : undefined)),
-    LAB_WARM_POOL: int(1, 0, 100),
-    LAB_BOOT_CONCURRENCY: int(2, 1, 64),
-    LAB_BOOT_TIMEOUT: duration('60s', 1000),
-    LAB_RECONCILE_INTERVAL: duration('60s', 1000),
-    LAB_SHUTDOWN_TIMEOUT: duration('20s', 1000),
-    /** Off for a server that should not touch the mirror container (tests of a second server on one engine). */
-    LAB_MIRROR: onOff('on'),
-    LAB_HUB_CACHE: onOff('off'),
-    /** What the pull-through cache fetches from: Docker Hub, or an organisation's own mirror of it. */
-    LAB_HUB_UPSTREAM: registryUrl('https://registry-1.docker.io'),
-    LAB_HUB_USERNAME: z.string().optional(),
-    LAB_HUB_PASSWORD: z.string().optional(),
+      .transform((v) => (v && v.trim() ? v.trim() : undefined))
+      .meta({
+        shown: 'engine default',
+        description: 'e.g. `sysbox-runc` on hosts that have it; `/healthz` is 503 while the engine lacks it (checked against `docker info`)',
+      }),
+    LAB_WARM_POOL: int(1, 0, 100).describe('booted sandboxes waiting for sessions'),
+    LAB_BOOT_CONCURRENCY: int(2, 1, 64).describe('boots at once (session boots go first)'),
+    LAB_BOOT_TIMEOUT: duration('60s', 1000).describe('a boot that takes longer fails'),
+    LAB_RECONCILE_INTERVAL: duration('60s', 1000).describe('orphan sweep (also once at start, before listening)'),
+    LAB_SHUTDOWN_TIMEOUT: duration('20s', 1000).describe('SIGTERM/SIGINT to exit, hard bound'),
+    LAB_MIRROR: onOff('on').describe('start/adopt the mirror container (off: a second server on one engine, in tests)'),
+    LAB_HUB_CACHE: onOff('off').describe(
+      'also run the pull-through cache (`lab-mirror-proxy`, images/registry/proxy.yml); sandboxes ask it, as their second mirror, for images the offline mirror lacks, and it keeps them for every sandbox. Needs a host that reaches the upstream',
+    ),
+    LAB_HUB_UPSTREAM: registryUrl('https://registry-1.docker.io').meta({
+      shown: 'https://registry-1.docker.io',
+      description:
+        "what the cache pulls from: Docker Hub, or an organisation's own registry mirroring it (Harbor, Nexus, …); a root URL, http or https",
+    }),
+    LAB_HUB_USERNAME: z.string().optional().describe('credentials for the upstream (both or neither); passed to the cache container'),
+    LAB_HUB_PASSWORD: z.string().optional().describe('see `LAB_HUB_USERNAME`'),
   })
   .superRefine((env, ctx) => {
     if (!env.LAB_HUB_USERNAME !== !env.LAB_HUB_PASSWORD) {
@@ -341,80 +383,8 @@ const EnvSchema = z
     }
   });
 
-export type Env = z.output<typeof EnvSchema>;
-
-/** LAB_MAX_SESSIONS when unset, before capacity.ts lowers it to what the host holds. */
-export const DEFAULT_MAX_SESSIONS = 20;
-
-export interface Config {
-  port: number;
-  host: string;
-  logLevel: Env['LOG_LEVEL'];
-  instance: string;
-  siteDir: string;
-  publicOrigin: string | undefined;
-  allowedOrigins: string[];
-  trustedProxies: string[];
-  cookie: { sameSite: 'Strict' | 'Lax' | 'None'; secure: 'auto' | 'on' | 'off' };
-  allowedHosts: string[];
-  metricsToken: string | undefined;
-  adminListen: { host: string; port: number } | undefined;
-  connections: {
-    nofile: number;
-    /** undefined: RLIMIT_NOFILE - fdReserve, known once the limit is raised (main.ts). */
-    max: number | undefined;
-    fdReserve: number;
-    perClient: number;
-    headersTimeoutMs: number;
-    requestTimeoutMs: number;
-    socketIdleTimeoutMs: number;
-    keepAliveTimeoutMs: number;
-  };
-  ws: { perSession: number; perClient: number; helloTimeoutMs: number };
-  sessions: {
-    idleTimeoutMs: number;
-    maxLifetimeMs: number;
-    detachGraceMs: number;
-    maxSessions: number;
-    /** False when LAB_MAX_SESSIONS is unset: main.ts lowers maxSessions to what the host holds. */
-    maxSessionsExplicit: boolean;
-    maxPerClient: number;
-    unusedTimeoutMs: number;
-    maxTerminals: number;
-    createPerMinute: number;
-    createBurst: number;
-  };
-  terminal: {
-    bufferBytes: number;
-    rate: number;
-    burst: number;
-    highWaterBytes: number;
-    lowWaterBytes: number;
-    inputHighWaterBytes: number;
-    resizeIntervalMs: number;
-  };
-  sandbox: {
-    image: string;
-    nanoCpus: number;
-    memoryBytes: number;
-    pidsLimit: number;
-    diskBytes: number;
-    diskCheckIntervalMs: number;
-    diskMode: 'auto' | 'loop' | 'watch';
-    diskDir: string;
-    egress: boolean;
-    runtime: string | undefined;
-    warmPool: number;
-    bootConcurrency: number;
-    bootTimeoutMs: number;
-  };
-  reconcileIntervalMs: number;
-  shutdownTimeoutMs: number;
-  mirror: boolean;
-  /** Also run a Docker Hub pull-through cache (hosts with internet): images the offline mirror lacks come from Hub, cached for every sandbox. */
-  /** The pull-through cache for images the offline mirror lacks; undefined when off. */
-  hubCache: { upstream: string; username?: string; password?: string } | undefined;
-}
+/** The server's settings, grouped by part, as loadConfig derives them from the environment. */
+export type Config = ReturnType<typeof loadConfig>;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -426,7 +396,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment (only the variables above are read); throws ConfigError listing every problem. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
   // Empty strings count as unset, so `LAB_X= npm start` means "default".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
@@ -459,6 +429,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminListen: e.LAB_ADMIN_LISTEN,
     connections: {
       nofile: e.LAB_NOFILE,
+      /** undefined: RLIMIT_NOFILE - fdReserve, known once the limit is raised (main.ts). */
       max: e.LAB_MAX_CONNECTIONS,
       fdReserve: e.LAB_FD_RESERVE,
       perClient: e.LAB_MAX_CONNECTIONS_PER_CLIENT,
@@ -477,6 +448,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxLifetimeMs: e.LAB_MAX_LIFETIME,
       detachGraceMs: e.LAB_DETACH_GRACE,
       maxSessions,
+      /** False when LAB_MAX_SESSIONS is unset: main.ts lowers maxSessions to what the host holds. */
       maxSessionsExplicit: e.LAB_MAX_SESSIONS !== undefined,
       maxPerClient,
       unusedTimeoutMs: e.LAB_UNUSED_TIMEOUT,
@@ -511,6 +483,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reconcileIntervalMs: e.LAB_RECONCILE_INTERVAL,
     shutdownTimeoutMs: e.LAB_SHUTDOWN_TIMEOUT,
     mirror: e.LAB_MIRROR,
+    /** The pull-through cache for images the offline mirror lacks; undefined when off. */
     hubCache: e.LAB_HUB_CACHE
       ? { upstream: e.LAB_HUB_UPSTREAM, username: e.LAB_HUB_USERNAME || undefined, password: e.LAB_HUB_PASSWORD || undefined }
       : undefined,
