@@ -10,7 +10,8 @@
  * relative path, followed transitively (the page imports the lab server's
  * wire protocol, which lives outside src/).
  *
- * One build at a time on this machine (flock), since several suites share dist/.
+ * The suites that share dist/ run one after another (npm test, test:site), so
+ * one check-then-build at a time is enough.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -70,7 +71,7 @@ export function ensureSiteBuilt(options: { quiet?: boolean } = {}): void {
     return;
   }
   if (!options.quiet) console.log(`site: building (${why})…`);
-  execFileSync('flock', ['/tmp/astro-build.lock', path.join(ROOT, 'node_modules/.bin/astro'), 'build'], {
+  execFileSync(path.join(ROOT, 'node_modules/.bin/astro'), ['build'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
