@@ -159,6 +159,10 @@ async function main() {
   // The course has one session: a warm pool would only boot a spare sandbox beside it.
   const env: Record<string, string> = args.course ? { LAB_WARM_POOL: '0' } : {};
   const server = args.url ? undefined : await startLabServer({ instance, logFile, env, echoWarnings: true });
+  // A cancelled run (Ctrl-C, CI timeout) stops its server, which removes its sandboxes.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)));
+  }
   const lab = server ?? endpoint(args.url!);
   const rows: Row[] = [];
   try {
