@@ -208,6 +208,10 @@ export class DockerSandboxDriver implements SandboxDriver {
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
+      // Docker's default detach keys (Ctrl-P Ctrl-Q) would end the reader's
+      // shell when they detach from their own `docker run -it` / `attach`:
+      // the daemon reads this exec's stdin first. A sequence nobody types.
+      DetachKeys: 'ctrl-^,ctrl-^,ctrl-^',
       User: this.template.shell.user,
       WorkingDir: this.template.shell.workingDir,
       Env: this.template.shell.env,
