@@ -95,10 +95,12 @@ describe('lab server lifecycle', () => {
   });
 
   test('the maximum lifetime ends even an attached session (CloseCode.Expired)', async () => {
-    const server = await start({ LAB_MAX_LIFETIME: '6s' });
+    // Long enough for a boot on a loaded CI machine (3-6 s seen at load 20):
+    // the session must expire while attached, not before its terminal opens.
+    const server = await start({ LAB_MAX_LIFETIME: '20s' });
     const { term } = await openTerminal(server);
     const expiresAt = term.attached()!.sessionExpiresAt;
-    assert.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 6000);
+    assert.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 20_000);
     assert.equal(await term.closed, CloseCode.Expired);
     assert.ok(await until(() => ownedObjects(server.instance).containers.length === 0, 20_000));
     await server.stop();
@@ -111,11 +113,9 @@ describe('lab server lifecycle', () => {
     assert.ok(await until(() => docker('inspect', '-f', '{{.State.Running}}', pooled) === 'true', 10_000));
     // Wait until it is ready (the pool logs it), then the session takes it.
     assert.ok(await until(() => server.logs.some((l) => l.includes('"sandbox booted"')), 60_000));
-    const started = Date.now();
+    // The log line is the proof (timings live in bench:terminal, not in tests).
     const { term } = await openTerminal(server);
-    const took = Date.now() - started;
     assert.ok(server.logs.some((l) => l.includes('sandbox taken from the warm pool')));
-    assert.ok(took < 2000, `attach from the pool took ${took} ms`);
     assert.match(await term.run('docker info --format "{{.ServerVersion}}"'), /rc=0$/);
     assert.ok(await until(() => ownedObjects(server.instance).containers.length === 2, 60_000), 'pool refilled');
     await term.close();
