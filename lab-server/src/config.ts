@@ -34,77 +34,45 @@ export function parseSize(text: string): number | undefined {
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
 }
 
+/** A transform reading a variable's text with `parse`; undefined is invalid: `expected …, got "text"`. */
+const read =
+  <T>(expected: string, parse: (text: string) => T | undefined) =>
+  (text: string, ctx: z.RefinementCtx): T => {
+    const value = parse(text);
+    if (value === undefined) ctx.addIssue({ code: 'custom', message: `expected ${expected}, got "${text}"` });
+    return value ?? z.NEVER;
+  };
+/** A variable with a default; `unit` is what the README shows as its kind of value. */
+const defaulted = <T>(fallback: string, unit: string, expected: string, parse: (text: string) => T | undefined) =>
+  z.string().default(fallback).transform(read(expected, parse)).meta({ unit });
+
+const inRange = (n: number | undefined, min: number, max = Infinity) => (n !== undefined && n >= min && n <= max ? n : undefined);
+const whole = (min: number, max: number) => (text: string) => (/^\s*\d+\s*$/.test(text) ? inRange(Number(text), min, max) : undefined);
 const duration = (fallback: string, min = 0) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined || ms < min) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 30m, 4h (at least ${min} ms), got "${text}"` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .meta({ unit: 'duration' });
-
+  defaulted(fallback, 'duration', `a duration like 90s, 30m, 4h (at least ${min} ms)`, (t) => inRange(parseDuration(t), min));
 const size = (fallback: string, min = 0) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const bytes = parseSize(text);
-      if (bytes === undefined || bytes < min) {
-        ctx.addIssue({ code: 'custom', message: `expected a size like 256k, 1g (at least ${min} bytes), got "${text}"` });
-        return z.NEVER;
-      }
-      return bytes;
-    })
-    .meta({ unit: 'size' });
-
+  defaulted(fallback, 'size', `a size like 256k, 1g (at least ${min} bytes)`, (t) => inRange(parseSize(t), min));
 const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const n = Number(text);
-      if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${text}"` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .meta({ unit: `${min}–${max}` });
-
+  defaulted(String(fallback), `${min}–${max}`, `a whole number from ${min} to ${max}`, whole(min, max));
 const number = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((text, ctx) => {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got "${text}"` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .meta({ unit: `${min}–${max}` });
-
-/** A whole number, or undefined when unset (the default is derived at start, see main.ts). */
+  defaulted(String(fallback), `${min}–${max}`, `a number from ${min} to ${max}`, (t) => (t.trim() === '' ? undefined : inRange(Number(t), min, max)));
+/** A whole number, or undefined when unset or `auto` (the default is derived at start, see main.ts). */
 const optionalInt = (min: number, max: number) =>
   z
     .string()
     .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '' || text.trim() === 'auto') return undefined;
-      const n = Number(text);
-      if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected auto or a whole number from ${min} to ${max}, got "${text}"` });
-        return z.NEVER;
-      }
-      return n;
-    })
+    .transform((text, ctx) =>
+      text === undefined || ['', 'auto'].includes(text.trim())
+        ? undefined
+        : read(`auto or a whole number from ${min} to ${max}`, whole(min, max))(text, ctx),
+    )
     .meta({ unit: `auto, ${min}–${max}` });
+const ON = ['on', 'true', '1', 'yes'];
+const OFF = ['off', 'false', '0', 'no'];
+const onOff = (fallback: 'on' | 'off') =>
+  defaulted(fallback, 'on/off', 'on or off', (t) =>
+    ON.includes(t.trim().toLowerCase()) ? true : OFF.includes(t.trim().toLowerCase()) ? false : undefined,
+  );
 
 /** Host names (no port) allowed in Host besides the machine's own; see origin.ts. */
 const hostList = z
@@ -126,39 +94,19 @@ const hostList = z
 const listenAddress = z
   .string()
   .optional()
-  .transform((text, ctx) => {
-    if (text === undefined || text.trim() === '') return undefined;
-    const m = /^\s*(?:\[([0-9a-f:.]+)\]|([^:\s]+)):(\d{1,5})\s*$/i.exec(text);
-    if (!m || Number(m[3]) > 65535) {
-      ctx.addIssue({ code: 'custom', message: `expected host:port like 127.0.0.1:9464, got "${text}"` });
-      return z.NEVER;
-    }
-    return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
-  });
-
-const onOff = (fallback: 'on' | 'off') =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const v = text.trim().toLowerCase();
-      if (['on', 'true', '1', 'yes'].includes(v)) return true;
-      if (['off', 'false', '0', 'no'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `expected on or off, got "${text}"` });
-      return z.NEVER;
-    })
-    .meta({ unit: 'on/off' });
+  .transform((text, ctx) =>
+    text?.trim()
+      ? read('host:port like 127.0.0.1:9464', (t) => {
+          const m = /^\s*(?:\[([0-9a-f:.]+)\]|([^:\s]+)):(\d{1,5})\s*$/i.exec(t);
+          return m && Number(m[3]) <= 65535 ? { host: (m[1] ?? m[2])!, port: Number(m[3]) } : undefined;
+        })(text, ctx)
+      : undefined,
+  );
 
 /** An origin as browsers send it: scheme://host[:port], nothing else. */
 function normalizeOrigin(text: string): string | undefined {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    if (url.pathname !== '/' || url.search || url.hash || url.username) return undefined;
-    return url.origin;
-  } catch {
-    return undefined;
-  }
+  const url = URL.parse(text);
+  return url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username ? url.origin : undefined;
 }
 
 const originList = z
@@ -192,26 +140,17 @@ const optionalOrigin = z
 
 /** A registry's root URL (http or https, no path, query or credentials). */
 const registryUrl = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      const raw = text === undefined || text.trim() === '' ? fallback : text.trim();
-      let url: URL | undefined;
-      try {
-        url = new URL(raw);
-      } catch {
-        url = undefined;
-      }
-      if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${raw}" is not a registry root URL like https://registry.example.org (credentials go in LAB_HUB_USERNAME / LAB_HUB_PASSWORD)`,
-        });
-        return z.NEVER;
-      }
-      return url.origin;
-    });
+  defaulted(
+    fallback,
+    'URL',
+    'a registry root URL like https://registry.example.org (credentials go in LAB_HUB_USERNAME / LAB_HUB_PASSWORD)',
+    (text) => {
+      const url = URL.parse(text.trim());
+      return url && /^https?:$/.test(url.protocol) && !url.username && !url.password && !url.search && !url.hash && url.pathname === '/'
+        ? url.origin
+        : undefined;
+    },
+  );
 
 /** `loopback`, `private`, IPs and CIDRs; see origin.ts for how they are used. */
 const proxyList = z
@@ -362,11 +301,9 @@ export const EnvSchema = z
     LAB_HUB_CACHE: onOff('off').describe(
       'also run the pull-through cache (`lab-mirror-proxy`, images/registry/proxy.yml); sandboxes ask it, as their second mirror, for images the offline mirror lacks, and it keeps them for every sandbox. Needs a host that reaches the upstream',
     ),
-    LAB_HUB_UPSTREAM: registryUrl('https://registry-1.docker.io').meta({
-      shown: 'https://registry-1.docker.io',
-      description:
-        "what the cache pulls from: Docker Hub, or an organisation's own registry mirroring it (Harbor, Nexus, …); a root URL, http or https",
-    }),
+    LAB_HUB_UPSTREAM: registryUrl('https://registry-1.docker.io').describe(
+      "what the cache pulls from: Docker Hub, or an organisation's own registry mirroring it (Harbor, Nexus, …); a root URL, http or https",
+    ),
     LAB_HUB_USERNAME: z.string().optional().describe('credentials for the upstream (both or neither); passed to the cache container'),
     LAB_HUB_PASSWORD: z.string().optional().describe('see `LAB_HUB_USERNAME`'),
   })

@@ -18,28 +18,25 @@ const PAGE = {
   drop: 'as a dropped connection: the last `error` message decides, else retries',
 };
 
-type Node = { _zod: { def: { type: string; defaultValue?: unknown; in?: Node; innerType?: Node; entries?: object } } };
+type Def = { type: string; defaultValue?: unknown; in?: Node; innerType?: Node; entries?: object };
+type Node = { _zod: { def: Def } };
 
-function defaultOf(schema: Node): string {
-  for (let s: Node | undefined = schema; s; s = s._zod.def.in ?? s._zod.def.innerType) {
-    if (s._zod.def.type === 'default' && s._zod.def.defaultValue !== '') return `\`${String(s._zod.def.defaultValue)}\``;
-  }
-  return '—';
-}
-
-function kindOf(schema: Node): string {
-  for (let s: Node | undefined = schema; s; s = s._zod.def.in ?? s._zod.def.innerType) {
-    if (s._zod.def.entries) return Object.keys(s._zod.def.entries).join(', ');
-  }
-  return 'text';
+/** The definitions of a schema and of those it wraps (default, optional, pipe). */
+function layers(schema: Node): Def[] {
+  const out: Def[] = [];
+  for (let s: Node | undefined = schema; s; s = s._zod.def.in ?? s._zod.def.innerType) out.push(s._zod.def);
+  return out;
 }
 
 export function configTable(): string {
   const rows = Object.entries(EnvSchema.shape).map(([name, schema]) => {
     const meta = (z.globalRegistry.get(schema) ?? {}) as { description?: string; unit?: string; shown?: string };
     if (!meta.description) throw new Error(`${name}: no description in EnvSchema`);
-    const shown = meta.shown ?? defaultOf(schema as Node);
-    return `| \`${name}\` | ${shown} | ${meta.unit ?? kindOf(schema as Node)} | ${meta.description} |`;
+    const defs = layers(schema as Node);
+    const fallback = defs.find((d) => d.type === 'default' && d.defaultValue !== '')?.defaultValue;
+    const shown = meta.shown ?? (fallback === undefined ? '—' : `\`${String(fallback)}\``);
+    const entries = defs.find((d) => d.entries)?.entries;
+    return `| \`${name}\` | ${shown} | ${meta.unit ?? (entries ? Object.keys(entries).join(', ') : 'text')} | ${meta.description} |`;
   });
   return ['| variable | default | value | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
