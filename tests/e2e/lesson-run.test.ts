@@ -113,7 +113,13 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
     await page.waitForFunction(() => (globalThis as unknown as { __lab?: LabTestHooks }).__lab?.state().kind === 'connected', null, {
       timeout: 30_000,
     });
-    await waitForPrompt(page, 30_000);
+    await waitForPrompt(page, 30_000).catch(async (error: Error) => {
+      const state = await page.evaluate(() => {
+        const lab = (globalThis as unknown as { __lab: LabTestHooks }).__lab;
+        return { connection: lab.state().kind, shell: lab.shellState(), idle: lab.idle(), tail: lab.text().split('\n').slice(-6) };
+      });
+      throw new Error(`no prompt after the reload: ${JSON.stringify(state)} (${error.message})`);
+    });
     await page.waitForTimeout(1_000);
     const lastLine = (await terminalText(page)).trimEnd().split('\n').at(-1)!;
     assert.match(lastLine, /^lab:~\$$/, `a clean prompt after the replay, got ${JSON.stringify(lastLine)}`);
