@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SANDBOX_IMAGE } from './sandbox-spec.ts';
+import { SANDBOX_IMAGE } from './sandbox/spec.ts';
 
 /** LAB_MAX_SESSIONS when unset, before capacity.ts lowers it to what the host holds. */
 export const DEFAULT_MAX_SESSIONS = 20;
@@ -74,21 +74,23 @@ const onOff = (fallback: 'on' | 'off') =>
     ON.includes(t.trim().toLowerCase()) ? true : OFF.includes(t.trim().toLowerCase()) ? false : undefined,
   );
 
+/** A comma- or space-separated list, each item read by `item`. */
+const list = <T>(expected: string, item: (text: string) => T | undefined) =>
+  z
+    .string()
+    .default('')
+    .transform((text, ctx) =>
+      text
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((raw) => read(expected, item)(raw, ctx)),
+    )
+    .meta({ unit: 'list' });
+
 /** Host names (no port) allowed in Host besides the machine's own; see origin.ts. */
-const hostList = z
-  .string()
-  .default('')
-  .transform((text, ctx) => {
-    const out: string[] = [];
-    for (const item of text.split(/[\s,]+/).filter(Boolean)) {
-      if (!/^(\*\.)?[a-z0-9.-]+$|^\[?[0-9a-f:.]+\]?$/i.test(item)) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not a host name like lab.example.org, *.example.org or an IP` });
-        return z.NEVER;
-      }
-      out.push(item.toLowerCase().replace(/^\[|\]$/g, ''));
-    }
-    return out;
-  });
+const hostList = list('a host name like lab.example.org, *.example.org or an IP', (item) =>
+  /^(\*\.)?[a-z0-9.-]+$|^\[?[0-9a-f:.]+\]?$/i.test(item) ? item.toLowerCase().replace(/^\[|\]$/g, '') : undefined,
+);
 
 /** host:port for a second listener (metrics, health); undefined when unset. */
 const listenAddress = z
@@ -109,34 +111,11 @@ function normalizeOrigin(text: string): string | undefined {
   return url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username ? url.origin : undefined;
 }
 
-const originList = z
-  .string()
-  .default('')
-  .transform((text, ctx) => {
-    const out: string[] = [];
-    for (const item of text.split(/[\s,]+/).filter(Boolean)) {
-      const origin = normalizeOrigin(item);
-      if (!origin) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin like https://docs.example.org` });
-        return z.NEVER;
-      }
-      out.push(origin);
-    }
-    return out;
-  });
-
+const originList = list('an origin like https://docs.example.org', normalizeOrigin);
 const optionalOrigin = z
   .string()
   .optional()
-  .transform((text, ctx) => {
-    if (text === undefined || text.trim() === '') return undefined;
-    const origin = normalizeOrigin(text.trim());
-    if (!origin) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not an origin like https://docs.example.org` });
-      return z.NEVER;
-    }
-    return origin;
-  });
+  .transform((text, ctx) => (text?.trim() ? read('an origin like https://docs.example.org', normalizeOrigin)(text.trim(), ctx) : undefined));
 
 /** A registry's root URL (http or https, no path, query or credentials). */
 const registryUrl = (fallback: string) =>
@@ -153,24 +132,12 @@ const registryUrl = (fallback: string) =>
   );
 
 /** `loopback`, `private`, IPs and CIDRs; see origin.ts for how they are used. */
-const proxyList = z
-  .string()
-  .default('')
-  .transform((text, ctx) => {
-    const items = text.split(/[\s,]+/).filter(Boolean);
-    for (const item of items) {
-      if (item === 'loopback' || item === 'private') continue;
-      const [ip, bits] = item.split('/');
-      const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip ?? '');
-      const isV6 = (ip ?? '').includes(':');
-      const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isV4 ? 32 : 128));
-      if (!(isV4 || isV6) || !bitsOk) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not loopback, private, an IP or a CIDR` });
-        return z.NEVER;
-      }
-    }
-    return items;
-  });
+const proxyList = list('loopback, private, an IP or a CIDR', (item) => {
+  const [ip = '', bits] = item.split('/');
+  const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+  const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isV4 ? 32 : 128));
+  return item === 'loopback' || item === 'private' || ((isV4 || ip.includes(':')) && bitsOk) ? item : undefined;
+});
 
 /**
  * Every variable the server reads, described once: default (or `shown`, when

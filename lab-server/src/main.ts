@@ -36,7 +36,8 @@ import { Naming } from './sandbox/labels.ts';
 import { Mirror } from './sandbox/mirror.ts';
 import { SandboxPool } from './sandbox/pool.ts';
 import { Reconciler } from './sandbox/reconciler.ts';
-import { hubCacheSpec, mirrorSpec, sandboxDriverFromConfig } from './sandbox/spec.ts';
+import { sandboxDriverFromConfig } from './sandbox/docker-driver.ts';
+import { hubCacheSpec, mirrorSpec } from './sandbox/spec.ts';
 import { StaticSite } from './static-site.ts';
 
 export interface RunningServer {
@@ -46,16 +47,12 @@ export interface RunningServer {
 
 /** Free bytes of the filesystem holding `dir` (or its nearest existing parent). */
 function freeBytes(dir: string): number | undefined {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (existsSync(d)) {
-      try {
-        const st = statfsSync(d);
-        return st.bavail * st.bsize;
-      } catch {
-        return undefined;
-      }
-    }
-    if (d === path.dirname(d)) return undefined;
+  while (!existsSync(dir) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
   }
 }
 

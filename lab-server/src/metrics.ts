@@ -52,14 +52,24 @@ export class Metrics {
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry, prefix: 'lab_' });
-    new client.Gauge({
-      name: 'lab_sessions',
-      help: 'Live sessions',
-      registers,
-      collect() {
-        this.set(sources.stats().sessions);
-      },
-    });
+    // Read at scrape time, so they can never drift from the truth.
+    const live = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    live('lab_sessions', 'Live sessions', () => sources.stats().sessions);
+    live('lab_terminals_attached', 'Terminals with a WebSocket attached', () => sources.stats().terminalsAttached);
+    live('lab_connections', 'Open TCP connections (HTTP and WebSocket)', () => sources.connections?.() ?? 0);
+    live(
+      'lab_input_queued_bytes',
+      'Keyboard bytes queued for shells, all terminals (bounded by LAB_INPUT_HIGH_WATER each, plus one frame)',
+      () => sources.stats().inputQueued,
+    );
     new client.Gauge({
       name: 'lab_sandboxes',
       help: 'Sandboxes by state (ready = warm pool, booting, assigned to a session)',
@@ -70,14 +80,6 @@ export class Metrics {
         this.set({ state: 'ready' }, s.ready);
         this.set({ state: 'booting' }, s.booting);
         this.set({ state: 'assigned' }, s.assigned);
-      },
-    });
-    new client.Gauge({
-      name: 'lab_terminals_attached',
-      help: 'Terminals with a WebSocket attached',
-      registers,
-      collect() {
-        this.set(sources.stats().terminalsAttached);
       },
     });
     this.bootSeconds = new client.Histogram({
@@ -105,7 +107,6 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
-    this.limitMetrics(registers, sources);
     this.connectionsRefused = new client.Counter({
       name: 'lab_connections_refused_total',
       help: 'TCP connections closed at accept: global-cap (LAB_MAX_CONNECTIONS) or client-cap (LAB_MAX_CONNECTIONS_PER_CLIENT)',
@@ -138,26 +139,6 @@ export class Metrics {
       name: 'lab_sandbox_disk_bytes_max',
       help: 'Largest disk usage of any sandbox at the last check',
       registers,
-    });
-  }
-
-  /** Counters for the connection limits (see README: limits); created here so one scrape lists them all. */
-  private limitMetrics(registers: client.Registry[], sources: GaugeSources): void {
-    new client.Gauge({
-      name: 'lab_connections',
-      help: 'Open TCP connections (HTTP and WebSocket)',
-      registers,
-      collect() {
-        this.set(sources.connections?.() ?? 0);
-      },
-    });
-    new client.Gauge({
-      name: 'lab_input_queued_bytes',
-      help: 'Keyboard bytes queued for shells, all terminals (bounded by LAB_INPUT_HIGH_WATER each, plus one frame)',
-      registers,
-      collect() {
-        this.set(sources.stats().inputQueued);
-      },
     });
   }
 

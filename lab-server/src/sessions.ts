@@ -179,11 +179,8 @@ export class SessionRegistry {
     if (!this.byHash.delete(session.tokenHash)) return;
     if (reason && detail && reason !== 'ended' && reason !== 'shutdown') {
       this.tombstones.set(session.tokenHash, { reason, detail, at: this.clock() });
-      // Bounded: the oldest go first (Map keeps insertion order).
-      for (const key of this.tombstones.keys()) {
-        if (this.tombstones.size <= TOMBSTONES_MAX) break;
-        this.tombstones.delete(key);
-      }
+      // Bounded: the oldest goes first (Map keeps insertion order).
+      if (this.tombstones.size > TOMBSTONES_MAX) this.tombstones.delete(this.tombstones.keys().next().value!);
     }
     session.ended = true;
     const left = this.countFor(session.client) - 1;
