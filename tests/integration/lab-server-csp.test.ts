@@ -3,22 +3,21 @@
  * pages in Chromium: no violation while a lesson loads, its inline scripts
  * run (their hashes are in the policy), search (Pagefind, WebAssembly) finds
  * something, and a 실행 opens the terminal (xterm.js, WebSocket to 'self').
- * Skipped when the site is not built (npm run build).
+ * Builds the site first when it is missing or stale (tests/support/site-build.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium } from '../chromium.ts';
-import { ROOT, endSession, removeOwned, startLabServer, type LabServer } from './lab-server-harness.ts';
+import { DIST } from '../support/paths.ts';
+import { ensureSiteBuilt } from '../support/site-build.ts';
+import { endSession, removeOwned, startLabServer, type LabServer } from './lab-server-harness.ts';
 
-const DIST = path.join(ROOT, 'dist');
 const LESSON = '/lessons/container-basics/';
-const built = existsSync(path.join(DIST, LESSON, 'index.html'));
 
-describe('the built site under its CSP', { skip: built ? false : 'site not built (npm run build)' }, () => {
+describe('the built site under its CSP', () => {
   let server: LabServer;
   before(async () => {
+    ensureSiteBuilt();
     server = await startLabServer({ LAB_SITE_DIR: DIST });
   });
   after(async () => {
