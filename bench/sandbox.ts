@@ -21,7 +21,8 @@ import type { SandboxHandle } from '../lab-server/src/sandbox/driver.ts';
 import { runExec } from '../lab-server/src/sandbox/exec.ts';
 import { Naming, newSandboxId } from '../lab-server/src/sandbox/labels.ts';
 import { Mirror } from '../lab-server/src/sandbox/mirror.ts';
-import { mirrorSpec, sandboxDriverFromConfig } from '../lab-server/src/sandbox/spec.ts';
+import { sandboxDriverFromConfig } from '../lab-server/src/sandbox/docker-driver.ts';
+import { mirrorSpec } from '../lab-server/src/sandbox/spec.ts';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 12);
 const IDLE = Number(process.env.BENCH_IDLE ?? 4);
@@ -116,11 +117,15 @@ async function main() {
   }
 
   console.log('\nresults');
-  console.log(`  cold start to inner Docker ready (n=${boots.length}): median ${secs(median(boots))} s, p90 ${secs(quantile(boots, 0.9))} s, min ${secs(Math.min(...boots))} s, max ${secs(Math.max(...boots))} s`);
+  console.log(
+    `  cold start to inner Docker ready (n=${boots.length}): median ${secs(median(boots))} s, p90 ${secs(quantile(boots, 0.9))} s, min ${secs(Math.min(...boots))} s, max ${secs(Math.max(...boots))} s`,
+  );
   console.log(
     `  idle memory per sandbox (n=${idle.length}, after ${IDLE_WAIT_S} s): working set median ${mib(median(workingSet))} MiB (rss ${mib(median(rss))} MiB, usage incl. page cache ${mib(median(usage))} MiB)`,
   );
-  console.log(`  docker pull nginx inside a sandbox (n=${pulls.length}): median ${secs(median(pulls))} s, min ${secs(Math.min(...pulls))} s, max ${secs(Math.max(...pulls))} s`);
+  console.log(
+    `  docker pull nginx inside a sandbox (n=${pulls.length}): median ${secs(median(pulls))} s, min ${secs(Math.min(...pulls))} s, max ${secs(Math.max(...pulls))} s`,
+  );
   console.log(
     JSON.stringify({
       bootMs: { median: median(boots), p90: quantile(boots, 0.9), samples: boots },

@@ -1,6 +1,6 @@
 /**
  * The sandbox image and the offline lesson images, on the real engine: a
- * sandbox started with the flags from sandbox-spec.ts pulls every image from
+ * sandbox started with the flags from sandbox/spec.ts pulls every image from
  * the test mirror and the images behave as the lessons describe.
  * Needs `npm run images` first (images + the lab-mirror-data volume).
  */
@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pty from 'node-pty';
 import { loadConfig } from '../../lab-server/src/config.ts';
-import { OSC133, SANDBOX_SHELL } from '../../lab-server/src/sandbox-spec.ts';
+import { OSC133, SANDBOX_SHELL } from '../../lab-server/src/sandbox/spec.ts';
 import { cleanup, docker, startMirror, startSandbox, type Sandbox } from './helpers-sandbox.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { statfsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { SANDBOX_DISK_PATHS } from '../../lab-server/src/sandbox-spec.ts';
+import { SANDBOX_DISK_PATHS } from '../../lab-server/src/sandbox/spec.ts';
 import { CloseCode } from '../../lab-server/src/protocol.ts';
 import { diskDir, newInstance, openTerminal, ownedDisks, ownedObjects, removeOwned, sleep, startLabServer, stripEscapes, type LabServer } from './lab-server-harness.ts';
 

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { SANDBOX_IMAGE, SANDBOX_SHELL } from '../../lab-server/src/sandbox-spec.ts';
+import { SANDBOX_IMAGE, SANDBOX_SHELL } from '../../lab-server/src/sandbox/spec.ts';
 import { docker, openTerminal, removeOwned, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
 
 const INTERNET = '198.51.100.2';

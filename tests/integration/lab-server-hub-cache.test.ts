@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PROXY_CACHE_VOLUME, PROXY_MIRROR_CONTAINER_NAME, REGISTRY_IMAGE } from '../../lab-server/src/sandbox-spec.ts';
+import { PROXY_CACHE_VOLUME, PROXY_MIRROR_CONTAINER_NAME, REGISTRY_IMAGE } from '../../lab-server/src/sandbox/spec.ts';
 import { docker, endSession, openTerminal, removeOwned, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
 
 const quietly = (...args: string[]) => {

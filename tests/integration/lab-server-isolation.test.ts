@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SANDBOX_USERNS_BASE, SANDBOX_USERNS_LIMITS, SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox-spec.ts';
+import { SANDBOX_USERNS_BASE, SANDBOX_USERNS_LIMITS, SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox/spec.ts';
 import { docker, healthz, openTerminal, endSession, removeOwned, sleep, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
 
 /** Opens inotify instances until the kernel refuses, prints how many, then holds them. */

@@ -9,7 +9,7 @@
  * had uid_map `0 0 4294967295`, SYS_ADMIN, and could write the host's
  * kernel.core_pattern through a fresh proc mount.
  *
- * Checked here on the real engine, with the exact flags of sandbox-spec.ts:
+ * Checked here on the real engine, with the exact flags of sandbox/spec.ts:
  *   - that reproduction, step by step: the next shell is in the sandbox's
  *     user namespace (or there is none), never host root;
  *   - the general rule: every path the outer root reads or executes when
@@ -22,7 +22,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, SANDBOX_USERNS_BASE } from '../../lab-server/src/sandbox-spec.ts';
+import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, SANDBOX_USERNS_BASE } from '../../lab-server/src/sandbox/spec.ts';
 import { dockerRc, removeSandbox, startMirror, startSandbox, type Sandbox } from './helpers-sandbox.ts';
 
 /** The reader's uid_map as seen from inside (ids map 1:1 onto the intermediate namespace) ... */

@@ -4,9 +4,8 @@
  * volume for its /var/lib/docker (overlay2 cannot sit on overlay) and, with
  * LAB_EGRESS=on, its own bridge network.
  *
- * The container's security flags come from sandbox-spec.ts (owned by the
- * images side, next to the image they belong to); this file adds what is per
- * deployment: resource limits, labels, network, runtime.
+ * The container itself (flags, env, mounts, readiness, shell) is spec.ts's;
+ * this file adds what is per deployment: name, limits, labels, network, runtime.
  *
  * Limits, and why each one:
  * - NanoCpus: a busy sandbox gets at most its share, the host stays
@@ -22,7 +21,7 @@
  *   diskUsage() (lab.ts), the only limit in LAB_DISK_MODE=watch.
  * - Kernel per-user counts (inotify instances, user namespaces, nproc,
  *   sigpending, mqueue): each sandbox's user namespace is owned by its own
- *   host uid (template.usernsOwner), unique among this driver's live
+ *   host uid (sandboxUsernsOwner), unique among this driver's live
  *   sandboxes, so each sandbox has its own budget of the host's per-user
  *   limits (fs.inotify.max_user_instances = 128 here) instead of all sharing
  *   host root's with each other and with the lab server.
@@ -31,45 +30,32 @@ import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { DataVolumes } from './data-volume.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
 import { runExec } from './exec.ts';
+import { raiseHostInotifyLimits } from './host-limits.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
 import type { DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
-
-/** What sandbox-spec.ts contributes to a sandbox container. */
-export interface SandboxTemplate {
-  image: string;
-  /** Security and runtime settings (capabilities, seccomp, cgroupns, tmpfs, extra mounts). */
-  hostConfig: Docker.HostConfig;
-  env?: string[];
-  cmd?: string[];
-  entrypoint?: string[];
-  hostname?: string;
-  /** Labels of the images side (lab.role); the driver adds its ownership labels. */
-  labels?: Record<string, string>;
-  /** Where the per-sandbox data volume is mounted (the inner world's writable paths live on it). */
-  dataDir: string;
-  /** How the sandbox learns the host uid owning its user namespace (picked per sandbox, not in `taken`). */
-  usernsOwner?: { env: string; label: string; pick: (taken: ReadonlySet<number>) => number };
-  /** Command that exits 0 once the inner Docker engine answers (run repeatedly). */
-  readyCommand: string[];
-  readyPollMs: number;
-  /** The reader's login shell, run on a TTY. */
-  shell: { command: string[]; user: string; workingDir: string; env: string[] };
-}
+import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, sandboxCreateSpec, sandboxUsernsOwner } from './spec.ts';
 
 export interface DockerDriverOptions {
   docker: Docker;
   naming: Naming;
-  template: SandboxTemplate;
-  limits: { nanoCpus: number; memoryBytes: number; pidsLimit: number };
-  runtime: string | undefined;
+  /** Image, limits, runtime and boot timeout from the configuration. */
+  sandbox: Config['sandbox'];
   egress: EgressFirewall | undefined;
   /** How data volumes are made and size-limited (data-volume.ts). */
   volumes: DataVolumes;
-  bootTimeoutMs: number;
   log: Logger;
+}
+
+/** The driver as the configuration asks for it (main.ts and the benchmark). */
+export function sandboxDriverFromConfig(opts: DockerDriverOptions): DockerSandboxDriver {
+  // Headroom for the host's own root processes (the server included); each
+  // sandbox keeps its own lower bound either way (host-limits.ts).
+  raiseHostInotifyLimits(opts.log);
+  return new DockerSandboxDriver(opts);
 }
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
@@ -78,7 +64,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class DockerSandboxDriver implements SandboxDriver {
   private readonly docker: Docker;
   private readonly naming: Naming;
-  private readonly template: SandboxTemplate;
   private readonly opts: DockerDriverOptions;
   private readonly log: Logger;
   /** User-namespace owner uid of each sandbox this driver created and has not destroyed. */
@@ -88,7 +73,6 @@ export class DockerSandboxDriver implements SandboxDriver {
     this.opts = opts;
     this.docker = opts.docker;
     this.naming = opts.naming;
-    this.template = opts.template;
     this.log = opts.log;
   }
 
@@ -118,31 +102,18 @@ export class DockerSandboxDriver implements SandboxDriver {
       signal?.throwIfAborted();
       onProgress('creating', 0.15);
 
-      const t = this.template;
-      const { nanoCpus, memoryBytes, pidsLimit } = this.opts.limits;
-      const ownerEnv: string[] = [];
-      const ownerLabel: Record<string, string> = {};
-      if (t.usernsOwner) {
-        const uid = t.usernsOwner.pick(new Set(this.owners.values()));
-        this.owners.set(sandboxId, uid);
-        ownerEnv.push(`${t.usernsOwner.env}=${uid}`);
-        ownerLabel[t.usernsOwner.label] = String(uid);
-      }
+      const { image, nanoCpus, memoryBytes, pidsLimit, runtime } = this.opts.sandbox;
+      const owner = sandboxUsernsOwner(new Set(this.owners.values()));
+      this.owners.set(sandboxId, owner);
+      const spec = sandboxCreateSpec(naming.dataVolume(sandboxId), owner, image);
       const container = await this.docker.createContainer({
+        ...spec,
         name: naming.container(sandboxId),
-        Image: t.image,
-        Hostname: t.hostname ?? 'sandbox',
         // LAB_EGRESS tells the entrypoint the container has a network worth routing to.
-        Env: [...(t.env ?? []), ...ownerEnv, `LAB_EGRESS=${this.opts.egress ? 1 : 0}`],
-        Cmd: t.cmd,
-        Entrypoint: t.entrypoint,
-        Labels: { ...t.labels, ...ownerLabel, ...naming.labels('sandbox', sandboxId, session) },
+        Env: [...spec.Env, `LAB_EGRESS=${this.opts.egress ? 1 : 0}`],
+        Labels: { ...spec.Labels, ...naming.labels('sandbox', sandboxId, session) },
         HostConfig: {
-          ...t.hostConfig,
-          Mounts: [
-            ...(t.hostConfig.Mounts ?? []),
-            { Type: 'volume', Source: naming.dataVolume(sandboxId), Target: t.dataDir },
-          ],
+          ...spec.HostConfig,
           NetworkMode: networkMode,
           NanoCpus: nanoCpus,
           Memory: memoryBytes,
@@ -151,7 +122,7 @@ export class DockerSandboxDriver implements SandboxDriver {
           PidsLimit: pidsLimit,
           RestartPolicy: { Name: 'no' },
           AutoRemove: false,
-          ...(this.opts.runtime ? { Runtime: this.opts.runtime } : {}),
+          ...(runtime ? { Runtime: runtime } : {}),
         },
       });
       signal?.throwIfAborted();
@@ -171,7 +142,7 @@ export class DockerSandboxDriver implements SandboxDriver {
    * (~50 ms); progress creeps toward 0.9 so the page shows movement.
    */
   private async waitForEngine(containerId: string, onProgress: ProgressFn, started: number, signal?: AbortSignal) {
-    const deadline = started + this.opts.bootTimeoutMs;
+    const deadline = started + this.opts.sandbox.bootTimeoutMs;
     let progress = 0.4;
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
@@ -181,12 +152,12 @@ export class DockerSandboxDriver implements SandboxDriver {
         throw new Error(`sandbox exited during boot (code ${info.State.ExitCode}${info.State.OOMKilled ? ', OOM' : ''}): ${logs}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`inner Docker engine not ready after ${this.opts.bootTimeoutMs} ms`);
-      const result = await runExec(this.docker, containerId, this.template.readyCommand, Math.min(left, 10_000)).catch(() => undefined);
+      if (left <= 0) throw new Error(`inner Docker engine not ready after ${this.opts.sandbox.bootTimeoutMs} ms`);
+      const result = await runExec(this.docker, containerId, [...SANDBOX_READY.command], Math.min(left, 10_000)).catch(() => undefined);
       if (result?.code === 0) return;
       progress = Math.min(0.9, progress + (0.9 - progress) * 0.25);
       onProgress('engine', progress);
-      await sleep(attempt < 40 ? this.template.readyPollMs : 200);
+      await sleep(attempt < 40 ? SANDBOX_READY.pollIntervalMs : 200);
     }
   }
 
@@ -194,7 +165,10 @@ export class DockerSandboxDriver implements SandboxDriver {
     try {
       const buf = (await this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: 20 })) as unknown as Buffer;
       // Non-TTY logs are multiplexed: drop the 8-byte frame headers crudely for a log line.
-      return buf.toString('utf8').replace(/[\x00-\x08]/g, '').slice(-800);
+      return buf
+        .toString('utf8')
+        .replace(/[\x00-\x08]/g, '')
+        .slice(-800);
     } catch {
       return '(no logs)';
     }
@@ -203,7 +177,7 @@ export class DockerSandboxDriver implements SandboxDriver {
   async openShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell> {
     const container = this.docker.getContainer(sandbox.containerId);
     const exec = await container.exec({
-      Cmd: this.template.shell.command,
+      Cmd: [...SANDBOX_SHELL.command],
       AttachStdin: true,
       AttachStdout: true,
       AttachStderr: true,
@@ -212,9 +186,9 @@ export class DockerSandboxDriver implements SandboxDriver {
       // shell when they detach from their own `docker run -it` / `attach`:
       // the daemon reads this exec's stdin first. A sequence nobody types.
       DetachKeys: 'ctrl-^,ctrl-^,ctrl-^',
-      User: this.template.shell.user,
-      WorkingDir: this.template.shell.workingDir,
-      Env: this.template.shell.env,
+      User: SANDBOX_SHELL.user,
+      WorkingDir: SANDBOX_SHELL.workingDir,
+      Env: [...SANDBOX_SHELL.env],
     });
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
     // API 1.41 has no ConsoleSize on exec start: size the TTY right after.
@@ -292,8 +266,7 @@ export class DockerSandboxDriver implements SandboxDriver {
    */
   async diskUsage(sandbox: SandboxHandle): Promise<DiskUsage> {
     const loop = this.opts.volumes.mode === 'loop';
-    const dir = this.template.dataDir;
-    const cmd = loop ? ['df', '-kP', dir] : ['du', '-sxk', dir];
+    const cmd = loop ? ['df', '-kP', SANDBOX_DISK_DIR] : ['du', '-sxk', SANDBOX_DISK_DIR];
     const [out, info] = await Promise.all([
       runExec(this.docker, sandbox.containerId, cmd, 30_000),
       this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
@@ -331,9 +304,22 @@ export class DockerSandboxDriver implements SandboxDriver {
       });
     }
     // Volumes and networks carry the same labels; only where their fields live differs.
-    const labelled = (type: 'volume' | 'network', ref: string, name: string, labels: Record<string, string> | undefined, created: string | undefined) => {
+    const labelled = (
+      type: 'volume' | 'network',
+      ref: string,
+      name: string,
+      labels: Record<string, string> | undefined,
+      created: string | undefined,
+    ) => {
       const createdAt = Date.parse(created ?? '');
-      out.push({ type, ref, name, kind: labels?.[LABEL_KIND] ?? '', sandboxId: labels?.[LABEL_SANDBOX], createdAt: Number.isFinite(createdAt) ? createdAt : 0 });
+      out.push({
+        type,
+        ref,
+        name,
+        kind: labels?.[LABEL_KIND] ?? '',
+        sandboxId: labels?.[LABEL_SANDBOX],
+        createdAt: Number.isFinite(createdAt) ? createdAt : 0,
+      });
     };
     for (const v of volumes.Volumes ?? []) labelled('volume', v.Name, v.Name, v.Labels, (v as { CreatedAt?: string }).CreatedAt);
     for (const net of networks) labelled('network', net.Id, net.Name, net.Labels, net.Created);
@@ -346,8 +332,7 @@ export class DockerSandboxDriver implements SandboxDriver {
       else if (object.type === 'volume') {
         await this.removeVolume(object.ref);
         if (object.sandboxId) await this.opts.volumes.release(object.sandboxId);
-      }
-      else {
+      } else {
         if (object.sandboxId) await this.opts.egress?.release(this.naming.bridge(object.sandboxId));
         await this.docker.getNetwork(object.ref).remove();
       }

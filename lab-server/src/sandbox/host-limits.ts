@@ -9,7 +9,7 @@
  * (fs.inotify.max_user_instances, Debian's default) broke `tail -f` for
  * root and Node's fs.watch in the lab server. Sandboxes now have their own
  * owner uid and their own lower bounds (SANDBOX_USERNS_LIMITS in
- * sandbox-spec.ts), so this is headroom for the host's own root processes,
+ * spec.ts), so this is headroom for the host's own root processes,
  * not a sandbox budget: each sandbox stays at its own bound whatever the
  * host's value is.
  *

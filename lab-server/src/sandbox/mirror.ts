@@ -1,7 +1,7 @@
 /**
  * The image mirror: one read-only registry container that every sandbox
  * pulls from through a unix socket in a shared volume (the sandboxes have no
- * network). Its container spec comes from sandbox-spec.ts; this module only
+ * network). Its container spec comes from spec.ts; this module only
  * makes sure it runs:
  *
  * - running with the current image and config -> adopted as is
@@ -14,16 +14,16 @@
  */
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { CreateOptions } from './spec.ts';
 
 export interface MirrorSpec {
   /** Container name (fixed: there is one mirror per engine). */
   name: string;
-  image: string;
   /** Volumes that must exist before it can run (the pushed images). */
   requiredVolumes: string[];
   /** Volumes it creates if missing (the socket volume). */
   ensureVolumes: string[];
-  create: Docker.ContainerCreateOptions;
+  create: CreateOptions;
 }
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
@@ -53,9 +53,9 @@ export class Mirror {
     const { docker, spec } = this;
     let imageId: string;
     try {
-      imageId = (await docker.getImage(spec.image).inspect()).Id;
+      imageId = (await docker.getImage(spec.create.Image).inspect()).Id;
     } catch {
-      return `mirror image ${spec.image} missing (run: bash scripts/build-images.sh)`;
+      return `mirror image ${spec.create.Image} missing (run: bash scripts/build-images.sh)`;
     }
     for (const volume of spec.requiredVolumes) {
       try {
@@ -89,7 +89,6 @@ export class Mirror {
       const created = await docker.createContainer({
         ...spec.create,
         name: spec.name,
-        Image: spec.image,
         Labels: { ...(spec.create.Labels ?? {}), ...this.labels },
       });
       await created.start();

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import {
   DOCKER_DEFAULT_CAPS,
   MIRROR_CREATE_SPEC,
   MIRROR_SOCKET,
-  PROXY_MIRROR_CREATE_SPEC,
   PROXY_SOCKET,
   SANDBOX_GHCR_ADDRESS,
   SANDBOX_HOST_CONFIG,
@@ -21,12 +21,12 @@ import {
   SANDBOX_USERNS_OWNER_LABEL,
   SANDBOX_USERNS_OWNER_MIN,
   SECCOMP_PROFILE_JSON,
-  mirrorRepository,
+  hubCacheSpec,
   sandboxCreateSpec,
   sandboxUsernsOwner,
-} from './sandbox-spec.ts';
+} from './spec.ts';
 
-const images = new URL('../images/', import.meta.url);
+const images = new URL('../../images/', import.meta.url);
 const read = (rel: string) => readFileSync(new URL(rel, images), 'utf8');
 
 test('sandbox is not privileged and has no host devices, paths or Docker socket', () => {
@@ -94,7 +94,7 @@ test('readiness file, shell and mirror sockets match what the images do', () => 
   assert.match(read('registry/proxy.yml'), /remoteurl: https:\/\/registry-1\.docker\.io/);
 });
 
-test('mirror bridge ports stay out of the reader\'s way; ghcr.io needs no port 80 listener', () => {
+test("mirror bridge ports stay out of the reader's way; ghcr.io needs no port 80 listener", () => {
   const entrypoint = read('sandbox/lab-entrypoint');
   for (const port of [SANDBOX_MIRROR_PORT, SANDBOX_PROXY_PORT]) {
     // Above the ephemeral range (32768-60999) and below 65536.
@@ -112,7 +112,10 @@ test('mirror bridge ports stay out of the reader\'s way; ghcr.io needs no port 8
 });
 
 test('mirror containers: no capabilities, read-only root; the offline one has no network', () => {
-  for (const spec of [MIRROR_CREATE_SPEC, PROXY_MIRROR_CREATE_SPEC]) {
+  const proxy = hubCacheSpec({ upstream: 'https://registry-1.docker.io' }).create;
+  assert.ok(proxy.Env.includes('REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io'));
+  assert.deepEqual(proxy.Cmd, ['serve', '/etc/docker/registry/proxy.yml']);
+  for (const spec of [MIRROR_CREATE_SPEC, proxy]) {
     assert.deepEqual(spec.HostConfig.CapDrop, ['ALL']);
     assert.deepEqual(spec.HostConfig.CapAdd, []);
     assert.equal(spec.HostConfig.ReadonlyRootfs, true);
@@ -123,13 +126,17 @@ test('mirror containers: no capabilities, read-only root; the offline one has no
   assert.deepEqual(MIRROR_CREATE_SPEC.Cmd, ['serve', '/etc/docker/registry/serve.yml']);
 });
 
-test('mirrorRepository maps lesson image names like build-images.sh', () => {
-  assert.equal(mirrorRepository('nginx'), 'library/nginx:latest');
-  assert.equal(mirrorRepository('busybox:1.29'), 'library/busybox:1.29');
-  assert.equal(mirrorRepository('curlimages/curl'), 'curlimages/curl:latest');
-  assert.equal(mirrorRepository('dockerinaction/ch2_mailer'), 'dockerinaction/ch2_mailer:latest');
-  assert.equal(mirrorRepository('ghcr.io/acme/api:1.0'), 'acme/api:1.0');
-  assert.equal(mirrorRepository('wordpress:6.4.3-php8.1-apache'), 'library/wordpress:6.4.3-php8.1-apache');
+test('build-images.sh maps lesson image names to mirror repositories', () => {
+  const script = readFileSync(new URL('../../../scripts/build-images.sh', import.meta.url), 'utf8');
+  const fn = /^mirror_repo\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)?.[0];
+  assert.ok(fn, 'mirror_repo() in build-images.sh');
+  const repo = (image: string) => execFileSync('bash', ['-c', `${fn}mirror_repo "$1"`, 'bash', image], { encoding: 'utf8' }).trim();
+  assert.equal(repo('nginx'), 'library/nginx:latest');
+  assert.equal(repo('busybox:1.29'), 'library/busybox:1.29');
+  assert.equal(repo('curlimages/curl'), 'curlimages/curl:latest');
+  assert.equal(repo('dockerinaction/ch2_mailer'), 'dockerinaction/ch2_mailer:latest');
+  assert.equal(repo('ghcr.io/acme/api:1.0'), 'acme/api:1.0');
+  assert.equal(repo('wordpress:6.4.3-php8.1-apache'), 'library/wordpress:6.4.3-php8.1-apache');
 });
 
 test('every lesson image directory lists its tags and has a Dockerfile', () => {
@@ -144,17 +151,31 @@ test('every lesson image directory lists its tags and has a Dockerfile', () => {
     }
   }
   for (const needed of [
-    'busybox:1.29', 'busybox:latest', 'nginx:latest', 'nginx:alpine', 'alpine:latest', 'ubuntu:latest',
-    'httpd:latest', 'mysql:5.7', 'wordpress:6.4.3-php8.1-apache', 'wordpress:5.0.0-php7.2-apache',
-    'postgres:16-alpine', 'curlimages/curl:latest', 'dockerinaction/ch2_mailer:latest',
-    'dockerinaction/ch2_agent:latest', 'myapp:prod', 'myapp:latest', 'mysvc:latest',
-    'ghcr.io/acme/api:1.0', 'ghcr.io/acme/api:2.0',
+    'busybox:1.29',
+    'busybox:latest',
+    'nginx:latest',
+    'nginx:alpine',
+    'alpine:latest',
+    'ubuntu:latest',
+    'httpd:latest',
+    'mysql:5.7',
+    'wordpress:6.4.3-php8.1-apache',
+    'wordpress:5.0.0-php7.2-apache',
+    'postgres:16-alpine',
+    'curlimages/curl:latest',
+    'dockerinaction/ch2_mailer:latest',
+    'dockerinaction/ch2_agent:latest',
+    'myapp:prod',
+    'myapp:latest',
+    'mysvc:latest',
+    'ghcr.io/acme/api:1.0',
+    'ghcr.io/acme/api:2.0',
   ]) {
     assert.ok(tags.includes(needed), `${needed} is built`);
   }
 });
 
-test('read-only root; the outer /run and logs are host root\'s tmpfs; every writable path is on the disk volume', () => {
+test("read-only root; the outer /run and logs are host root's tmpfs; every writable path is on the disk volume", () => {
   const hc = sandboxCreateSpec('itest-data').HostConfig;
   assert.equal(hc.ReadonlyRootfs, true);
   assert.match(hc.Tmpfs['/run'] ?? '', /(^|,)mode=0755(,|$)/);
@@ -167,11 +188,15 @@ test('read-only root; the outer /run and logs are host root\'s tmpfs; every writ
   assert.match(entrypoint, new RegExp(`INNER_DIRS=\\(${SANDBOX_DISK_PATHS.join(' ')}\\)`));
   assert.match(entrypoint, new RegExp(`BASE=\\$\\{LAB_USERNS_BASE:-${SANDBOX_USERNS_BASE}\\}`));
   assert.match(read('sandbox/lab-shell'), new RegExp(`base=\\$\\{LAB_USERNS_BASE:-${SANDBOX_USERNS_BASE}\\}`));
-  // The reader's shell never falls back to a plain shell outside the namespace.
   // The reader's shell never falls back to a plain shell outside the
   // namespace: its one top-level exec goes through lab-userns enter.
-  const execs = read('sandbox/lab-shell').split('\n').filter((l) => /^(?!#)(\S.*\s)?exec\b/.test(l));
-  assert.deepEqual(execs.map((l) => l.split(' ').slice(0, 3).join(' ')), ['exec /usr/local/bin/lab-userns enter']);
+  const execs = read('sandbox/lab-shell')
+    .split('\n')
+    .filter((l) => /^(?!#)(\S.*\s)?exec\b/.test(l));
+  assert.deepEqual(
+    execs.map((l) => l.split(' ').slice(0, 3).join(' ')),
+    ['exec /usr/local/bin/lab-userns enter'],
+  );
   assert.doesNotMatch(read('sandbox/Dockerfile'), /^VOLUME/m, 'no anonymous volume outside the disk limit');
 });
 
@@ -185,10 +210,13 @@ test('user namespace owner: one uid per sandbox, in env and label, outside the m
   // A taken uid is never handed out again.
   const seq = [0.5, 0.5, 0.25];
   const taken = new Set([sandboxUsernsOwner(new Set(), () => 0.5)]);
-  assert.equal(sandboxUsernsOwner(taken, () => seq.shift()!), SANDBOX_USERNS_OWNER_MIN + 250_000_000);
+  assert.equal(
+    sandboxUsernsOwner(taken, () => seq.shift()!),
+    SANDBOX_USERNS_OWNER_MIN + 250_000_000,
+  );
 });
 
-test('per-sandbox kernel limits: the entrypoint\'s default is SANDBOX_USERNS_LIMITS', () => {
+test("per-sandbox kernel limits: the entrypoint's default is SANDBOX_USERNS_LIMITS", () => {
   const m = /LAB_USERNS_LIMITS=\$\{LAB_USERNS_LIMITS:-([^}]*)\}/.exec(read('sandbox/lab-entrypoint'));
   assert.ok(m);
   const parsed = Object.fromEntries(m[1]!.split(' ').map((p) => [p.split('=')[0], Number(p.split('=')[1])]));
