@@ -83,7 +83,6 @@ export interface LabDeps {
   driver: SandboxDriver;
   metrics: Metrics;
   log: Logger;
-  clock?: () => number;
 }
 
 export class Lab {
@@ -98,18 +97,7 @@ export class Lab {
   constructor(deps: LabDeps) {
     this.deps = deps;
     this.log = deps.log;
-    const s = deps.config.sessions;
-    this.sessions = new SessionRegistry(
-      {
-        maxSessions: s.maxSessions,
-        maxPerClient: s.maxPerClient,
-        idleTimeoutMs: s.idleTimeoutMs,
-        maxLifetimeMs: s.maxLifetimeMs,
-        detachGraceMs: s.detachGraceMs,
-        unusedTimeoutMs: s.unusedTimeoutMs,
-      },
-      deps.clock,
-    );
+    this.sessions = new SessionRegistry(deps.config.sessions);
     this.disk = new DiskCheck<SessionRuntime>({
       driver: deps.driver,
       limitBytes: deps.config.sandbox.diskBytes,
