@@ -22,7 +22,7 @@ import { runExec } from '../lab-server/src/sandbox/exec.ts';
 import { Naming, newSandboxId } from '../lab-server/src/sandbox/labels.ts';
 import { Mirror } from '../lab-server/src/sandbox/mirror.ts';
 import { sandboxDriverFromConfig } from '../lab-server/src/sandbox/docker-driver.ts';
-import { mirrorSpec } from '../lab-server/src/sandbox/spec.ts';
+import { SANDBOX_SHELL, mirrorSpec } from '../lab-server/src/sandbox/spec.ts';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 12);
 const IDLE = Number(process.env.BENCH_IDLE ?? 4);
@@ -108,7 +108,7 @@ async function main() {
   for (let i = 0; i < PULLS; i++) {
     const s = await boot();
     const t = Date.now();
-    const result = await runExec(docker, s.containerId, ['/usr/local/bin/lab-shell', '-c', 'docker pull -q nginx'], 300_000);
+    const result = await runExec(docker, s.containerId, [...SANDBOX_SHELL.command, '-c', 'docker pull -q nginx'], 300_000);
     const ms = Date.now() - t;
     if (result.code !== 0) throw new Error(`docker pull nginx failed: ${result.stdout}${result.stderr}`);
     pulls.push(ms);
