@@ -32,7 +32,7 @@ import type Docker from 'dockerode';
 import seccompProfile from '../../images/sandbox/seccomp.json' with { type: 'json' };
 import type { MirrorSpec } from './mirror.ts';
 
-/** dockerode's HostConfig plus the API 1.41 field its types lack. */
+/** dockerode's types, plus CgroupnsMode (API 1.41, absent there) and the fields this module always fills made required. */
 export type HostConfig = Docker.HostConfig & { CgroupnsMode?: 'private' | 'host'; Mounts: Docker.MountSettings[]; Tmpfs: Record<string, string> };
 export type CreateOptions = Docker.ContainerCreateOptions & { Image: string; Env: string[]; Labels: Record<string, string>; HostConfig: HostConfig };
 
@@ -120,21 +120,10 @@ export const SANDBOX_USERNS_OWNER_SPAN = 1_000_000_000;
 // ------------------------------------------------------------------ sandbox
 
 /** Docker's default capability set: the inner engine hands these to inner containers. */
+// prettier-ignore
 export const DOCKER_DEFAULT_CAPS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FSETID',
-  'FOWNER',
-  'MKNOD',
-  'NET_RAW',
-  'SETGID',
-  'SETUID',
-  'SETFCAP',
-  'SETPCAP',
-  'NET_BIND_SERVICE',
-  'SYS_CHROOT',
-  'KILL',
-  'AUDIT_WRITE',
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID',
+  'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ] as const;
 
 /** The seccomp profile as JSON text, the form the Engine API takes in `seccomp=<json>`. */
