@@ -199,6 +199,31 @@ export const SessionResponse = z.object({
 });
 export type SessionResponse = z.infer<typeof SessionResponse>;
 
+// ---------------------------------------------------------------------------
+// HTTP: POST LAB_CHECK_PATH (도전 과제 확인)
+// ---------------------------------------------------------------------------
+
+/**
+ * A challenge's check runs in the caller's own sandbox. The page sends only
+ * the challenge id: the script is the server's (LAB_CHALLENGES_DIR), never
+ * text from the page. Same session cookie and Origin rules as
+ * LAB_SESSION_PATH.
+ */
+export const LAB_CHECK_PATH = '/lab/check';
+export const ChallengeId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+export const CheckRequest = z.object({ challenge: ChallengeId }).strict();
+export type CheckRequest = z.infer<typeof CheckRequest>;
+/** 200 answer: `passed` with the check's own Korean message (its last output lines). */
+export const CheckResponse = z.object({
+  challenge: ChallengeId,
+  passed: z.boolean(),
+  /** What the check printed (trimmed, bounded): on failure it says what is still wrong. */
+  message: z.string(),
+  /** The check's exit status; null when it was stopped at its time limit. */
+  exitCode: z.number().int().nullable(),
+});
+export type CheckResponse = z.infer<typeof CheckResponse>;
+
 /** Error body of any lab HTTP endpoint. */
 export const HttpError = z.object({ error: ErrorCode, detail: z.string() });
 
