@@ -3,7 +3,7 @@
  * the engine answers, the sandbox image is there, the configured container
  * runtime (LAB_RUNTIME, e.g. sysbox-runc) is installed in the engine, and the
  * mirror runs (else `docker pull` in a sandbox fails). 503 lists every reason, so an operator
- * (or `npm start`'s wait loop) sees what is missing. Results are cached for
+ * (or a load balancer) sees what is missing. Results are cached for
  * a moment so a busy load balancer does not hammer the engine.
  */
 import type Docker from 'dockerode';
