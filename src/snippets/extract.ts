@@ -5,7 +5,7 @@
  *
  *     import { extractSnippetsFromFile, listLessons } from '../src/snippets/extract.ts';
  *     for (const lesson of await listLessons()) {
- *       for (const s of lesson.snippets.filter((s) => s.runnable)) {
+ *       for (const s of lesson.snippets.filter((s) => s.step)) {   // s.runnable includes challenge solutions
  *         // s.code, s.id, s.meta.exit, s.meta.expect, s.meta.timeout, s.meta.input …
  *       }
  *     }
@@ -19,7 +19,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mdxToMdast } from 'satteri';
-import { isRunnable, lintMeta, parseMeta, type SnippetMeta } from './meta.ts';
+import { isLessonStep, isRunnable, lintMeta, parseMeta, type SnippetMeta } from './meta.ts';
 import { snippetId } from './id.ts';
 
 export interface ExtractedSnippet {
@@ -35,6 +35,12 @@ export interface ExtractedSnippet {
   meta: SnippetMeta;
   /** True for shell blocks not marked norun: they get a 실행 button. */
   runnable: boolean;
+  /**
+   * A lesson step: runnable and not a challenge's solution (`challenge=<id>`,
+   * `meta.challenge`). The lesson runner runs these and the page counts them
+   * in n/m; a solution runs only in the runner's challenge mode.
+   */
+  step: boolean;
   /** First 12 hex of sha256(code): data-lab-snippet on the page. */
   id: string;
   /** 1-based line of the opening fence in the source file. */
@@ -86,6 +92,7 @@ export function extractSnippets(source: string): ExtractedSnippet[] {
         metaString,
         meta,
         runnable: isRunnable(lang, meta),
+        step: isLessonStep(lang, meta),
         id: snippetId(code),
         line: node.position?.start.line ?? 0,
         problems: lintMeta(lang, meta),

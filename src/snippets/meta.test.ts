@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEscapes, inputKeystrokes, isRunnable, lintMeta, parseMeta, tokenizeMeta } from './meta.ts';
+import { decodeEscapes, inputKeystrokes, isLessonStep, isRunnable, lintMeta, parseMeta, tokenizeMeta } from './meta.ts';
 
 test('no meta: runnable shell block expecting exit 0', () => {
   const meta = parseMeta(null);
@@ -109,4 +109,17 @@ test('input= becomes keystrokes: lines with text get Enter, control-key lines go
     ['한글\n', ['한글\r']],
   ];
   for (const [input, keys] of table) assert.deepEqual(inputKeystrokes(input), keys, JSON.stringify(input));
+});
+
+test('challenge=<id> marks a challenge solution: runnable, but not a lesson step', () => {
+  const meta = parseMeta('title="해답" challenge=zombie-init');
+  assert.equal(meta.challenge, 'zombie-init');
+  assert.deepEqual(meta.errors, []);
+  assert.equal(isRunnable('bash', meta), true);
+  assert.equal(isLessonStep('bash', meta), false);
+  assert.equal(isLessonStep('bash', parseMeta('title="x"')), true);
+  assert.equal(isLessonStep('bash', parseMeta('norun="이유"')), false);
+  assert.match(parseMeta('challenge="Bad Id"').errors.join(), /challenge must be an id/);
+  assert.match(parseMeta('challenge=a challenge=b').errors.join(), /more than once/);
+  assert.match(lintMeta('dockerfile', parseMeta('challenge=a')).join(), /challenge on a block that does not run/);
 });

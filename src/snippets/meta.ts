@@ -30,6 +30,10 @@
  *   reject="text"   output must not contain text (repeatable)
  *   timeout=N       long-running: the runner interrupts with Ctrl-C after N seconds
  *   input="a\nb"    lines typed into an interactive program, one at a time
+ *   challenge=<id>  the solution of the 도전 과제 <id> (content/challenges/<id>.sh):
+ *                   shown on request, runnable, but not one of the lesson's
+ *                   steps (the lesson runner skips it; the page counts the
+ *                   challenge, not this snippet)
  *
  * Pure: no I/O, no Node APIs; safe to import anywhere.
  */
@@ -37,8 +41,11 @@
 /** Languages whose blocks run in the reader's Linux sandbox unless marked norun. */
 export const SHELL_LANGS: ReadonlySet<string> = new Set(['bash', 'sh', 'shell']);
 
+/** A challenge id: also its check's file name (content/challenges/<id>.sh); the server's ChallengeId. */
+export const CHALLENGE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
 /** Meta keys this project defines (everything else belongs to Expressive Code). */
-export const LAB_KEYS = ['norun', 'exit', 'expect', 'reject', 'timeout', 'input'] as const;
+export const LAB_KEYS = ['norun', 'exit', 'expect', 'reject', 'timeout', 'input', 'challenge'] as const;
 export type LabKey = (typeof LAB_KEYS)[number];
 
 export interface MetaOption {
@@ -64,6 +71,8 @@ export interface SnippetMeta {
   timeout?: number;
   /** Decoded scripted input for interactive programs (lines separated by \n). */
   input?: string;
+  /** Id of the challenge this block solves (a solution, not a lesson step). */
+  challenge?: string;
   /** Every option as written, in order (for tools that need more). */
   options: MetaOption[];
   /** Problems found while parsing; empty when the meta is valid. */
@@ -221,6 +230,11 @@ export function parseMeta(meta: string | null | undefined): SnippetMeta {
         if (value === '') errors.push('input needs at least one line');
         else result.input = value;
         break;
+      case 'challenge':
+        once(key);
+        if (!CHALLENGE_ID.test(value)) errors.push(`challenge must be an id like "zombie-init" (a-z, 0-9, -), got "${value}"`);
+        else result.challenge = value;
+        break;
     }
   }
   return result;
@@ -236,6 +250,11 @@ export function inputKeystrokes(input: string): string[] {
     .split('\n')
     .map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line))
     .filter((k) => k !== '');
+}
+
+/** A lesson step: runnable and not a challenge's solution (what the lesson runner runs and n/m counts). */
+export function isLessonStep(lang: string | null | undefined, meta: SnippetMeta): boolean {
+  return isRunnable(lang, meta) && meta.challenge === undefined;
 }
 
 /** True for languages that run in the sandbox by default (bash, sh, shell). */

@@ -80,7 +80,7 @@ function report(row: Row, rows: Row[]) {
  * snippet not yet run is reported as failed with the reason.
  */
 async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row[]) {
-  const runnable = (l: Lesson) => l.snippets.filter((s) => s.runnable);
+  const runnable = (l: Lesson) => l.snippets.filter((s) => s.step); // lesson steps: a challenge's solution (s.meta.challenge) runs only in the challenge mode
   const ran = new Set<ExtractedSnippet>();
   let cookie: string | undefined;
   try {

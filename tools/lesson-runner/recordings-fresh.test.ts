@@ -20,9 +20,12 @@ for (const lesson of lessons) {
     const hint = `re-record with: npm run test:lessons -- --record --lesson ${lesson.slug}`;
     const recorded = readRecordings(lesson.slug);
     assert.ok(recorded, `no recording for ${lesson.slug}; ${hint}`);
-    const want = lesson.snippets.filter((s) => s.runnable).map((s) => s.id).sort();
+    const want = lesson.snippets
+      .filter((s) => s.step)
+      .map((s) => s.id)
+      .sort(); // challenge solutions are not recorded
     const have = Object.keys(recorded.snippets).sort();
-    const missing = lesson.snippets.filter((s) => s.runnable && !have.includes(s.id)).map((s) => `line ${s.line}`);
+    const missing = lesson.snippets.filter((s) => s.step && !have.includes(s.id)).map((s) => `line ${s.line}`);
     const extra = have.filter((id) => !want.includes(id));
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `stale recording for ${lesson.slug}; ${hint}`);
   });
