@@ -158,6 +158,17 @@ export const EnvSchema = z
       .default('lab')
       .describe('name in the `lab.owner` label of every Docker object; two servers on one engine need two names'),
     LAB_SITE_DIR: z.string().default(path.join(repoRoot, 'dist')).meta({ shown: '<repo>/dist', description: 'the built site to serve' }),
+    LAB_CHALLENGES_DIR: z.string().default(path.join(repoRoot, 'content/challenges')).meta({
+      shown: '<repo>/content/challenges',
+      description: "the challenges' check scripts (`<id>.sh`), read once at start: `POST /lab/check` runs only these",
+    }),
+    LAB_CHECK_TIMEOUT: duration('15s', 1000).describe(
+      'a challenge check still running then is killed (in the sandbox: `timeout`), answered as not passed',
+    ),
+    LAB_CHECK_OUTPUT: size('8k', 256).describe("a check's output kept (the last bytes; the rest is read and discarded)"),
+    LAB_CHECK_RATE: number(12, 0.1, 100_000).describe(
+      'challenge checks per session and minute, as many at once (429 `rate-limited`); one at a time (429 `check-running`)',
+    ),
 
     // --- who may talk to us -------------------------------------------------
     LAB_PUBLIC_ORIGIN: optionalOrigin.meta({ shown: 'from `Host`', description: "the server's own origin; **set it in production**" }),
@@ -324,6 +335,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     instance: e.LAB_INSTANCE,
     siteDir: path.resolve(e.LAB_SITE_DIR),
+    checks: {
+      dir: path.resolve(e.LAB_CHALLENGES_DIR),
+      timeoutMs: e.LAB_CHECK_TIMEOUT,
+      outputBytes: e.LAB_CHECK_OUTPUT,
+      perMinute: e.LAB_CHECK_RATE,
+    },
     publicOrigin: e.LAB_PUBLIC_ORIGIN,
     allowedOrigins: e.LAB_ALLOWED_ORIGINS,
     trustedProxies: e.LAB_TRUSTED_PROXY,

@@ -5,6 +5,8 @@
  *                          (503 over-capacity at the caps, 429 when a client churns sessions)
  *   DELETE  /lab/session   end it now (the page's "reset" and tests)
  *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
+ *   POST    /lab/check     run a challenge's check in the caller's own sandbox (challenges.ts);
+ *                          same Origin and cookie rules; OPTIONS as above
  *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
  *   GET     /metrics       Prometheus text format (LAB_METRICS_TOKEN: Bearer token required;
  *                          LAB_ADMIN_LISTEN: only on that address, see createAdminHandler)
@@ -21,12 +23,13 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { Checks, MAX_CHECK_BODY_BYTES, parseCheckRequest, type CheckVerdict } from './challenges.ts';
 import type { Config } from './config.ts';
 import type { Health } from './health.ts';
 import type { Lab } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
-import { LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
+import { LAB_CHECK_PATH, LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
 import type { StaticSite } from './static-site.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -37,6 +40,7 @@ export interface HttpDeps {
   metrics: Metrics;
   health: Health;
   site: StaticSite;
+  checks: Checks;
   log: Logger;
 }
 
@@ -107,6 +111,24 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/**
+ * The request body as text, or undefined when it is over `limit` bytes: a
+ * declared Content-Length over it is refused unread; a body that grows past
+ * it stops being read (the answer closes the connection).
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** Whether the request carries `Authorization: Bearer <token>` (compared in constant time). */
@@ -141,7 +163,7 @@ export function createAdminHandler(deps: Pick<HttpDeps, 'metrics' | 'health' | '
 }
 
 export function createRequestHandler(deps: HttpDeps) {
-  const { config, lab, policy, metrics, health, site, log } = deps;
+  const { config, lab, policy, metrics, health, site, checks, log } = deps;
   const creations = new CreationLimiter(config.sessions.createPerMinute, config.sessions.createBurst);
   const foreignHost = hostGuard(policy, metrics, log);
 
@@ -162,34 +184,43 @@ export function createRequestHandler(deps: HttpDeps) {
     return { 'Access-Control-Allow-Origin': origin!, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
   }
 
-  function session(req: IncomingMessage, res: ServerResponse): void {
+  /** The CORS preflight of a lab route: only for LAB_ALLOWED_ORIGINS. */
+  function preflight(req: IncomingMessage, res: ServerResponse, methods: string): void {
     const origin = req.headers.origin;
-    if (req.method === 'OPTIONS') {
-      if (!policy.isAllowedCrossOrigin(origin)) {
-        metrics.reject('foreign-origin');
-        res.writeHead(403).end();
-        return;
-      }
-      res.writeHead(204, {
-        ...cors(origin),
-        'Access-Control-Allow-Methods': 'POST, DELETE',
-        'Access-Control-Allow-Headers': 'Content-Type',
-        'Access-Control-Max-Age': '600',
-      });
-      res.end();
+    if (!policy.isAllowedCrossOrigin(origin)) {
+      metrics.reject('foreign-origin');
+      res.writeHead(403).end();
       return;
     }
+    res.writeHead(204, {
+      ...cors(origin),
+      'Access-Control-Allow-Methods': methods,
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '600',
+    });
+    res.end();
+  }
+
+  /** The CSRF defence of every lab route: the CORS headers to answer with, or undefined after a 403. */
+  function allowOrigin(req: IncomingMessage, res: ServerResponse, what: string): Record<string, string> | undefined {
+    const verdict = policy.check(req);
+    if (!verdict.ok) {
+      metrics.reject(verdict.reason);
+      log.warn({ origin: verdict.origin, reason: verdict.reason, ip: policy.clientIp(req) }, `${what} request refused: origin`);
+      httpError(res, 403, 'forbidden-origin', 'Origin not allowed');
+      return undefined;
+    }
+    return cors(verdict.origin);
+  }
+
+  function session(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'OPTIONS') return preflight(req, res, 'POST, DELETE');
     if (req.method !== 'POST' && req.method !== 'DELETE') {
       res.writeHead(405, { Allow: 'POST, DELETE, OPTIONS' }).end();
       return;
     }
-    const verdict = policy.check(req);
-    if (!verdict.ok) {
-      metrics.reject(verdict.reason);
-      log.warn({ origin: verdict.origin, reason: verdict.reason, ip: policy.clientIp(req) }, 'session request refused: origin');
-      return httpError(res, 403, 'forbidden-origin', 'Origin not allowed');
-    }
-    const headers = cors(verdict.origin);
+    const headers = allowOrigin(req, res, 'session');
+    if (!headers) return;
     const existing = lab.lookup(readCookie(req.headers.cookie, SESSION_COOKIE));
 
     if (req.method === 'DELETE') {
@@ -224,6 +255,60 @@ export function createRequestHandler(deps: HttpDeps) {
     json(res, 201, body, { ...headers, 'Set-Cookie': cookie(req, created.token, maxAge) });
   }
 
+  /**
+   * POST LAB_CHECK_PATH: Origin (403), cookie (401 none, 404 no live
+   * session), body (413 over MAX_CHECK_BODY_BYTES, 400 not CheckRequest),
+   * then Checks.run (404 unknown id, 409 booting, 429, 200 with the verdict).
+   * Every answer is counted (lab_checks_total) and logged.
+   */
+  async function check(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'OPTIONS') return preflight(req, res, 'POST');
+    const began = Date.now();
+    let sessionId: string | undefined;
+    let challenge: string | undefined;
+    const done = (verdict: CheckVerdict, headers: Record<string, string> = {}) => {
+      metrics.checks.inc({ result: verdict.result });
+      const ms = Date.now() - began;
+      if (verdict.result === 'refused') {
+        const line = { session: sessionId, challenge, result: 'refused', status: verdict.status, error: verdict.error, detail: verdict.detail, ms };
+        log.warn({ ...line, ip: policy.clientIp(req) }, 'check refused');
+        const retry: Record<string, string> = verdict.retryAfter ? { 'Retry-After': String(verdict.retryAfter) } : {};
+        return httpError(res, verdict.status, verdict.error, verdict.detail, { ...headers, ...retry });
+      }
+      const { exitCode } = verdict.body;
+      log.info({ session: sessionId, challenge, result: verdict.result, exitCode, discarded: verdict.discarded, ms }, 'check');
+      json(res, 200, verdict.body, headers);
+    };
+    const refuse = (status: number, error: ErrorCode, detail: string, headers: Record<string, string> = {}) =>
+      done({ status, result: 'refused', error, detail }, headers);
+
+    if (req.method !== 'POST') return refuse(405, 'bad-message', 'POST only', { Allow: 'POST, OPTIONS' });
+    const headers = allowOrigin(req, res, 'check');
+    if (!headers) {
+      metrics.checks.inc({ result: 'refused' });
+      return;
+    }
+    if (lab.isShuttingDown) return refuse(503, 'shutting-down', 'server is shutting down', { ...headers, 'Retry-After': '10' });
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (!token) return refuse(401, 'no-session', 'no session cookie', headers);
+    const session = lab.lookup(token);
+    if (!session) {
+      const ended = lab.sessions.whyEnded(token);
+      const code: ErrorCode = ended?.reason === 'sandbox-failed' ? 'sandbox-failed' : ended ? 'session-expired' : 'no-session';
+      return refuse(404, code, ended ? `session ended: ${ended.reason}` : 'no such session', headers);
+    }
+    sessionId = session.id;
+
+    const body = await readBody(req, MAX_CHECK_BODY_BYTES);
+    if (body === undefined) return refuse(413, 'bad-message', `body over ${MAX_CHECK_BODY_BYTES} bytes`, { ...headers, Connection: 'close' });
+    const parsed = parseCheckRequest(body);
+    if (!parsed.ok) return refuse(400, 'bad-message', parsed.detail, headers);
+    challenge = parsed.challenge;
+    const verdict = await checks.run(session.id, lab.sandboxOf(session), parsed.challenge);
+    if (session.ended && verdict.result === 'refused') return refuse(404, 'session-expired', 'session ended during the check', headers);
+    done(verdict, headers);
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
@@ -233,6 +318,7 @@ export function createRequestHandler(deps: HttpDeps) {
         return;
       }
       if (path === LAB_SESSION_PATH) return session(req, res);
+      if (path === LAB_CHECK_PATH) return await check(req, res);
       if (path === '/healthz') {
         const result = await health.check();
         return json(res, result.ok ? 200 : 503, result);

@@ -11,7 +11,7 @@ import { loadConfig } from './config.ts';
 import { Lab, LabError, type SessionSocket } from './lab.ts';
 import { Metrics } from './metrics.ts';
 import { CloseCode, type ServerMessage } from './protocol.ts';
-import type { DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './sandbox/driver.ts';
+import type { CheckOutcome, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './sandbox/driver.ts';
 import { SandboxPool } from './sandbox/pool.ts';
 import type { TerminalClient } from './terminal.ts';
 
@@ -41,6 +41,9 @@ class FakeDriver implements SandboxDriver {
     return [];
   }
   async removeOwned() {}
+  async runCheck(): Promise<CheckOutcome> {
+    throw new Error('no checks here');
+  }
 }
 
 class FakeSocket implements SessionSocket, TerminalClient {

@@ -147,6 +147,11 @@ export class Lab {
     return this.sessions.lookup(token);
   }
 
+  /** The session's sandbox once it has booted (undefined while it boots, or when the session is gone). */
+  sandboxOf(session: Session): SandboxHandle | undefined {
+    return session.ended ? undefined : this.runtimes.get(session)?.sandbox;
+  }
+
   /** Ends a session: closes its sockets with the matching code and removes its sandbox. */
   endSession(session: Session, reason: EndReason, detail: string = reason): void {
     const runtime = this.runtimes.get(session);

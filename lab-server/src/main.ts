@@ -5,7 +5,7 @@
  *   config ─► docker ─► SandboxDriver ─► SandboxPool ─► Lab (sessions, terminals)
  *                                │                        │
  *                                ├► Mirror                ├► Gateway (WebSocket /lab/ws)
- *                                └► Reconciler            └► HTTP (session, healthz, metrics, site)
+ *                                └► Reconciler            └► HTTP (session, check, healthz, metrics, site)
  *
  * Lifecycle: start = reconcile away what a previous run left behind, adopt or
  * start the mirror, fill the warm pool, listen. SIGTERM/SIGINT = refuse new
@@ -21,6 +21,7 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { sessionCapacity } from './capacity.ts';
+import { Checks, loadChallenges } from './challenges.ts';
 import { CountedCaps } from './counted-caps.ts';
 import { raiseNofile } from './fd-limit.ts';
 import { Gateway } from './gateway.ts';
@@ -140,7 +141,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // A page served under another name than LAB_PUBLIC_ORIGIN (a site built with PUBLIC_LAB_URL) may still reach the labs.
   const labOrigins = config.publicOrigin ? [config.publicOrigin, config.publicOrigin.replace(/^http/, 'ws')] : [];
   const site = new StaticSite(config.siteDir, { connectSources: labOrigins });
-  const handler = createRequestHandler({ config, lab, policy, metrics, health, site, log: log.child({ part: 'http' }) });
+  // Challenges: the check scripts, read once; a request names one by id (challenges.ts).
+  const catalog = loadChallenges(config.checks.dir);
+  if (catalog.missing) log.warn({ dir: config.checks.dir }, 'no challenges directory (LAB_CHALLENGES_DIR): every check is 404');
+  for (const problem of catalog.problems) log.warn({ dir: config.checks.dir, problem }, 'challenge not loaded');
+  log.info({ dir: config.checks.dir, challenges: catalog.challenges.size }, 'challenges loaded');
+  const checks = new Checks({
+    catalog,
+    driver,
+    timeoutMs: config.checks.timeoutMs,
+    outputBytes: config.checks.outputBytes,
+    perMinute: config.checks.perMinute,
+  });
+  const handler = createRequestHandler({ config, lab, policy, metrics, health, site, checks, log: log.child({ part: 'http' }) });
   const server = createServer(
     {
       // Trickled headers were cut only after 72-86 s (Node's 60 s, checked every 30 s).

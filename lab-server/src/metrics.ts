@@ -48,6 +48,7 @@ export class Metrics {
   readonly resizes: client.Counter<'outcome'>;
   readonly inputPaused: client.Counter;
   readonly sessionsCapacity: client.Gauge;
+  readonly checks: client.Counter<'result'>;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -135,6 +136,13 @@ export class Metrics {
       help: 'Session cap in force (LAB_MAX_SESSIONS or derived from the host)',
       registers,
     });
+    this.checks = new client.Counter({
+      name: 'lab_checks_total',
+      help: 'Challenge checks (POST /lab/check): passed, failed, timeout (killed at LAB_CHECK_TIMEOUT), refused (any 4xx/5xx answer)',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['passed', 'failed', 'timeout', 'refused']) this.checks.inc({ result }, 0);
     this.diskBytes = new client.Gauge({
       name: 'lab_sandbox_disk_bytes_max',
       help: 'Largest disk usage of any sandbox at the last check',

@@ -171,6 +171,14 @@ export const ErrorCode = z.enum([
   'forbidden-origin',
   /** HTTP only (503): the server is stopping; try again shortly. */
   'shutting-down',
+  /** HTTP only (401/404, LAB_CHECK_PATH): no session cookie, or it names no live session (start one with 실행). */
+  'no-session',
+  /** HTTP only (404, LAB_CHECK_PATH): the server has no challenge with that id. */
+  'unknown-challenge',
+  /** HTTP only (409, LAB_CHECK_PATH): the session's sandbox is still booting; try again when the terminal is ready. */
+  'sandbox-not-ready',
+  /** HTTP only (429, LAB_CHECK_PATH): a check of this session is still running. */
+  'check-running',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

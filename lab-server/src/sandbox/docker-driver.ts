@@ -33,10 +33,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DataVolumes } from './data-volume.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
+import { runCheckExec } from './check-exec.ts';
 import { runExec } from './exec.ts';
 import { raiseHostInotifyLimits } from './host-limits.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
-import type { DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+import type { CheckOutcome, CheckRun, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
 import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, sandboxCreateSpec, sandboxUsernsOwner } from './spec.ts';
 
 export interface DockerDriverOptions {
@@ -212,6 +213,11 @@ export class DockerSandboxDriver implements SandboxDriver {
       },
       close: () => stream.destroy(),
     };
+  }
+
+  /** A challenge check (check-exec.ts says how it is bounded). */
+  runCheck(sandbox: SandboxHandle, run: CheckRun): Promise<CheckOutcome> {
+    return runCheckExec(this.docker, sandbox.containerId, run);
   }
 
   async destroy(sandboxId: string): Promise<void> {

@@ -50,6 +50,26 @@ export interface OwnedObject {
   createdAt: number;
 }
 
+/** A challenge check: a bash script run like the reader's shell, without a TTY, bounded in time and output. */
+export interface CheckRun {
+  /** Shown in the check's own error messages as bash's $0. */
+  name: string;
+  script: string;
+  timeoutMs: number;
+  /** At most this many bytes of output are kept (the last ones); the rest is read and discarded. */
+  maxOutputBytes: number;
+}
+
+export interface CheckOutcome {
+  /** Exit status; null when it was stopped at its time limit. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** stdout and stderr as they came, the last maxOutputBytes of it. */
+  output: string;
+  /** Bytes discarded beyond the limit. */
+  discarded: number;
+}
+
 export interface SandboxDriver {
   /**
    * Creates and starts a sandbox and waits until its inner Docker engine
@@ -60,6 +80,8 @@ export interface SandboxDriver {
   create(sandboxId: string, sessionLabel: string | undefined, onProgress: ProgressFn, signal?: AbortSignal): Promise<SandboxHandle>;
   /** `bash -l` as root in /root on a TTY of the given size. */
   openShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell>;
+  /** Runs a check script in the reader's user-namespaced world (lab-shell, no TTY); never throws for the script's own failure. */
+  runCheck(sandbox: SandboxHandle, run: CheckRun): Promise<CheckOutcome>;
   /** Removes the sandbox's container, volume and network; idempotent. */
   destroy(sandboxId: string): Promise<void>;
   isRunning(sandbox: SandboxHandle): Promise<boolean>;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { SandboxPhase } from '../protocol.ts';
-import type { DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+import type { CheckOutcome, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
 import { SandboxPool } from './pool.ts';
 
 class ScriptedDriver implements SandboxDriver {
@@ -44,6 +44,9 @@ class ScriptedDriver implements SandboxDriver {
     return [];
   }
   async removeOwned() {}
+  async runCheck(): Promise<CheckOutcome> {
+    throw new Error('no checks here');
+  }
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
