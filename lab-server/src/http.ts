@@ -116,17 +116,23 @@ export function readCookie(header: string | undefined, name: string): string | u
  * declared Content-Length over it is refused unread; a body that grows past
  * it stops being read (the answer closes the connection).
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+export function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      // Stop here: the rest is not read (the answer says Connection: close).
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      req.pause();
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
