@@ -21,6 +21,8 @@
  *           "예상 출력" readers see under each snippet); per-lesson mode only,
  *           so a recording never depends on what earlier lessons left.
  * --url     use a running lab server instead of starting one.
+ * --challenges  the challenge mode instead (challenges.ts): every 도전 과제's
+ *           check fails on a fresh sandbox and passes after its solution.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,7 @@ import { writeRecordings, type RecordingsFile } from '../../src/snippets/recordi
 import { startLabServer, newInstance } from '../../tests/support/lab-server.ts';
 import { ARTIFACTS, ROOT } from '../../tests/support/paths.ts';
 import { LabTerminal, endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
+import { challengesCommand } from './challenges.ts';
 import { inCourseOrder, siteSidebarSlugs } from './course.ts';
 import { judge } from './judge.ts';
 import { runSnippet, waitForPrompt } from './run-snippet.ts';
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     record: { type: 'boolean', default: false },
     lesson: { type: 'string', multiple: true },
     url: { type: 'string' },
+    challenges: { type: 'boolean', default: false },
   },
 });
 if (args.course && args.record) {
@@ -111,7 +115,10 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
           }
           const shellExit = term.exited && term.closeCode === undefined ? term.messages.findLast((m) => m.type === 'exit') : undefined;
           if (shellExit) detail += `; the shell exited (${shellExit.code ?? 'signal'})`;
-          report({ lesson: lesson.slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 }, rows);
+          report(
+            { lesson: lesson.slug, line: snippet.line, snippet: firstLine(snippet.code), pass, detail, seconds: (performance.now() - began) / 1000 },
+            rows,
+          );
           if (shellExit) {
             // A snippet ended the reader's shell (e.g. a scripted `exit` reached it):
             // that snippet failed; the rest continue in a fresh shell of the same
@@ -146,7 +153,14 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
 async function main() {
   const began = performance.now();
   const chosen = (await listLessons()).filter((l) => !args.lesson || args.lesson.includes(l.slug));
-  const { course, outside } = inCourseOrder(chosen, siteSidebarSlugs().filter((s) => chosen.some((l) => l.slug === s)));
+  const { course, outside } = inCourseOrder(
+    chosen,
+    siteSidebarSlugs().filter((s) => chosen.some((l) => l.slug === s)),
+  );
+  if (args.challenges) {
+    process.exitCode = await challengesCommand({ lessons: [...course, ...outside], all: !args.lesson, url: args.url });
+    return;
+  }
   const withSnippets = (ls: Lesson[]) => ls.filter((l) => l.snippets.some((s) => s.runnable));
   // Course: the sidebar's lessons in one sandbox. Per lesson: each in its own,
   // pages the sidebar does not list included (a reader can still open them).
@@ -187,7 +201,9 @@ async function main() {
     const blocks = lesson.snippets.length;
     const lessonNorun = lesson.snippets.filter((s) => s.meta.norun !== undefined).length;
     norun += lessonNorun;
-    console.log(`${lesson.slug.padEnd(28)} runnable ${String(mine.length).padStart(3)}  passed ${String(mine.filter((r) => r.pass).length).padStart(3)}  norun ${String(lessonNorun).padStart(3)}  other blocks ${blocks - mine.length - lessonNorun}`);
+    console.log(
+      `${lesson.slug.padEnd(28)} runnable ${String(mine.length).padStart(3)}  passed ${String(mine.filter((r) => r.pass).length).padStart(3)}  norun ${String(lessonNorun).padStart(3)}  other blocks ${blocks - mine.length - lessonNorun}`,
+    );
   }
   console.log(`non-runnable shell blocks (norun): ${norun}`);
   console.log(`${args.course ? 'course' : 'per lesson'}: ${((performance.now() - began) / 1000).toFixed(0)} s`);
