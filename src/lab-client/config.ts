@@ -12,11 +12,13 @@
  * session cookie must be SameSite=None; Secure so the browser sends it
  * cross-site.
  */
-import { LAB_SESSION_PATH, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
+import { LAB_CHECK_PATH, LAB_SESSION_PATH, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
 
 export interface LabEndpoints {
   sessionUrl: string;
   wsUrl: string;
+  /** POST { challenge } runs that challenge's check in the session's sandbox. */
+  checkUrl: string;
 }
 
 /** Pure: resolves the endpoints from an optional base URL and the page's URL. */
@@ -29,7 +31,9 @@ export function labEndpoints(base: string | undefined, pageUrl: string): LabEndp
   const ws = new URL(root.origin);
   ws.protocol = root.protocol === 'https:' ? 'wss:' : 'ws:';
   ws.pathname = prefix + LAB_WS_PATH;
-  return { sessionUrl: http.toString(), wsUrl: ws.toString() };
+  const check = new URL(root.origin);
+  check.pathname = prefix + LAB_CHECK_PATH;
+  return { sessionUrl: http.toString(), wsUrl: ws.toString(), checkUrl: check.toString() };
 }
 
 export function configuredLabUrl(): string | undefined {

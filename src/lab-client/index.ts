@@ -29,7 +29,8 @@
  * rules live in pure modules with tests: snippet-queue.ts, outcome.ts,
  * close-policy.ts, osc133.ts; the e2e hooks in test-hooks.ts.
  */
-import { configuredLabUrl, labEndpoints } from './config.ts';
+import { requestCheck, showCheck } from './challenge.ts';
+import { configuredLabUrl, labEndpoints, type LabEndpoints } from './config.ts';
 import { LabConnection, type ConnectionState } from './connection.ts';
 import { Dock } from './dock.ts';
 import { statusFor } from './status.ts';
@@ -39,6 +40,7 @@ import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { isDone, judgeRun, readExpectation, type Expectation } from './outcome.ts';
 import { SnippetQueue } from './snippet-queue.ts';
+import { challengeKey } from './progress.ts';
 import { recordSnippetPass, showOutcome, showSnippetState } from './snippet-results.ts';
 import { loadLabStyles } from './styles.ts';
 import { installTestHooks } from './test-hooks.ts';
@@ -55,6 +57,15 @@ export interface RunRequest {
   lesson: string;
   /** The wrapper element carrying data-lab-snippet, for status display. */
   snippet: HTMLElement;
+}
+
+export interface CheckRequest {
+  /** The challenge's id (data-lab-challenge; content/challenges/<id>.sh on the server). */
+  challenge: string;
+  /** Lesson slug, for per-lesson progress. */
+  lesson: string;
+  /** The [data-lab-challenge] element, for status display. */
+  element: HTMLElement;
 }
 
 interface Job {
@@ -101,6 +112,7 @@ export class PageLab {
   readonly dock: Dock;
   readonly terminal: LabTerminal;
   readonly connection: LabConnection;
+  readonly endpoints: LabEndpoints = labEndpoints(configuredLabUrl(), location.href);
   readonly tracker = new CommandTracker();
   readonly flow: OutputFlow;
   readonly acks: OutputAcks;
@@ -159,29 +171,25 @@ export class PageLab {
       leave: () => this.dock.focusControls(),
       notice: (text) => this.dock.announce(text),
     });
-    this.connection = new LabConnection(
-      labEndpoints(configuredLabUrl(), location.href),
-      () => ({ cols: this.terminal.term.cols, rows: this.terminal.term.rows }),
-      {
-        state: (state) => this.onConnectionState(state),
-        output: (bytes) => this.write(bytes),
-        attached: (info) => {
-          this.flow.newConnection();
-          this.acks.reset(this.connection.cursor.received);
-          if (info.freshShell) {
-            for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
-            if (this.attachedOnce) this.notice(ko.status.newShell);
-            this.startGrace();
-          } else if (info.replay) {
-            this.startGrace();
-            this.replaying = true;
-            this.armReplayEnd();
-          }
-          if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
-          this.attachedOnce = true;
-        },
+    this.connection = new LabConnection(this.endpoints, () => ({ cols: this.terminal.term.cols, rows: this.terminal.term.rows }), {
+      state: (state) => this.onConnectionState(state),
+      output: (bytes) => this.write(bytes),
+      attached: (info) => {
+        this.flow.newConnection();
+        this.acks.reset(this.connection.cursor.received);
+        if (info.freshShell) {
+          for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
+          if (this.attachedOnce) this.notice(ko.status.newShell);
+          this.startGrace();
+        } else if (info.replay) {
+          this.startGrace();
+          this.replaying = true;
+          this.armReplayEnd();
+        }
+        if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
+        this.attachedOnce = true;
       },
-    );
+    });
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
     this.acks = new OutputAcks((processed) => this.connection.sendControl({ type: 'ack', processed }), Limits.ackEveryBytes);
   }
@@ -239,6 +247,29 @@ export class PageLab {
     this.keepInView(request.snippet);
     void this.pump();
     return done;
+  }
+
+  /**
+   * 확인 of a 도전 과제: the same session path as 실행 (open the dock, make
+   * sure a session and an attached shell exist, so the sandbox is ready),
+   * then the server runs the check in that sandbox; nothing is typed into
+   * the reader's terminal. A pass counts as `challenge:<id>` in the lesson.
+   */
+  async check(request: CheckRequest): Promise<void> {
+    const { challenge, lesson, element } = request;
+    if (element.dataset.labCheckState === 'checking') return;
+    showCheck(element, 'checking');
+    this.open();
+    try {
+      await this.connection.ready();
+    } catch (error) {
+      const reason = (error as Error).message;
+      showCheck(element, 'error', reason === 'forbidden-origin' ? ko.error.forbiddenOrigin : ko.challenge.unreachable);
+      return;
+    }
+    const result = await requestCheck(this.endpoints.checkUrl, challenge, fetch.bind(globalThis));
+    showCheck(element, result.kind, result.message);
+    if (result.kind === 'passed') recordSnippetPass(lesson, challengeKey(challenge));
   }
 
   /** The dock must not cover the snippet the reader just clicked (its status shows there). */
@@ -441,6 +472,11 @@ async function getLab(): Promise<PageLab> {
 
 export async function runSnippet(request: RunRequest): Promise<void> {
   return (await getLab()).run(request);
+}
+
+/** 확인 of a 도전 과제 (src/components/Challenge.astro): runs its check in the reader's sandbox. */
+export async function checkChallenge(request: CheckRequest): Promise<void> {
+  return (await getLab()).check(request);
 }
 
 /** Reopens the dock and reconnects, as the previous page of this tab had it. */

@@ -107,6 +107,29 @@ export const ko = {
 
   progress: (done: number, total: number) => `${done}/${total} 실행`,
 
+  /** 도전 과제 확인 (src/lab-client/challenge.ts); the check's own message is shown under these. */
+  challenge: {
+    opening: '실습 터미널을 여는 중…',
+    checking: '확인 중…',
+    passed: '✓ 통과',
+    passedLabel: '통과: 도전 과제를 해냈습니다',
+    failed: '✗ 아직 통과하지 못했습니다',
+    notChecked: '✗ 확인하지 못했습니다',
+    /** A failing check that printed nothing. */
+    noMessage: '검사가 무엇이 빠졌는지 알려 주지 않았습니다. 과제를 다시 읽어 보세요.',
+    timedOut: '검사가 제한 시간 안에 끝나지 않았습니다. 샌드박스가 바쁘면 잠시 뒤 다시 확인하세요.',
+    /** HTTP 404 unknown-challenge */
+    unknown: '실습 서버에 이 도전 과제의 검사가 없습니다. 페이지를 새로 고친 뒤 다시 확인하세요.',
+    /** HTTP 409 sandbox-not-ready */
+    notReady: '샌드박스가 아직 준비 중입니다. 터미널에 프롬프트가 나오면 확인을 다시 누르세요.',
+    /** HTTP 429 check-running */
+    busy: '앞의 확인이 아직 진행 중입니다. 끝난 뒤 다시 누르세요.',
+    /** HTTP 401, 404 no-session / session-expired */
+    noSession: '실습 세션이 없거나 끝났습니다. 실행이나 ‘다시 연결’로 터미널을 연 뒤 확인을 다시 누르세요.',
+    unreachable: '실습 서버에 연결할 수 없어 확인하지 못했습니다. 아래 터미널의 안내를 확인하세요.',
+    failedRequest: (status: number) => `확인하지 못했습니다(HTTP ${status}). 잠시 뒤 다시 시도하세요.`,
+  },
+
   /** Notes under a snippet's recorded 예상 출력 (build time, src/snippets/expressive-code.ts). */
   recording: {
     summary: '예상 출력',

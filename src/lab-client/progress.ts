@@ -9,6 +9,24 @@
  */
 export const progressKey = (lesson: string) => `lab-progress:${lesson}`;
 
+/**
+ * A passed 도전 과제 in the same list as the snippets: `challenge:<id>` (never
+ * a snippet id, which is 12 hex digits). The lesson's n/m counts its steps
+ * and its challenges; a challenge's solution snippet is not counted itself.
+ */
+export const challengeKey = (id: string) => `challenge:${id}`;
+
+/**
+ * The ids a page counts in n/m: its lesson steps (`[data-lab-snippet]`
+ * without `data-lab-solution`) and its challenges (`[data-lab-challenge]`),
+ * once each.
+ */
+export function pageProgressIds(root: ParentNode): string[] {
+  const steps = [...root.querySelectorAll<HTMLElement>('[data-lab-snippet]:not([data-lab-solution])')].map((el) => el.dataset.labSnippet ?? '');
+  const challenges = [...root.querySelectorAll<HTMLElement>('[data-lab-challenge]')].map((el) => challengeKey(el.dataset.labChallenge ?? ''));
+  return [...new Set([...steps, ...challenges])].filter((id) => id !== '' && id !== challengeKey(''));
+}
+
 export interface KeyValueStore {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;

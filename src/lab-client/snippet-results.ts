@@ -11,7 +11,7 @@
  */
 import { ko } from './messages.ko.ts';
 import type { Outcome } from './outcome.ts';
-import { countDone, readProgress, recordPass } from './progress.ts';
+import { countDone, pageProgressIds, readProgress, recordPass } from './progress.ts';
 
 export type SnippetState = 'queued' | 'running' | 'ok' | 'fail' | 'error' | 'sent';
 
@@ -88,7 +88,7 @@ function localStore(): Storage | null {
   }
 }
 
-/** Records a passed snippet for the lesson and refreshes the counter. */
+/** Records a passed snippet (or `challenge:<id>`) for the lesson and refreshes the counter. */
 export function recordSnippetPass(lesson: string, snippetId: string): void {
   const store = localStore();
   if (store) recordPass(store, lesson, snippetId);
@@ -99,7 +99,7 @@ export function recordSnippetPass(lesson: string, snippetId: string): void {
 
 /** Rewrites every [data-lab-progress] on the page from localStorage. */
 export function updateProgress(lesson: string, root: ParentNode = document): void {
-  const pageIds = [...root.querySelectorAll<HTMLElement>('[data-lab-snippet]')].map((el) => el.dataset.labSnippet ?? '');
+  const pageIds = pageProgressIds(root);
   const store = localStore();
   const done = store ? countDone(readProgress(store, lesson), pageIds) : 0;
   for (const el of root.querySelectorAll<HTMLElement>('[data-lab-progress]')) {

@@ -8,9 +8,13 @@
  * - One delegated click listener for every `button[data-lab-run]`: calls
  *   runSnippet() from src/lab-client/index.ts with the block's code, id, the
  *   lesson slug and the `[data-lab-snippet]` wrapper.
- * - Fills `[data-lab-progress]` with "n/m 실행": m = runnable snippets on the
- *   page, n = those whose id is in localStorage `lab-progress:<lesson>` (the
- *   ids of snippets done as the lesson intends; the lab client writes it,
+ * - One for every `button[data-lab-check]` (확인 of a 도전 과제,
+ *   src/components/Challenge.astro): checkChallenge() from the same client;
+ *   and shows a challenge's hints one at a time.
+ * - Fills `[data-lab-progress]` with "n/m 실행": m = the page's lesson steps
+ *   (runnable snippets that are not a challenge's solution) and challenges,
+ *   n = those whose id (`challenge:<id>` for a challenge) is in localStorage
+ *   `lab-progress:<lesson>` (the lab client writes it,
  *   src/lab-client/progress.ts is its one reader and writer). Also every
  *   lesson's n/m in the sidebar and in the start page's list, from the ids
  *   each page carries (`data-lab-lessons`, src/components/PageTitle.astro).
@@ -21,7 +25,7 @@
  *   so moving between lessons keeps the reader's terminal.
  */
 import { shouldRestoreDock } from '../lab-client/dock-state.ts';
-import { countDone, progressKey, readProgress } from '../lab-client/progress.ts';
+import { challengeKey, countDone, pageProgressIds, progressKey, readProgress } from '../lab-client/progress.ts';
 
 interface RunRequestLike {
   code: string;
@@ -60,7 +64,7 @@ function lessonIds(): Record<string, string[]> {
 
 function renderProgress(): void {
   const snippets = [...document.querySelectorAll<HTMLElement>('[data-lab-snippet]')];
-  const ids = [...new Set(snippets.map((s) => s.dataset.labSnippet ?? ''))].filter(Boolean);
+  const ids = pageProgressIds(document);
   const done = new Set(passed(currentLesson()));
   const text = (n: number, m: number) => `${n}/${m} 실행`;
   for (const element of document.querySelectorAll<HTMLElement>('[data-lab-progress]')) {
@@ -69,6 +73,9 @@ function renderProgress(): void {
   }
   for (const snippet of snippets) {
     snippet.toggleAttribute('data-lab-done', done.has(snippet.dataset.labSnippet ?? ''));
+  }
+  for (const challenge of document.querySelectorAll<HTMLElement>('[data-lab-challenge]')) {
+    challenge.toggleAttribute('data-lab-done', done.has(challengeKey(challenge.dataset.labChallenge ?? '')));
   }
   // Every lesson: the sidebar's links and the start page's list.
   for (const [lesson, all] of Object.entries(lessonIds())) {
@@ -105,9 +112,37 @@ function loadLabClient(): Promise<typeof import('../lab-client/index.ts')> {
   return labClient;
 }
 
+/** 확인 of a 도전 과제: the lab client runs the challenge's check (src/lab-client/challenge.ts). */
+function onCheck(button: HTMLButtonElement): void {
+  const element = button.closest<HTMLElement>('[data-lab-challenge]');
+  if (!element || element.dataset.labCheckState === 'checking') return;
+  const status = element.querySelector<HTMLElement>('[data-lab-check-status]');
+  if (status) status.textContent = '실습 터미널을 여는 중…';
+  loadLabClient()
+    .then((client) => client.checkChallenge({ challenge: element.dataset.labChallenge ?? '', lesson: currentLesson(), element }))
+    .catch((error: unknown) => {
+      console.error(error);
+      if (status) status.textContent = '실습 터미널을 불러오지 못했습니다. 잠시 뒤 다시 시도하세요.';
+    })
+    .finally(renderProgress);
+}
+
+/** Hints of a challenge appear one at a time: the next once the previous has been opened. */
+function renderHints(): void {
+  for (const challenge of document.querySelectorAll<HTMLElement>('[data-lab-challenge]')) {
+    let open = true;
+    for (const hint of challenge.querySelectorAll<HTMLDetailsElement>('details[data-lab-hint]')) {
+      hint.hidden = !open;
+      open = hint.open;
+    }
+  }
+}
+
 function onClick(event: MouseEvent): void {
   const target = event.target;
   if (!(target instanceof Element)) return;
+  const check = target.closest<HTMLButtonElement>('button[data-lab-check]');
+  if (check) return onCheck(check);
   const button = target.closest<HTMLButtonElement>('button[data-lab-run]');
   const snippet = button?.closest<HTMLElement>('[data-lab-snippet]');
   if (!button || !snippet) return;
@@ -133,7 +168,13 @@ window.addEventListener('storage', (event) => {
   if (event.key === null || event.key.startsWith(progressKey(''))) renderProgress();
 });
 window.addEventListener('lab:progress', renderProgress);
+document.addEventListener(
+  'toggle',
+  (event) => event.target instanceof Element && event.target.matches('details[data-lab-hint]') && renderHints(),
+  true,
+);
 renderProgress();
+renderHints();
 
 if (shouldRestoreDock()) {
   loadLabClient()

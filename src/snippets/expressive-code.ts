@@ -3,7 +3,8 @@
  * snippet (docs/architecture.md, "DOM contract"):
  *
  *   <div class="expressive-code lab-snippet" data-lab-snippet="<id>"
- *        data-lab-exit="nonzero|N" data-lab-timeout="N" data-lab-input="…">   (each only when the meta says so)
+ *        data-lab-exit="nonzero|N" data-lab-timeout="N" data-lab-input="…"
+ *        data-lab-solution="<challenge id>">   (each only when the meta says so)
  *     <figure class="frame is-terminal …">
  *       … code, Expressive Code's copy button …
  *       <div class="lab-run">
@@ -127,6 +128,8 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
             if (meta.exit !== 0) target.properties.dataLabExit = String(meta.exit);
             if (meta.timeout !== undefined) target.properties.dataLabTimeout = String(meta.timeout);
             if (meta.input !== undefined) target.properties.dataLabInput = meta.input;
+            // A challenge's solution: runs like any snippet, but n/m counts the challenge instead (progress.ts).
+            if (meta.challenge !== undefined) target.properties.dataLabSolution = meta.challenge;
             target.properties.className = [...classList(target), 'lab-snippet'];
             const file = codeBlock.parentDocument?.sourceFilePath;
             const lesson = file ? lessonSlug(file, options.contentDir) : undefined;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extractSnippets, lessonSlug, listLessons } from './extract.ts';
+import { extractChallenges, extractSnippets, lessonSlug, listLessons } from './extract.ts';
 import { snippetId } from './id.ts';
 
 const LESSON = `---
@@ -123,4 +123,37 @@ test('listLessons reads the same files the glob loader does', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('challenges: <Challenge id title> elements in order; their solutions are runnable but not lesson steps', () => {
+  const source = [
+    "import Challenge from '../../src/components/Challenge.astro';",
+    '',
+    '```bash',
+    'echo step',
+    '```',
+    '',
+    '<Challenge id="zombie" title="좀비 만들기">',
+    '',
+    'Task.',
+    '',
+    '<Solution slot="solution">',
+    '',
+    '```bash challenge="zombie"',
+    'echo solution',
+    '```',
+    '',
+    '</Solution>',
+    '',
+    '</Challenge>',
+  ].join('\n');
+  assert.deepEqual(extractChallenges(source), [{ id: 'zombie', title: '좀비 만들기', line: 7 }]);
+  const blocks = extractSnippets(source);
+  assert.deepEqual(
+    blocks.map((b) => [b.code, b.runnable, b.step, b.meta.challenge]),
+    [
+      ['echo step', true, true, undefined],
+      ['echo solution', true, false, 'zombie'],
+    ],
+  );
 });

@@ -68,6 +68,8 @@ export const MARKDOWN_FEATURES = {
 
 interface MdastLike {
   type: string;
+  name?: string | null;
+  attributes?: { type: string; name?: string; value?: unknown }[];
   lang?: string | null;
   meta?: string | null;
   value?: string;
@@ -103,6 +105,32 @@ export function extractSnippets(source: string): ExtractedSnippet[] {
   };
   walk(tree);
   return blocks;
+}
+
+export interface ExtractedChallenge {
+  /** <Challenge id="…">: the check's name (content/challenges/<id>.sh) and the page's data-lab-challenge. */
+  id: string;
+  title: string;
+  /** 1-based line of the <Challenge> element. */
+  line: number;
+}
+
+/** The `<Challenge id title>` elements (src/components/Challenge.astro) of an MDX source, in order. */
+export function extractChallenges(source: string): ExtractedChallenge[] {
+  const tree = mdxToMdast(source, { features: MARKDOWN_FEATURES }) as unknown as MdastLike;
+  const out: ExtractedChallenge[] = [];
+  const attr = (node: MdastLike, name: string) => {
+    const value = node.attributes?.find((a) => a.type === 'mdxJsxAttribute' && a.name === name)?.value;
+    return typeof value === 'string' ? value : '';
+  };
+  const walk = (node: MdastLike) => {
+    if (node.type === 'mdxJsxFlowElement' && node.name === 'Challenge') {
+      out.push({ id: attr(node, 'id'), title: attr(node, 'title'), line: node.position?.start.line ?? 0 });
+    }
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(tree);
+  return out;
 }
 
 export async function extractSnippetsFromFile(file: string): Promise<ExtractedSnippet[]> {

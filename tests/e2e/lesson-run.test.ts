@@ -8,9 +8,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { listLessons } from '../../src/snippets/extract.ts';
+import { extractChallenges, listLessons } from '../../src/snippets/extract.ts';
 import type { LabTestHooks } from '../../src/lab-client/test-hooks.ts';
 import { ARTIFACTS, launchBrowser, newPage, snippetResult, startLab, terminalText, waitForPrompt, type Lab } from './harness.ts';
 
@@ -32,16 +32,19 @@ after(async () => {
 
 test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (intended failures and timed stops included)`, async () => {
   const lesson = (await listLessons()).find((l) => l.slug === LESSON)!;
-  const runnable = lesson.snippets.filter((s) => s.runnable);
+  // The lesson's steps: a challenge's solution is not one (tests/e2e/challenge.test.ts); its challenges count in n/m too.
+  const runnable = lesson.snippets.filter((s) => s.step);
+  const m = runnable.length + extractChallenges(readFileSync(lesson.file, 'utf8')).length;
+  const total = (n: number) => `${n}/${m} 실행${n === m ? ' (완료)' : ''}`;
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const page = await newPage(ctx);
     await page.goto(`${lab.url}/${LESSON}/`);
-    const ids = await page.$$eval('[data-lab-snippet]', (els) => els.map((e) => (e as HTMLElement).dataset.labSnippet!));
+    const ids = await page.$$eval('[data-lab-snippet]:not([data-lab-solution])', (els) => els.map((e) => (e as HTMLElement).dataset.labSnippet!));
     assert.deepEqual(
       ids,
       runnable.map((s) => s.id),
-      "the page has the lesson's runnable snippets, in order",
+      "the page has the lesson's steps, in order",
     );
 
     const results: { id: string; code: string; meta: string; state: string; status: string; seconds: number }[] = [];
@@ -95,7 +98,7 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
     }
     assert.equal(results.length, runnable.length);
     const n = runnable.length;
-    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${n} 실행`);
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${m} 실행`);
     if (runnable.some((s) => s.meta.timeout !== undefined)) {
       assert.ok(
         results.some((r) => /정해진 시간 뒤 Ctrl\+C로 멈췄습니다/.test(r.status)),
@@ -106,8 +109,8 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
     // Progress survives a reload, and shows in the sidebar and on the start page.
     await page.reload();
     await page.waitForFunction(() => /실행$/.test(document.querySelector('[data-lab-progress]')?.textContent ?? ''));
-    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${n} 실행`);
-    assert.equal(await page.locator(`#starlight__sidebar a[href="/${LESSON}/"] .lab-sidebar-progress`).textContent(), `${n}/${n}`);
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `${n}/${m} 실행`);
+    assert.equal(await page.locator(`#starlight__sidebar a[href="/${LESSON}/"] .lab-sidebar-progress`).textContent(), `${n}/${m}`);
     // The reload replays the terminal; old queries in it (busybox sh asks for the
     // cursor position) are not answered again onto bash's prompt.
     await page.waitForFunction(() => (globalThis as unknown as { __lab?: LabTestHooks }).__lab?.state().kind === 'connected', null, {
@@ -124,7 +127,7 @@ test(`every runnable snippet of ${LESSON}, pressed top to bottom, reaches n/n (i
     const lastLine = (await terminalText(page)).trimEnd().split('\n').at(-1)!;
     assert.match(lastLine, /^lab:~\$$/, `a clean prompt after the replay, got ${JSON.stringify(lastLine)}`);
     await page.goto(`${lab.url}/`);
-    assert.equal(await page.locator(`[data-lab-lesson-progress="${LESSON}"]`).textContent(), `${n}/${n} 실행 (완료)`);
+    assert.equal(await page.locator(`[data-lab-lesson-progress="${LESSON}"]`).textContent(), total(n));
     await page.screenshot({ path: `${ARTIFACTS}/lesson-run-start-page.png` });
     assert.deepEqual(page.errors, []);
   } finally {

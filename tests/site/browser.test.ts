@@ -9,10 +9,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { listLessons, type Lesson } from '../../src/snippets/extract.ts';
+import { extractChallenges, listLessons, type Lesson } from '../../src/snippets/extract.ts';
+import { challengeKey } from '../../src/lab-client/progress.ts';
 import { BUDGET_BYTES, pageBudget } from '../../bench/js-budget.ts';
 import { init as lexerReady } from 'es-module-lexer';
 import { ARTIFACTS, pageFile, serveDist, type StaticServer } from './helpers.ts';
@@ -38,6 +39,13 @@ after(async () => {
   await server?.close();
 });
 
+/** What a lesson's n/m counts: its steps (not challenge solutions) and its challenges (`challenge:<id>`). */
+const progressIds = (lesson: Lesson) => [
+  ...new Set([
+    ...lesson.snippets.filter((s) => s.step).map((s) => s.id),
+    ...extractChallenges(readFileSync(lesson.file, 'utf8')).map((c) => challengeKey(c.id)),
+  ]),
+];
 const route = (slug: string) => (slug === 'index' ? '/' : `/${slug}/`);
 
 interface Watched {
@@ -122,7 +130,7 @@ describe('실행 buttons', () => {
       // The accessibility tree names each button with 실행.
       assert.equal(await page.getByRole('button', { name: /실행/ }).count(), runnable.length, `${lesson.slug}: buttons named 실행`);
       if (runnable.length > 0) {
-        assert.match((await page.locator('[data-lab-progress]').first().textContent()) ?? '', new RegExp(`^0/${runnable.length} 실행$`));
+        assert.match((await page.locator('[data-lab-progress]').first().textContent()) ?? '', new RegExp(`^0/${progressIds(lesson).length} 실행$`));
         assert.equal(await page.locator('[data-lab-progress]').first().isVisible(), true);
       }
       await context.close();
@@ -157,16 +165,43 @@ describe('실행 buttons', () => {
 
   test('progress: n/m 실행 reads lab-progress:<lesson> from localStorage', async () => {
     const lesson = lessons.find((l) => l.slug === 'lessons/container-basics')!;
-    const ids = lesson.snippets.filter((s) => s.runnable).map((s) => s.id);
+    const ids = progressIds(lesson);
+    const solution = lesson.snippets.find((s) => s.meta.challenge !== undefined)!;
     const context = await browser.newContext();
     await context.addInitScript(
       (v) => localStorage.setItem('lab-progress:lessons/container-basics', v),
-      JSON.stringify([ids[0], ids[2], 'stale0000000']),
+      // a solution snippet run with 실행 is recorded, but only its challenge counts
+      JSON.stringify([ids[0], ids[2], 'stale0000000', solution.id, challengeKey('restart-count')]),
     );
     const page = await context.newPage();
     await page.goto(`${server.url}/lessons/container-basics/`);
-    assert.equal(await page.locator('[data-lab-progress]').textContent(), `2/${ids.length} 실행`);
+    assert.equal(await page.locator('[data-lab-progress]').textContent(), `3/${ids.length} 실행`);
     assert.equal(await page.locator(`[data-lab-snippet="${ids[0]}"]`).getAttribute('data-lab-done'), '');
+    assert.equal(await page.locator('[data-lab-challenge="restart-count"]').getAttribute('data-lab-done'), '');
+    assert.equal(await page.locator('[data-lab-challenge="exec-note"]').getAttribute('data-lab-done'), null);
+    await context.close();
+  });
+
+  test('도전 과제: hints one at a time, the solution only on request, 확인 next to a live status', async () => {
+    const { page, context, scripts } = await open('lessons/docker-intro');
+    const challenge = page.locator('[data-lab-challenge="zombie"]');
+    assert.match((await challenge.locator('h3').textContent()) ?? '', /도전 과제\s*좀비 프로세스 만들기/);
+    const hints = challenge.locator('details[data-lab-hint]');
+    assert.equal(await hints.count(), 2);
+    assert.deepEqual(await hints.evaluateAll((hs) => hs.map((h) => (h as HTMLElement).hidden)), [false, true], 'only the first hint is offered');
+    await hints.nth(0).locator('summary').click();
+    await page.waitForFunction(() => !document.querySelectorAll<HTMLElement>('[data-lab-challenge="zombie"] details[data-lab-hint]')[1]!.hidden);
+    // The solution: collapsed behind 해답 보기, a runnable snippet marked as this challenge's.
+    const solution = challenge.locator('details.lab-solution');
+    assert.equal(await solution.locator('summary').textContent(), '해답 보기');
+    assert.equal(await solution.evaluate((d) => (d as HTMLDetailsElement).open), false);
+    assert.equal(await solution.locator('[data-lab-snippet][data-lab-solution="zombie"] button[data-lab-run]').isVisible(), false);
+    await solution.locator('summary').click();
+    assert.equal(await solution.locator('[data-lab-snippet][data-lab-solution="zombie"] button[data-lab-run]').isVisible(), true);
+    const check = challenge.getByRole('button', { name: '확인' });
+    assert.equal(await check.count(), 1);
+    assert.equal(await challenge.locator('[data-lab-check-status]').getAttribute('aria-live'), 'polite');
+    assert.ok(!scripts.some((s) => s.includes('lab-client')), 'nothing of the lab loaded before 확인');
     await context.close();
   });
 });
@@ -175,8 +210,8 @@ describe('progress across lessons', () => {
   test('the start page lists every lesson with its n/m and the sidebar shows it, from localStorage (so it survives reloads)', async () => {
     const basics = lessons.find((l) => l.slug === 'lessons/container-basics')!;
     const intro = lessons.find((l) => l.slug === 'lessons/docker-intro')!;
-    const basicsIds = [...new Set(basics.snippets.filter((s) => s.runnable).map((s) => s.id))];
-    const introIds = [...new Set(intro.snippets.filter((s) => s.runnable).map((s) => s.id))];
+    const basicsIds = progressIds(basics);
+    const introIds = progressIds(intro);
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${server.url}/`);

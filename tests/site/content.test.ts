@@ -8,8 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { listLessons } from '../../src/snippets/extract.ts';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { CONTENT_DIR, extractChallenges, listLessons } from '../../src/snippets/extract.ts';
+import { CHALLENGE_ID } from '../../src/snippets/meta.ts';
 import { codeBlocksOf, headingsOf, isElement, mainContent, pageFile, parseHtml, requireBuild, type HNode } from './helpers.ts';
 
 requireBuild();
@@ -90,3 +92,44 @@ function textOfMain(html: string): string {
     node.type === 'text' ? (node.value ?? '') : isElement(node, 'pre') ? '' : (node.children ?? []).map(prose).join('');
   return prose(mainContent(parseHtml(html)));
 }
+
+test('도전 과제: each <Challenge> has a check script (content/challenges/<id>.sh) and one solution of its own; ids are unique; at least two per lesson', () => {
+  const dir = path.join(CONTENT_DIR, 'challenges');
+  const seen = new Set<string>();
+  for (const lesson of lessons.filter((l) => l.slug.startsWith('lessons/'))) {
+    const challenges = extractChallenges(readFileSync(lesson.file, 'utf8'));
+    assert.ok(challenges.length >= 2, `${lesson.slug}: ${challenges.length} challenges`);
+    for (const c of challenges) {
+      assert.match(c.id, CHALLENGE_ID, `${lesson.slug} line ${c.line}`);
+      assert.ok(c.title !== '', `${c.id}: a title`);
+      assert.ok(!seen.has(c.id), `${c.id}: used twice`);
+      seen.add(c.id);
+      assert.ok(existsSync(path.join(dir, `${c.id}.sh`)), `${c.id}: content/challenges/${c.id}.sh`);
+      const solutions = lesson.snippets.filter((s) => s.meta.challenge === c.id);
+      assert.equal(solutions.length, 1, `${c.id}: one solution snippet`);
+      assert.ok(solutions[0]!.runnable && !solutions[0]!.step, `${c.id}: the solution runs with 실행 but is not a lesson step`);
+    }
+    for (const s of lesson.snippets.filter((s) => s.meta.challenge !== undefined)) {
+      assert.ok(
+        challenges.some((c) => c.id === s.meta.challenge),
+        `${lesson.slug} line ${s.line}: solution of an unknown challenge`,
+      );
+    }
+  }
+  const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh'));
+  assert.deepEqual(scripts.map((f) => f.replace(/\.sh$/, '')).sort(), [...seen].sort(), 'a check script per challenge, none left over');
+});
+
+test('도전 과제: the check scripts never reach the built site', () => {
+  const dir = path.join(CONTENT_DIR, 'challenges');
+  const dist = path.dirname(pageFile('index'));
+  const marker = (f: string) => readFileSync(path.join(dir, f), 'utf8').split('\n')[1]!; // the script's own comment line
+  const files = readdirSync(dist, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.(html|js|json|sh|txt)$/.test(e.name));
+  for (const f of readdirSync(dir)) {
+    assert.ok(!files.some((e) => e.name === f), `${f} copied into dist/`);
+    const needle = marker(f);
+    for (const e of files.filter((e) => e.name.endsWith('.html') || e.name.endsWith('.js'))) {
+      assert.ok(!readFileSync(path.join(e.parentPath, e.name), 'utf8').includes(needle), `${f}'s text in ${e.name}`);
+    }
+  }
+});
