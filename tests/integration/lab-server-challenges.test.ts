@@ -78,6 +78,16 @@ const logLines = (server: LabServer, msg: string) =>
     })
     .filter((e): e is Record<string, unknown> => e?.msg === msg);
 
+/** The server's log lines reach us through a pipe, a moment after its answer: wait for them. */
+async function until<T>(read: () => T, ok: (value: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('challenge checks (POST /lab/check)', () => {
   let server: LabServer;
   const cleanup: Array<{ cookie: string; term: TestTerminal }> = [];
@@ -127,7 +137,10 @@ describe('challenge checks (POST /lab/check)', () => {
 
     // A command reading stdin gets nothing and the script goes on.
     assert.equal(verdict(await check(server, cookie, 'reads-stdin')).message, 'stdin은 비어 있습니다');
-    const lines = logLines(server, 'check').filter((l) => l.challenge === 'hello-file');
+    const lines = await until(
+      () => logLines(server, 'check').filter((l) => l.challenge === 'hello-file'),
+      (l) => l.length >= 2,
+    );
     assert.deepEqual(
       lines.map((l) => l.result),
       ['failed', 'passed'],
@@ -140,6 +153,15 @@ describe('challenge checks (POST /lab/check)', () => {
     const { cookie } = await reader();
     const where = verdict(await check(server, cookie, 'where-am-i'));
     assert.match(where.message, /^uid_map=0 0 65536 user=root pwd=\/root tty=not a tty/);
+  });
+
+  test("the reader's login files do not run in a check (an `exit 0` there passes nothing)", async () => {
+    const { cookie, term } = await reader();
+    await term.run(`for f in .bash_profile .profile .bashrc; do printf 'echo 잡음\\nexit 0\\n' > /root/$f; done; export BASH_ENV=/root/.profile`);
+    const where = verdict(await check(server, cookie, 'where-am-i'));
+    assert.equal(where.exitCode, 1);
+    assert.match(where.message, /^uid_map=0 0 65536 user=root pwd=\/root /);
+    assert.doesNotMatch(where.message, /잡음/);
   });
 
   test('the time limit stops the check and what it started', async () => {
@@ -162,7 +184,10 @@ describe('challenge checks (POST /lab/check)', () => {
     assert.equal(flood.exitCode, 3);
     assert.ok(flood.message.length <= 2001, `message of ${flood.message.length}`);
     assert.match(flood.message, /x\n마지막 줄: 아직 아닙니다\.$/);
-    const line = logLines(server, 'check').find((l) => l.challenge === 'flood')!;
+    const line = (await until(
+      () => logLines(server, 'check').find((l) => l.challenge === 'flood'),
+      (l) => l !== undefined,
+    ))!;
     assert.ok(Number(line.discarded) >= 2_000_000 - 8192, `discarded ${String(line.discarded)}`);
   });
 
@@ -208,8 +233,18 @@ describe('challenge checks (POST /lab/check)', () => {
     }
     assert.equal((await checksTotal(server, 'refused')) - refusedBefore, cases.length);
     // Origin refusals are logged by the shared Origin check, every other one as `check refused`.
-    assert.equal(logLines(server, 'check refused').length - logged, cases.length - 2);
-    assert.equal(logLines(server, 'check request refused: origin').length, 2);
+    const refusedLines = await until(
+      () => logLines(server, 'check refused').length - logged,
+      (n) => n >= cases.length - 2,
+    );
+    assert.equal(refusedLines, cases.length - 2);
+    assert.equal(
+      await until(
+        () => logLines(server, 'check request refused: origin').length,
+        (n) => n >= 2,
+      ),
+      2,
+    );
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_rejected_total\{reason="foreign-origin"\} [1-9]/);
     // Nothing the forger sent ran: the file the "not JSON" body would have written is not there.

@@ -2,12 +2,18 @@
  * A challenge check run in a sandbox (SandboxDriver.runCheck): one non-TTY
  * `docker exec` of
  *
- *   timeout -k 2 <limit> lab-shell -c <script> <name>
+ *   timeout -k 2 <limit> lab-shell -c <HANDOFF> <name> <script>
  *
  * - lab-shell (SANDBOX_SHELL) enters the reader's user-namespaced world and
  *   fails closed (111), exactly as the reader's own shell; it ends in
- *   `bash -l -c <script> <name>` there. Non-interactive, so the prompt and
- *   its OSC 133 marks (bash.bashrc) stay out of the output.
+ *   `bash -l -c …` there. Non-interactive, so the prompt and its OSC 133
+ *   marks (bash.bashrc) stay out of the output.
+ * - lab-shell always starts a login shell, which would read the reader's
+ *   ~/.bash_profile or ~/.profile (an `exit 0` there would pass every
+ *   check, an `echo` would garble every message). So HOME points where no
+ *   file is for that login shell, and HANDOFF runs the script in a plain
+ *   `bash --noprofile --norc` with HOME=/root again (and $0 = the name, so
+ *   the script's own error lines read `challenge-<id>: line N: …`).
  * - The script is an argument, not stdin: a command in it that reads stdin
  *   (`read`, `docker exec -i`) would otherwise eat the rest of the script.
  *   The exec has no stdin at all.
@@ -62,10 +68,15 @@ export class OutputTail {
   }
 }
 
+/** HOME for the login shell lab-shell starts: on the read-only root, so nothing is there to read. */
+export const CHECK_LOGIN_HOME = '/nonexistent';
+/** Run by that login shell: the script ($1) in a shell that reads no startup file, named $0. */
+const HANDOFF = `HOME=/root; export HOME; unset BASH_ENV ENV; cd /root && exec /bin/bash --noprofile --norc -c "$1" "$0"`;
+
 /** The exec's command line (pure, for tests). */
 export function checkCommand(run: Pick<CheckRun, 'name' | 'script' | 'timeoutMs'>): string[] {
   const seconds = (Math.max(1, run.timeoutMs) / 1000).toFixed(3);
-  return ['timeout', '-k', String(KILL_AFTER_S), seconds, ...SANDBOX_SHELL.command, '-c', run.script, run.name];
+  return ['timeout', '-k', String(KILL_AFTER_S), seconds, ...SANDBOX_SHELL.command, '-c', HANDOFF, run.name, run.script];
 }
 
 export async function runCheckExec(docker: Docker, containerId: string, run: CheckRun): Promise<CheckOutcome> {
@@ -79,7 +90,7 @@ export async function runCheckExec(docker: Docker, containerId: string, run: Che
     Tty: false,
     User: SANDBOX_SHELL.user,
     WorkingDir: SANDBOX_SHELL.workingDir,
-    Env: [...SANDBOX_SHELL.env],
+    Env: [...SANDBOX_SHELL.env, `HOME=${CHECK_LOGIN_HOME}`],
   });
   const stream = await exec.start({ hijack: false, stdin: false });
   // stdout and stderr into one tail, in the order they arrive (as a terminal would show them).
