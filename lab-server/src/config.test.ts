@@ -149,3 +149,9 @@ test('bad limit values name their variable', () => {
     },
   );
 });
+
+test('a check time limit the socket idle timeout would cut first is refused', () => {
+  assert.equal(loadConfig({}).checks.timeoutMs, 15_000);
+  assert.throws(() => loadConfig({ LAB_CHECK_TIMEOUT: '25s' }), /LAB_CHECK_TIMEOUT: must be more than 7 s below LAB_SOCKET_IDLE_TIMEOUT/);
+  assert.equal(loadConfig({ LAB_CHECK_TIMEOUT: '25s', LAB_SOCKET_IDLE_TIMEOUT: '60s' }).checks.timeoutMs, 25_000);
+});

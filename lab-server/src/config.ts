@@ -293,6 +293,14 @@ export const EnvSchema = z
         message: 'set both LAB_HUB_USERNAME and LAB_HUB_PASSWORD, or neither',
       });
     }
+    // A check answers after at most its limit + 7 s (check-exec.ts) with no byte moving meanwhile.
+    if (env.LAB_CHECK_TIMEOUT + 7000 >= env.LAB_SOCKET_IDLE_TIMEOUT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LAB_CHECK_TIMEOUT'],
+        message: `must be more than 7 s below LAB_SOCKET_IDLE_TIMEOUT (${env.LAB_SOCKET_IDLE_TIMEOUT} ms), which would cut the connection first`,
+      });
+    }
     if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
       ctx.addIssue({ code: 'custom', path: ['LAB_COOKIE_SECURE'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
     }
