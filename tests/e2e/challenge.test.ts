@@ -74,7 +74,7 @@ test(`${LESSON}: 확인 says what is missing, the solution typed by hand passes,
 
     // The reader types the solution into the terminal.
     await waitForPrompt(page, 120_000);
-    await typeInTerminal(page, `${solution.code}\r`);
+    await typeInTerminal(page, `${solution.code.replaceAll('\n', '\r')}\r`);
     await waitForTerminal(page, (t) => /^hello docker$/m.test(t), 120_000);
     await waitForPrompt(page, 60_000);
 
