@@ -77,7 +77,10 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
 
   test('read-only nginx fails on /var/cache/nginx like the real one; --tmpfs /var/cache/nginx --tmpfs /run fixes it', async () => {
     // The lesson's command (container-lifecycle, section 6): fails at once, on the official image's path.
-    const ro = await sb.sh('docker run --rm --read-only --tmpfs /tmp --tmpfs /run --cap-drop ALL --security-opt no-new-privileges --user 65532:65532 --pids-limit 128 --cpus 1 --memory 256m nginx:alpine', 60_000);
+    const ro = await sb.sh(
+      'docker run --rm --read-only --tmpfs /tmp --tmpfs /run --cap-drop ALL --security-opt no-new-privileges --user 65532:65532 --pids-limit 128 --cpus 1 --memory 256m nginx:alpine',
+      60_000,
+    );
     assert.notEqual(ro.code, 0);
     assert.match(ro.stdout + ro.stderr, /mkdir\(\) "\/var\/cache\/nginx\/client_temp" failed \(30: Read-only file system\)/);
     await ok(sb, 'docker run -d --name ro-web -p 8083:80 --read-only --tmpfs /var/cache/nginx --tmpfs /run nginx:alpine');
@@ -126,11 +129,14 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
   });
 
   test('ch2 agent says "System up." and the mailer gets a message once web stops', async () => {
-    await ok(sb, [
-      'docker run -d --name web nginx:latest',
-      'docker run -d --name mailer dockerinaction/ch2_mailer',
-      'docker run -d --name agent --link web:insideweb --link mailer:insidemailer dockerinaction/ch2_agent',
-    ].join(' && '));
+    await ok(
+      sb,
+      [
+        'docker run -d --name web nginx:latest',
+        'docker run -d --name mailer dockerinaction/ch2_mailer',
+        'docker run -d --name agent --link web:insideweb --link mailer:insidemailer dockerinaction/ch2_agent',
+      ].join(' && '),
+    );
     await until(sb, 'docker logs agent 2>&1 | grep -q "System up."', 30_000);
     await ok(sb, 'docker stop web');
     const mail = await until(sb, 'docker logs mailer 2>&1 | grep "Sending email"', 30_000);
@@ -171,7 +177,7 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
     await ok(sb, 'docker rm -f api web80');
   });
 
-  test('--cpus 1.5 works with the lab server\'s default sandbox CPU quota', async (t) => {
+  test("--cpus 1.5 works with the lab server's default sandbox CPU quota", async (t) => {
     const lesson = 'docker run -d --name svc --cpus 1.5 --memory 512m --pids-limit 256 mysvc:latest';
     const cpus = String(loadConfig({}).sandbox.nanoCpus / 1e9);
     t.diagnostic(`default LAB_SANDBOX_CPUS: ${cpus}`);
@@ -183,7 +189,11 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
     await ok(sb, 'docker rm -f svc');
     await docker(['update', '--cpus', cpus, sb.name]);
     await ok(sb, lesson);
-    const state = await until(sb, '[ "$(docker inspect -f {{.State.Running}} svc)" = true ] && docker inspect -f {{.HostConfig.NanoCpus}} svc', 20_000);
+    const state = await until(
+      sb,
+      '[ "$(docker inspect -f {{.State.Running}} svc)" = true ] && docker inspect -f {{.HostConfig.NanoCpus}} svc',
+      20_000,
+    );
     assert.equal(state.trim(), '1500000000');
     await ok(sb, 'docker rm -f svc');
   });
@@ -192,9 +202,13 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
     // A fresh proc mount would expose the host's kernel.core_pattern to a
     // CAP_SYS_ADMIN root; in the sandbox's user namespace the write is denied.
     // (The value written is the one already there, so nothing changes even on failure.)
-    const r = await sb.sh('mkdir -p /tmp/p && mount -t proc proc /tmp/p; v=$(cat /proc/sys/kernel/core_pattern); printf "%s\\n" "$v" > /tmp/p/sys/kernel/core_pattern && echo WROTE; printf "%s\\n" "$v" > /proc/sys/kernel/core_pattern && echo WROTE2; true');
+    const r = await sb.sh(
+      'mkdir -p /tmp/p && mount -t proc proc /tmp/p; v=$(cat /proc/sys/kernel/core_pattern); printf "%s\\n" "$v" > /tmp/p/sys/kernel/core_pattern && echo WROTE; printf "%s\\n" "$v" > /proc/sys/kernel/core_pattern && echo WROTE2; true',
+    );
     assert.doesNotMatch(r.stdout, /WROTE/);
-    const lim = await sb.sh('cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /dev/null 2>&1 || exit 0; echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null && echo RAISED; true');
+    const lim = await sb.sh(
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /dev/null 2>&1 || exit 0; echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null && echo RAISED; true',
+    );
     assert.doesNotMatch(lim.stdout, /RAISED/);
     // But the inner engine still enforces --memory on inner containers.
     const oom = await sb.sh('docker run --rm -m 16m busybox:1.29 sh -c \'x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo survived\'');
@@ -229,14 +243,7 @@ describe('sandbox + lesson images (real Docker)', { timeout: 15 * 60_000 }, () =
         await waitFor(() => /\x1b\]133;D;\d+\x07[\s\S]*\x1b\]133;B\x07/.test(out.slice(start)), 'D mark and next prompt');
         return out.slice(start);
       };
-      const snippet = [
-        "cat <<'EOF'",
-        'hello 한글 $HOME',
-        'EOF',
-        'echo one \\',
-        '  two',
-        'false',
-      ].join('\n');
+      const snippet = ["cat <<'EOF'", 'hello 한글 $HOME', 'EOF', 'echo one \\', '  two', 'false'].join('\n');
       const seg = await paste(snippet);
       const count = (s: string, mark: string) => s.split(mark).length - 1;
       assert.equal(count(seg, OSC133.commandStart), 1, JSON.stringify(seg));

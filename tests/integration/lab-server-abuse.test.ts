@@ -17,7 +17,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import http from 'node:http';
 import { CloseCode, LAB_SESSION_PATH, LAB_SUBPROTOCOL, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
-import { TestTerminal, endSession, newSession, openTerminal, removeOwned, sleep, startLabServer, type LabServer } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { LabTerminal, endSession, newSession, openTerminal } from '../support/terminal.ts';
 
 const FLOODER = '127.0.0.2';
 const ASSET = '/_astro/big.abc123.js';
@@ -94,7 +96,7 @@ describe('lab server under abuse', () => {
   before(async () => {
     site = makeSite();
     // A short idle timeout, so the slow readers that got in are seen to be cut within the test.
-    server = await startLabServer({ LAB_SITE_DIR: site, LAB_SOCKET_IDLE_TIMEOUT: '3s' });
+    server = await startTestServer({ LAB_SITE_DIR: site, LAB_SOCKET_IDLE_TIMEOUT: '3s' });
     pid = server.proc.pid!;
     port = Number(new URL(server.url).port);
   });
@@ -202,7 +204,7 @@ describe('lab server: the global connection cap keeps descriptors for Docker; th
   let admin: string;
   before(async () => {
     site = makeSite();
-    server = await startLabServer({ LAB_SITE_DIR: site, LAB_MAX_CONNECTIONS: '60', LAB_ADMIN_LISTEN: '127.0.0.1:0' });
+    server = await startTestServer({ LAB_SITE_DIR: site, LAB_MAX_CONNECTIONS: '60', LAB_ADMIN_LISTEN: '127.0.0.1:0' });
     const line = server.logs.find((l) => l.includes('LAB_ADMIN_LISTEN'))!;
     admin = (JSON.parse(line) as { metrics: string }).metrics.replace(/\/metrics$/, '');
   });
@@ -263,7 +265,7 @@ describe('lab server: foreign Host, page headers, /metrics token', () => {
   let server: LabServer;
   const token = 'metrics-token-0123456789';
   before(async () => {
-    server = await startLabServer({ LAB_METRICS_TOKEN: token });
+    server = await startTestServer({ LAB_METRICS_TOKEN: token });
   });
   after(async () => {
     await server?.stop();
@@ -332,7 +334,7 @@ describe('lab server: foreign Host, page headers, /metrics token', () => {
 describe('lab server: sockets, input and resizes under abuse (real sandboxes)', () => {
   let server: LabServer;
   before(async () => {
-    server = await startLabServer({
+    server = await startTestServer({
       LAB_WS_PER_CLIENT: '12',
       LAB_UNUSED_TIMEOUT: '9s',
       LAB_MAX_SESSIONS: '6',
@@ -394,9 +396,9 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
     const a = await newSession(server);
     const b = await newSession(server);
     const open = async (cookie: string, n: number) => {
-      const out = await Promise.all(Array.from({ length: n }, () => TestTerminal.open(server, cookie).catch(() => undefined)));
+      const out = await Promise.all(Array.from({ length: n }, () => LabTerminal.open(server, cookie).catch(() => undefined)));
       await sleep(300);
-      return out.filter((s): s is TestTerminal => s !== undefined);
+      return out.filter((s): s is LabTerminal => s !== undefined);
     };
     // LAB_WS_PER_SESSION: 2 per terminal (LAB_MAX_TERMINALS 4) = 8.
     const onA = await open(a.cookie, 20);

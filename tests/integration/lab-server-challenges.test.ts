@@ -12,7 +12,10 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CheckResponse, HttpError, LAB_CHECK_PATH } from '../../lab-server/src/protocol.ts';
-import { ROOT, endSession, newSession, openTerminal, removeOwned, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { removeOwned, type LabServer } from '../support/lab-server.ts';
+import { endSession, newSession, openTerminal, type LabTerminal } from '../support/terminal.ts';
+import { ROOT } from '../support/paths.ts';
 
 const FIXTURES = path.join(ROOT, 'tests/integration/challenge-fixtures');
 const TIMEOUT_S = 4;
@@ -90,10 +93,10 @@ async function until<T>(read: () => T, ok: (value: T) => boolean, ms = 5000): Pr
 
 describe('challenge checks (POST /lab/check)', () => {
   let server: LabServer;
-  const cleanup: Array<{ cookie: string; term: TestTerminal }> = [];
+  const cleanup: Array<{ cookie: string; term: LabTerminal }> = [];
 
   before(async () => {
-    server = await startLabServer({
+    server = await startTestServer({
       LAB_CHALLENGES_DIR: FIXTURES,
       LAB_CHECK_TIMEOUT: `${TIMEOUT_S}s`,
       LAB_CHECK_OUTPUT: '8k',

@@ -10,7 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { launchChromium } from '../chromium.ts';
 import { DIST } from '../support/paths.ts';
 import { ensureSiteBuilt } from '../support/site-build.ts';
-import { endSession, removeOwned, startLabServer, type LabServer } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { removeOwned, type LabServer } from '../support/lab-server.ts';
+import { endSession } from '../support/terminal.ts';
 
 const LESSON = '/lessons/container-basics/';
 
@@ -18,7 +20,7 @@ describe('the built site under its CSP', () => {
   let server: LabServer;
   before(async () => {
     ensureSiteBuilt();
-    server = await startLabServer({ LAB_SITE_DIR: DIST });
+    server = await startTestServer({ LAB_SITE_DIR: DIST });
   });
   after(async () => {
     await server?.stop();

@@ -17,7 +17,9 @@ import { statfsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { SANDBOX_DISK_PATHS } from '../../lab-server/src/sandbox/spec.ts';
 import { CloseCode } from '../../lab-server/src/protocol.ts';
-import { diskDir, newInstance, openTerminal, ownedDisks, ownedObjects, removeOwned, sleep, startLabServer, stripEscapes, type LabServer } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { diskDir, newInstance, ownedDisks, ownedObjects, removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { openTerminal, stripEscapes } from '../support/terminal.ts';
 
 const LIMIT = { LAB_SANDBOX_DISK: '512m', LAB_DISK_CHECK_INTERVAL: '1s' };
 const MiB = 1024 * 1024;
@@ -30,7 +32,7 @@ const hostFree = (dir: string) => {
 describe('sandbox disk limit', () => {
   const servers: LabServer[] = [];
   const start = async (env: Record<string, string>) => {
-    const s = await startLabServer({ ...LIMIT, ...env }, newInstance('it-disk'));
+    const s = await startTestServer({ ...LIMIT, ...env }, newInstance('it-disk'));
     servers.push(s);
     return s;
   };
@@ -69,7 +71,7 @@ describe('sandbox disk limit', () => {
       'disk=$(stat -c %d /var/lib/docker); while read -r _ _ _ _ mp _ rest; do fs=${rest##*- }; ' +
         'f="$mp/.lab-w$$"; if touch "$f" 2>/dev/null; then rm -f "$f"; d=$(stat -c %d "$mp"); ' +
         'if [ "$d" = "$disk" ]; then echo "DISK $mp"; else echo "OTHER $mp $fs"; fi; fi; ' +
-        "done < /proc/self/mountinfo",
+        'done < /proc/self/mountinfo',
     );
     const other = sweep.split('\n').filter((l) => l.startsWith('OTHER '));
     for (const line of other) {

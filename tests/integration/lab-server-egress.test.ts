@@ -19,7 +19,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SANDBOX_IMAGE, SANDBOX_SHELL } from '../../lab-server/src/sandbox/spec.ts';
-import { docker, openTerminal, removeOwned, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { docker, removeOwned, type LabServer } from '../support/lab-server.ts';
+import { openTerminal, type LabTerminal } from '../support/terminal.ts';
 
 const INTERNET = '198.51.100.2';
 const INTERNET_GW = '198.51.100.1';
@@ -47,22 +49,33 @@ describe('sandbox egress (LAB_EGRESS=on)', { timeout: 10 * 60_000 }, () => {
   let server: LabServer;
   let a: string;
   let b: string;
-  const terms: TestTerminal[] = [];
+  const terms: LabTerminal[] = [];
   const tag = randomBytes(3).toString('hex');
   const inet = `itest-egress-inet-${tag}`;
   const hostVeth = `itinet${tag}`;
 
   before(async () => {
     // The stand-in internet (see the top of the file).
-    docker('run', '-d', '--name', inet, '--network', 'none', '--label', 'lab.test=itest-egress',
-      '--entrypoint', 'socat', SANDBOX_IMAGE,
+    docker(
+      'run',
+      '-d',
+      '--name',
+      inet,
+      '--network',
+      'none',
+      '--label',
+      'lab.test=itest-egress',
+      '--entrypoint',
+      'socat',
+      SANDBOX_IMAGE,
       // crlf: lines end in CR LF on the wire, as HTTP wants. The request is
       // read up to its blank line first: closing with unread request bytes
       // makes the kernel send a reset, which can reach the client before
       // the answer does ("other side closed"). No ":" in the command: socat
       // would split the address there.
       'TCP-LISTEN:80,fork,reuseaddr,crlf',
-      'SYSTEM:while read -r l && [ -n "$l" ]; do true; done; echo HTTP/1.0 200 OK; echo; echo internet-ok');
+      'SYSTEM:while read -r l && [ -n "$l" ]; do true; done; echo HTTP/1.0 200 OK; echo; echo internet-ok',
+    );
     const pid = docker('inspect', '-f', '{{.State.Pid}}', inet);
     const sh = (script: string) => execFileSync('sh', ['-ec', script], { stdio: 'pipe' });
     sh(`ip link add ${hostVeth} type veth peer name inet0 netns ${pid}
@@ -74,9 +87,11 @@ describe('sandbox egress (LAB_EGRESS=on)', { timeout: 10 * 60_000 }, () => {
         nsenter -t ${pid} -n ip route add default via ${INTERNET_GW}
         ip route add ${LINK_LOCAL}/32 via ${INTERNET}`);
 
-    server = await startLabServer({ LAB_EGRESS: 'on', HOST: '0.0.0.0', LAB_MAX_SESSIONS_PER_CLIENT: '10' });
+    server = await startTestServer({ LAB_EGRESS: 'on', HOST: '0.0.0.0', LAB_MAX_SESSIONS_PER_CLIENT: '10' });
     terms.push((await openTerminal(server)).term, (await openTerminal(server)).term);
-    [a, b] = docker('ps', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox', '--format', '{{.Names}}').split('\n') as [string, string];
+    [a, b] = docker('ps', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox', '--format', '{{.Names}}').split(
+      '\n',
+    ) as [string, string];
   });
   after(async () => {
     for (const t of terms) await t.close();
@@ -102,7 +117,7 @@ describe('sandbox egress (LAB_EGRESS=on)', { timeout: 10 * 60_000 }, () => {
     }
   });
 
-  test('the outside is reachable from the sandbox, the reader\'s shell and an inner container', () => {
+  test("the outside is reachable from the sandbox, the reader's shell and an inner container", () => {
     const url = `http://${INTERNET}/`;
     const outer = inSandbox(b, `curl -sS -m 10 ${url}`);
     assert.match(outer.out, /internet-ok/, outer.out);
@@ -114,7 +129,7 @@ describe('sandbox egress (LAB_EGRESS=on)', { timeout: 10 * 60_000 }, () => {
     assert.match(inner.out, /internet-ok/);
   });
 
-  test('names resolve in the reader\'s shell and inner containers (Docker\'s DNS, relayed)', () => {
+  test("names resolve in the reader's shell and inner containers (Docker's DNS, relayed)", () => {
     const own = ip(b, 'IPAddress');
     const shell = inShell(b, `getent hosts ${b}`);
     assert.equal(shell.code, 0, shell.out);

@@ -21,7 +21,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { PROXY_CACHE_VOLUME, PROXY_MIRROR_CONTAINER_NAME, REGISTRY_IMAGE } from '../../lab-server/src/sandbox/spec.ts';
-import { docker, endSession, openTerminal, removeOwned, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { docker, removeOwned, type LabServer } from '../support/lab-server.ts';
+import { endSession, openTerminal, type LabTerminal } from '../support/terminal.ts';
 
 const quietly = (...args: string[]) => {
   try {
@@ -38,7 +40,7 @@ describe('pull-through cache (LAB_HUB_CACHE=on) with a stand-in upstream', { tim
   const image = `hubonly-${tag}:1`;
   const proof = `from-upstream-${tag}`;
   let server: LabServer;
-  const terms: TestTerminal[] = [];
+  const terms: LabTerminal[] = [];
 
   before(async () => {
     // The proxy container and its cache volume are per engine: start from none.
@@ -47,12 +49,28 @@ describe('pull-through cache (LAB_HUB_CACHE=on) with a stand-in upstream', { tim
     // The registry runs in the background of a shell that stays, so stopping the
     // registry leaves the address in place and connections are refused at once
     // (an upstream whose address vanished costs TCP timeouts on every request).
-    docker('run', '-d', '--name', upstream, '--label', 'lab.test=itest-hub', '-p', '127.0.0.1::5000', '--entrypoint', 'sh', REGISTRY_IMAGE, '-c',
-      '/usr/bin/docker-registry serve /etc/docker/registry/push.yml & echo $! > /tmp/registry.pid; wait; exec sleep 1000000');
+    docker(
+      'run',
+      '-d',
+      '--name',
+      upstream,
+      '--label',
+      'lab.test=itest-hub',
+      '-p',
+      '127.0.0.1::5000',
+      '--entrypoint',
+      'sh',
+      REGISTRY_IMAGE,
+      '-c',
+      '/usr/bin/docker-registry serve /etc/docker/registry/push.yml & echo $! > /tmp/registry.pid; wait; exec sleep 1000000',
+    );
     const hostPort = docker('port', upstream, '5000/tcp').split('\n')[0]!.split(':').at(-1)!;
     const pushName = `127.0.0.1:${hostPort}/library/${image}`;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${hostPort}/v2/`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${hostPort}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 100) throw new Error('stand-in upstream registry did not start');
       await new Promise((r) => setTimeout(r, 100));
@@ -64,7 +82,7 @@ describe('pull-through cache (LAB_HUB_CACHE=on) with a stand-in upstream', { tim
     docker('push', pushName);
     quietly('rmi', pushName);
     const upstreamIp = docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', upstream);
-    server = await startLabServer({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: `http://${upstreamIp}:5000`, LAB_WARM_POOL: '0' });
+    server = await startTestServer({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: `http://${upstreamIp}:5000`, LAB_WARM_POOL: '0' });
   });
 
   after(async () => {
@@ -105,13 +123,15 @@ describe('pull-through cache (LAB_HUB_CACHE=on) with a stand-in upstream', { tim
     t = Date.now();
     const missing = await second.term.run(`docker pull nosuch-${tag}:1`, 120_000);
     assert.doesNotMatch(missing, /rc=0/);
-    console.log(`pull-through: first pull via upstream ${viaUpstream} ms, from the cache with the upstream gone ${fromCache} ms, missing image refused after ${Date.now() - t} ms`);
+    console.log(
+      `pull-through: first pull via upstream ${viaUpstream} ms, from the cache with the upstream gone ${fromCache} ms, missing image refused after ${Date.now() - t} ms`,
+    );
   });
 
   test('a server started with another upstream replaces the cache container instead of adopting it', async () => {
     await server.stop();
     removeOwned(server.instance);
-    server = await startLabServer({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'http://192.0.2.10:5000', LAB_WARM_POOL: '0' });
+    server = await startTestServer({ LAB_HUB_CACHE: 'on', LAB_HUB_UPSTREAM: 'http://192.0.2.10:5000', LAB_WARM_POOL: '0' });
     const env = docker('inspect', '-f', '{{json .Config.Env}}', PROXY_MIRROR_CONTAINER_NAME);
     assert.match(env, /REGISTRY_PROXY_REMOTEURL=http:\/\/192\.0\.2\.10:5000/);
   });

@@ -16,7 +16,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SANDBOX_USERNS_BASE, SANDBOX_USERNS_LIMITS, SANDBOX_USERNS_OWNER_LABEL } from '../../lab-server/src/sandbox/spec.ts';
-import { docker, healthz, openTerminal, endSession, removeOwned, sleep, startLabServer, type LabServer, type TestTerminal } from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { docker, removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { healthz, openTerminal, endSession, type LabTerminal } from '../support/terminal.ts';
 
 /** Opens inotify instances until the kernel refuses, prints how many, then holds them. */
 const EXHAUST_INOTIFY =
@@ -24,7 +26,7 @@ const EXHAUST_INOTIFY =
   'while (syscall($nr, 0) >= 0) { $n++ } print "held=$n err=$!\\n"; sleep 300\'';
 /** One inotify_init1 attempt. */
 const ONE_INOTIFY =
-  "perl -MConfig -e '$nr = $Config{archname} =~ /^aarch64/ ? 26 : 294; print syscall($nr, 0) >= 0 ? \"inotify=ok\\n\" : \"inotify=$!\\n\"'";
+  'perl -MConfig -e \'$nr = $Config{archname} =~ /^aarch64/ ? 26 : 294; print syscall($nr, 0) >= 0 ? "inotify=ok\\n" : "inotify=$!\\n"\'';
 
 /**
  * Host uids owning the user namespace of a host pid and its parent (ioctl
@@ -37,7 +39,9 @@ function usernsOwners(pid: number): [number, number] {
     'my $pfd = ioctl($f, 0xb702, 0) or die $!; open(my $p, "<&=", $pfd + 0) or die $!;',
     '$b = pack("L", 0); ioctl($p, 0xb704, $b) or die $!; print "$own ", unpack("L", $b);',
   ].join(' ');
-  const [own, parent] = execFileSync('perl', ['-e', script, String(pid)], { encoding: 'utf8' }).split(' ').map(Number);
+  const [own, parent] = execFileSync('perl', ['-e', script, String(pid)], { encoding: 'utf8' })
+    .split(' ')
+    .map(Number);
   return [own!, parent!];
 }
 
@@ -51,12 +55,12 @@ function hostAddresses(): string[] {
 
 describe('sandbox isolation', () => {
   let server: LabServer;
-  let a: { cookie: string; term: TestTerminal };
-  let b: { cookie: string; term: TestTerminal };
+  let a: { cookie: string; term: LabTerminal };
+  let b: { cookie: string; term: LabTerminal };
 
   before(async () => {
     // Listen on every address, so "unreachable" is the sandbox's doing, not the bind address.
-    server = await startLabServer({ HOST: '0.0.0.0', LAB_MAX_SESSIONS_PER_CLIENT: '10' });
+    server = await startTestServer({ HOST: '0.0.0.0', LAB_MAX_SESSIONS_PER_CLIENT: '10' });
     a = await openTerminal(server);
     b = await openTerminal(server);
   });
@@ -93,7 +97,11 @@ describe('sandbox isolation', () => {
     assert.doesNotMatch(fromB, /rc=0$/);
     // B has no way out at all: loopback and its own inner Docker bridge only.
     const ifaces = (await b.term.run('ls /sys/class/net')).split('\n').slice(0, -1);
-    assert.deepEqual(ifaces.filter((i) => i !== 'lo' && i !== 'docker0' && !i.startsWith('veth')), [], `interfaces: ${ifaces}`);
+    assert.deepEqual(
+      ifaces.filter((i) => i !== 'lo' && i !== 'docker0' && !i.startsWith('veth')),
+      [],
+      `interfaces: ${ifaces}`,
+    );
     assert.doesNotMatch(await b.term.run('ip route'), /default/);
   });
 
@@ -119,20 +127,24 @@ describe('sandbox isolation', () => {
     }
   });
 
-  test('each sandbox\'s user namespace is owned by its own host uid (the label), not by root', async () => {
-    const ids = docker('ps', '-q', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox').split('\n').filter(Boolean);
+  test("each sandbox's user namespace is owned by its own host uid (the label), not by root", async () => {
+    const ids = docker('ps', '-q', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox')
+      .split('\n')
+      .filter(Boolean);
     assert.equal(ids.length, 2);
     const owners = new Set<number>();
     for (const id of ids) {
       const label = Number(docker('inspect', '-f', `{{index .Config.Labels "${SANDBOX_USERNS_OWNER_LABEL}"}}`, id));
       // The inner world's pid 1 (tini running dockerd), as a host pid.
-      const top = docker('top', id, '-eo', 'pid,args').split('\n').find((l) => /\/usr\/bin\/tini -s -- dockerd/.test(l));
+      const top = docker('top', id, '-eo', 'pid,args')
+        .split('\n')
+        .find((l) => /\/usr\/bin\/tini -s -- dockerd/.test(l));
       assert.ok(top, `no inner tini in ${id}`);
       // The world's namespace belongs to the intermediate one's root (host 100000,
       // one user there for everything the sandbox does); that one to the labelled uid.
       const [inner, owner] = usernsOwners(Number(top.trim().split(/\s+/)[0]));
       assert.equal(inner, SANDBOX_USERNS_BASE);
-      assert.equal(owner, label, 'the kernel\'s owner is the labelled uid');
+      assert.equal(owner, label, "the kernel's owner is the labelled uid");
       assert.ok(owner >= 1_000_000_000, `owner ${owner}`);
       owners.add(owner);
     }
@@ -213,7 +225,7 @@ describe('sandbox isolation', () => {
     const until = Date.now() + 30_000;
     let left = '';
     do {
-      left = (await import('./lab-server-harness.ts')).docker('ps', '-a', '-q', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox');
+      left = docker('ps', '-a', '-q', '--filter', `label=lab.owner=${server.instance}`, '--filter', 'label=lab.kind=sandbox');
       if (left.split('\n').filter(Boolean).length <= 1) break;
       await sleep(500);
     } while (Date.now() < until);

@@ -7,20 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { CloseCode } from '../../lab-server/src/protocol.ts';
-import {
-  TestTerminal,
-  docker,
-  healthz,
-  newInstance,
-  newSession,
-  openTerminal,
-  ownedDisks,
-  ownedObjects,
-  removeOwned,
-  sleep,
-  startLabServer,
-  type LabServer,
-} from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { docker, newInstance, ownedDisks, ownedObjects, removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { LabTerminal, healthz, newSession, openTerminal } from '../support/terminal.ts';
 
 async function until(test: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -36,7 +25,7 @@ describe('lab server lifecycle', () => {
   const servers: LabServer[] = [];
   const start = async (env: Record<string, string>, instance = newInstance()) => {
     instances.add(instance);
-    const s = await startLabServer(env, instance);
+    const s = await startTestServer(env, instance);
     servers.push(s);
     return s;
   };
@@ -84,7 +73,7 @@ describe('lab server lifecycle', () => {
     assert.ok(Date.now() - closedAt >= 2500, 'not before grace + idle');
     assert.deepEqual(ownedObjects(server.instance), { containers: [], volumes: [], networks: [] });
     // A page coming back with the old cookie learns why its session is gone.
-    const stale = await TestTerminal.open(server, cookie);
+    const stale = await LabTerminal.open(server, cookie);
     assert.equal(await stale.closed, CloseCode.Idle);
     assert.ok(stale.messages.some((m) => m.type === 'error' && m.code === 'session-expired'));
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
@@ -158,7 +147,7 @@ describe('lab server lifecycle', () => {
     const refused = await newSession(server);
     assert.equal(refused.status, 503);
     assert.equal((refused.body as { error: string }).error, 'shutting-down');
-    const late = await TestTerminal.open(server, cookie);
+    const late = await LabTerminal.open(server, cookie);
     assert.equal(await late.closed, CloseCode.ShuttingDown);
     assert.equal(await server.exited, 0);
     assert.ok(Date.now() - t0 < 20_000, `exit took ${Date.now() - t0} ms`);

@@ -7,18 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { CloseCode, LAB_SESSION_PATH } from '../../lab-server/src/protocol.ts';
-import {
-  TestTerminal,
-  docker,
-  endSession,
-  healthz,
-  newSession,
-  openTerminal,
-  removeOwned,
-  sleep,
-  startLabServer,
-  type LabServer,
-} from './lab-server-harness.ts';
+import { startTestServer } from './test-server.ts';
+import { docker, removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { LabTerminal, endSession, healthz, newSession, openTerminal } from '../support/terminal.ts';
 
 /** A separately hosted static site allowed by LAB_ALLOWED_ORIGINS. */
 const DOCS_ORIGIN = 'http://docs.example.org';
@@ -27,7 +18,7 @@ describe('lab server', () => {
   let server: LabServer;
 
   before(async () => {
-    server = await startLabServer({ LAB_MAX_TERMINALS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '50', LAB_ALLOWED_ORIGINS: DOCS_ORIGIN });
+    server = await startTestServer({ LAB_MAX_TERMINALS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '50', LAB_ALLOWED_ORIGINS: DOCS_ORIGIN });
   });
   after(async () => {
     await server?.stop();
@@ -96,8 +87,8 @@ describe('lab server', () => {
     assert.equal(noOrigin.status, 403);
 
     const { cookie } = await newSession(server);
-    await assert.rejects(TestTerminal.open(server, cookie, { origin: 'http://evil.example' }), (err: { status?: number }) => err.status === 403);
-    await assert.rejects(TestTerminal.open(server, cookie, { protocols: ['lab.v0'] }), (err: { status?: number }) => err.status === 400);
+    await assert.rejects(LabTerminal.open(server, cookie, { origin: 'http://evil.example' }), (err: { status?: number }) => err.status === 403);
+    await assert.rejects(LabTerminal.open(server, cookie, { protocols: ['lab.v0'] }), (err: { status?: number }) => err.status === 400);
     const metrics = await (await fetch(new URL('/metrics', server.url))).text();
     assert.match(metrics, /lab_rejected_total\{reason="foreign-origin"\} [1-9]/);
     await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'DELETE', headers: { origin: server.origin, cookie } });
@@ -120,7 +111,7 @@ describe('lab server', () => {
     const cookie = created.headers.get('set-cookie')!.split(';')[0]!;
     const same = await fetch(url, { method: 'POST', headers: { origin: server.origin, cookie } });
     assert.equal(same.headers.get('access-control-allow-origin'), null, 'same origin needs no CORS');
-    const term = await TestTerminal.open(server, cookie, { origin: DOCS_ORIGIN });
+    const term = await LabTerminal.open(server, cookie, { origin: DOCS_ORIGIN });
     term.hello();
     await term.ready();
     await term.close();
@@ -148,9 +139,9 @@ describe('lab server', () => {
   });
 
   test('no cookie and an unknown session get their close codes', async () => {
-    const none = await TestTerminal.open(server, undefined);
+    const none = await LabTerminal.open(server, undefined);
     assert.equal(await none.closed, CloseCode.Unauthorized);
-    const unknown = await TestTerminal.open(server, `lab_session=${'A'.repeat(43)}`);
+    const unknown = await LabTerminal.open(server, `lab_session=${'A'.repeat(43)}`);
     assert.equal(await unknown.closed, CloseCode.NoSuchSession);
   });
 
@@ -165,7 +156,7 @@ describe('lab server', () => {
     await first.close();
     await sleep(2500); // seq runs while nobody is attached
 
-    const second = await TestTerminal.open(server, cookie);
+    const second = await LabTerminal.open(server, cookie);
     second.hello(resumeFrom);
     await second.ready();
     await second.waitFor(() => second.text.includes('DONE42'), 20_000, 'end of seq');
@@ -175,7 +166,7 @@ describe('lab server', () => {
     assert.equal(att.freshShell, false);
 
     // A third page replays from 0: exactly what the first two saw, nothing more, nothing twice.
-    const third = await TestTerminal.open(server, cookie);
+    const third = await LabTerminal.open(server, cookie);
     third.hello(0);
     await third.ready();
     await third.waitFor(() => third.text.includes('DONE42'), 10_000, 'replay');
@@ -229,17 +220,17 @@ describe('lab server', () => {
     term.ws.send(JSON.stringify({ type: 'ping', id: 1, pad: 'x'.repeat(5000) }));
     assert.equal(await term.closed, CloseCode.TooLarge);
     // A binary frame over the 64 KiB input limit (ws maxPayload).
-    const big = await TestTerminal.open(server, cookie);
+    const big = await LabTerminal.open(server, cookie);
     big.hello();
     await big.ready();
     big.ws.send(Buffer.alloc(70 * 1024, 0x61), { binary: true });
     assert.equal(await big.closed, CloseCode.TooLarge);
     // A flood of messages beyond the token bucket.
-    const flood = await TestTerminal.open(server, cookie);
+    const flood = await LabTerminal.open(server, cookie);
     for (let i = 0; i < 2000; i++) flood.send({ type: 'ping', id: i });
     assert.equal(await flood.closed, CloseCode.RateLimited);
     // Malformed known messages get an error, unknown types are ignored.
-    const polite = await TestTerminal.open(server, cookie);
+    const polite = await LabTerminal.open(server, cookie);
     polite.ws.send(JSON.stringify({ type: 'resize', cols: 'wide' }));
     polite.ws.send(JSON.stringify({ type: 'from-the-future' }));
     polite.send({ type: 'ping', id: 7 });
@@ -251,7 +242,7 @@ describe('lab server', () => {
     // LAB_MAX_TERMINALS=2: main (already open) + one more, then over capacity.
     polite.hello(0, 'second');
     await polite.ready();
-    const third = await TestTerminal.open(server, cookie);
+    const third = await LabTerminal.open(server, cookie);
     third.hello(0, 'third');
     assert.equal(await third.closed, CloseCode.OverCapacity);
     assert.ok(third.messages.some((m) => m.type === 'error' && m.code === 'over-capacity'));
@@ -286,7 +277,12 @@ describe('lab server', () => {
 describe('lab server capacity', () => {
   let server: LabServer;
   before(async () => {
-    server = await startLabServer({ LAB_MAX_SESSIONS: '2', LAB_MAX_SESSIONS_PER_CLIENT: '1', LAB_TRUSTED_PROXY: 'loopback', LAB_SESSION_BURST: '2' });
+    server = await startTestServer({
+      LAB_MAX_SESSIONS: '2',
+      LAB_MAX_SESSIONS_PER_CLIENT: '1',
+      LAB_TRUSTED_PROXY: 'loopback',
+      LAB_SESSION_BURST: '2',
+    });
   });
   after(async () => {
     await server?.stop();
@@ -348,7 +344,7 @@ describe('lab server capacity', () => {
 describe('lab server without a sandbox image', () => {
   let server: LabServer;
   before(async () => {
-    server = await startLabServer({ LAB_SANDBOX_IMAGE: 'lab/no-such-sandbox:latest' });
+    server = await startTestServer({ LAB_SANDBOX_IMAGE: 'lab/no-such-sandbox:latest' });
   });
   after(async () => {
     await server?.stop();
@@ -366,7 +362,7 @@ describe('lab server without a sandbox image', () => {
     const session = await newSession(server);
     assert.equal(session.status, 201);
     // However the boot failure and the socket race, the page is told the sandbox failed.
-    const term = await TestTerminal.open(server, session.cookie);
+    const term = await LabTerminal.open(server, session.cookie);
     term.hello();
     assert.equal(await term.closed, CloseCode.SandboxFailed);
     assert.ok(term.messages.some((m) => m.type === 'error' && m.code === 'sandbox-failed'));
@@ -384,7 +380,7 @@ describe('lab server with LAB_RUNTIME', () => {
   });
 
   test('a runtime the engine has: healthy, and sandboxes run under it', async () => {
-    const server = await startLabServer({ LAB_RUNTIME: 'runc' });
+    const server = await startTestServer({ LAB_RUNTIME: 'runc' });
     servers.push(server);
     const h = await healthz(server);
     assert.equal(h.status, 200, JSON.stringify(h.body));
@@ -400,7 +396,7 @@ describe('lab server with LAB_RUNTIME', () => {
   });
 
   test('a runtime the engine lacks (sysbox-runc not installed): healthz 503 says so, sessions fail clearly', async () => {
-    const server = await startLabServer({ LAB_RUNTIME: 'no-such-runtime' });
+    const server = await startTestServer({ LAB_RUNTIME: 'no-such-runtime' });
     servers.push(server);
     const h = await healthz(server);
     assert.equal(h.status, 503);
@@ -410,7 +406,7 @@ describe('lab server with LAB_RUNTIME', () => {
     );
     const session = await newSession(server);
     assert.equal(session.status, 201);
-    const term = await TestTerminal.open(server, session.cookie);
+    const term = await LabTerminal.open(server, session.cookie);
     term.hello();
     assert.equal(await term.closed, CloseCode.SandboxFailed);
   });

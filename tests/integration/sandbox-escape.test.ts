@@ -47,10 +47,29 @@ const capEff = (status: string) => BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec
  * files are on the read-only root filesystem; /run is the outer tmpfs.
  */
 const EXEC_TIME_PATHS = [
-  '/run', '/run/lab', '/run/lab/inner.pid', '/run/lab/userns-owner', SANDBOX_READY.command[2]!,
-  '/usr/local/bin/lab-shell', '/usr/local/bin/lab-userns', '/usr/bin/nsenter', '/usr/bin/perl', '/usr/bin/stat',
-  '/bin/sh', '/bin/bash', '/usr/bin/cat', '/usr/bin/test', '/usr/bin/df', '/usr/bin/du',
-  '/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/lib', '/usr/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu',
+  '/run',
+  '/run/lab',
+  '/run/lab/inner.pid',
+  '/run/lab/userns-owner',
+  SANDBOX_READY.command[2]!,
+  '/usr/local/bin/lab-shell',
+  '/usr/local/bin/lab-userns',
+  '/usr/bin/nsenter',
+  '/usr/bin/perl',
+  '/usr/bin/stat',
+  '/bin/sh',
+  '/bin/bash',
+  '/usr/bin/cat',
+  '/usr/bin/test',
+  '/usr/bin/df',
+  '/usr/bin/du',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/nsswitch.conf',
+  '/lib',
+  '/usr/lib',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
   SANDBOX_DISK_DIR,
 ];
 
@@ -66,7 +85,7 @@ describe('sandbox escape through /run/lab and the exec path', () => {
     if (sb) await removeSandbox(sb);
   });
 
-  test('control: the reader\'s shell is root only inside the sandbox\'s user namespace', async () => {
+  test("control: the reader's shell is root only inside the sandbox's user namespace", async () => {
     const r = await newShell(sb, 'cat /proc/self/uid_map; grep CapEff /proc/self/status; readlink /proc/self/ns/user');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(normMap(r.stdout.split('\n')[0]!), INNER_MAP);
@@ -85,7 +104,10 @@ describe('sandbox escape through /run/lab and the exec path', () => {
     const hijack = await sb.sh('mv /run/lab /run/lab.x && mkdir /run/lab; echo "rc=$?"; ls -ld /run/lab /run/lab.x 2>&1; true');
     // The inner world has its own /run: the outer /run/lab is not even there to move.
     assert.match(hijack.stdout, /rc=1/, hijack.stdout + hijack.stderr);
-    const second = await newShell(sb, 'cat /proc/self/uid_map; grep CapEff /proc/self/status; mkdir -p /tmp/p && mount -t proc proc /tmp/p && cat /proc/sys/kernel/core_pattern > /tmp/p/sys/kernel/core_pattern && echo CORE-WRITABLE; true');
+    const second = await newShell(
+      sb,
+      'cat /proc/self/uid_map; grep CapEff /proc/self/status; mkdir -p /tmp/p && mount -t proc proc /tmp/p && cat /proc/sys/kernel/core_pattern > /tmp/p/sys/kernel/core_pattern && echo CORE-WRITABLE; true',
+    );
     assert.equal(second.code, 0, second.stderr);
     assert.equal(normMap(second.stdout.split('\n')[0]!), INNER_MAP, second.stdout);
     assert.doesNotMatch(second.stdout, /CORE-WRITABLE/);
@@ -97,7 +119,7 @@ describe('sandbox escape through /run/lab and the exec path', () => {
   test('the same hijack with the inner /run unmounted (outer /run revealed): every step is refused', async () => {
     // A private mount namespace of the reader's own, so the sandbox keeps its /run.
     const script = [
-      'unshare --mount --propagation private sh -c \'',
+      "unshare --mount --propagation private sh -c '",
       'umount -l /run && echo UNMOUNTED;',
       'ls /run/lab/inner.pid >/dev/null && echo SEES-OUTER-RUN;',
       'mv /run/lab /run/lab.x 2>&1 && echo MOVED;',
@@ -105,7 +127,7 @@ describe('sandbox escape through /run/lab and the exec path', () => {
       'echo 1 > /run/lab/inner.pid 2>&1 && echo WROTE;',
       'mkdir /run/evil 2>&1 && echo MKDIR;',
       'touch /run/lab/ready.x 2>&1 && echo CREATED;',
-      'true\'',
+      "true'",
     ].join(' ');
     const r = await sb.sh(script);
     assert.match(r.stdout, /UNMOUNTED/, r.stdout + r.stderr);
@@ -119,7 +141,10 @@ describe('sandbox escape through /run/lab and the exec path', () => {
   test('general rule: nothing the outer root reads or runs at exec time is writable from inside', async () => {
     // Outside view: host root's, no group/other write, and so is every directory above.
     const list = EXEC_TIME_PATHS.join(' ');
-    const o = await outer(sb, `for p in ${list}; do [ -e "$p" ] || continue; q=$p; while :; do stat -L -c "%n %u %a" "$q"; [ "$q" = / ] && break; q=$(dirname "$q"); done; done | sort -u`);
+    const o = await outer(
+      sb,
+      `for p in ${list}; do [ -e "$p" ] || continue; q=$p; while :; do stat -L -c "%n %u %a" "$q"; [ "$q" = / ] && break; q=$(dirname "$q"); done; done | sort -u`,
+    );
     assert.equal(o.code, 0, o.stderr);
     const lines = o.stdout.trim().split('\n');
     assert.ok(lines.length >= EXEC_TIME_PATHS.length - 2, o.stdout);
@@ -134,7 +159,10 @@ describe('sandbox escape through /run/lab and the exec path', () => {
       `for q in "${p}" "${p}/x"; do (echo x >> "$q") 2>/dev/null && echo "WRITABLE $q"; done; mv "${p}" "${p}.x" 2>/dev/null && echo "RENAMED ${p}"; chmod 777 "${p}" 2>/dev/null && echo "CHMOD ${p}"; ln -s /etc/shadow "${p}.l" 2>/dev/null && echo "LINKED ${p}";`;
     // (With the inner world's /run mounted, /run/... names its own tmpfs, which the outer root never reads.)
     const attempts = (paths: string[]) => paths.map(attempt).join(' ');
-    for (const [prefix, paths] of [['', EXEC_TIME_PATHS.filter((p) => !p.startsWith('/run'))], ['umount -l /run;', EXEC_TIME_PATHS]] as const) {
+    for (const [prefix, paths] of [
+      ['', EXEC_TIME_PATHS.filter((p) => !p.startsWith('/run'))],
+      ['umount -l /run;', EXEC_TIME_PATHS],
+    ] as const) {
       const r = await sb.sh(`unshare --mount --propagation private bash -c '${prefix} ${attempts([...paths]).replaceAll("'", "'\\''")} true'`);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '', `writable from inside (${prefix || 'inner /run mounted'}):\n${r.stdout}`);
@@ -145,8 +173,16 @@ describe('sandbox escape through /run/lab and the exec path', () => {
     const cases: [string, string, string][] = [
       ['no pid file', 'mv /run/lab/inner.pid /run/lab/inner.pid.bak', 'mv /run/lab/inner.pid.bak /run/lab/inner.pid'],
       ['empty pid file', 'cp /run/lab/inner.pid /run/lab/bak && : > /run/lab/inner.pid', 'cp /run/lab/bak /run/lab/inner.pid'],
-      ['pid 1 of the container (outer world)', 'cp /run/lab/inner.pid /run/lab/bak && echo 1 > /run/lab/inner.pid', 'cp /run/lab/bak /run/lab/inner.pid'],
-      ['the entrypoint (outer world, own pid ns)', 'cp /run/lab/inner.pid /run/lab/bak && pgrep -f lab-entrypoint | tail -1 > /run/lab/inner.pid', 'cp /run/lab/bak /run/lab/inner.pid'],
+      [
+        'pid 1 of the container (outer world)',
+        'cp /run/lab/inner.pid /run/lab/bak && echo 1 > /run/lab/inner.pid',
+        'cp /run/lab/bak /run/lab/inner.pid',
+      ],
+      [
+        'the entrypoint (outer world, own pid ns)',
+        'cp /run/lab/inner.pid /run/lab/bak && pgrep -f lab-entrypoint | tail -1 > /run/lab/inner.pid',
+        'cp /run/lab/bak /run/lab/inner.pid',
+      ],
       ['/run/lab writable by others', 'chmod 0777 /run/lab', 'chmod 0755 /run/lab'],
       ['/run/lab owned by the inner root', `chown ${SANDBOX_USERNS_BASE} /run/lab`, 'chown 0 /run/lab'],
     ];
