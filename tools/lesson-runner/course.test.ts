@@ -30,8 +30,14 @@ test('a config without a sidebar is refused', () => {
 test('lessons are put in sidebar order; lessons the sidebar does not list are kept apart', () => {
   const lessons = [{ slug: 'lessons/a' }, { slug: 'lessons/b' }, { slug: 'lessons/extra' }, { slug: 'index' }];
   const { course, outside } = inCourseOrder(lessons, ['index', 'lessons/b', 'lessons/a']);
-  assert.deepEqual(course.map((l) => l.slug), ['index', 'lessons/b', 'lessons/a']);
-  assert.deepEqual(outside.map((l) => l.slug), ['lessons/extra']);
+  assert.deepEqual(
+    course.map((l) => l.slug),
+    ['index', 'lessons/b', 'lessons/a'],
+  );
+  assert.deepEqual(
+    outside.map((l) => l.slug),
+    ['lessons/extra'],
+  );
 });
 
 test('a sidebar entry without a lesson file is an error, not a silently shorter course', () => {

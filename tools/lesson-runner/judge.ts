@@ -1,7 +1,11 @@
 /**
  * Deciding whether one snippet did what its lesson says, from the
  * expectations written next to it in the MDX (see docs/architecture.md).
+ * The exit rule is the page's (src/lab-client/outcome.ts: what counts after
+ * Ctrl+C, what `exit=nonzero` means); the output rules (expect=, reject=) are
+ * the runner's alone.
  */
+import { isDone, judgeRun, type RunResult } from '../../src/lab-client/outcome.ts';
 
 export interface Expectations {
   /** Expected exit status: a number, or 'nonzero' for "must fail". Default 0. */
@@ -14,13 +18,10 @@ export interface Expectations {
   timeout?: number;
 }
 
-export interface SnippetOutcome {
-  /** Exit status from the shell's D mark; null when the snippet never finished. */
-  exit: number | null;
+/** The page's RunResult (exit from the shell's D mark, null when it never finished; `interrupted`: the runner sent Ctrl-C after the snippet's timeout) plus the output. */
+export interface SnippetOutcome extends RunResult {
   /** Output with terminal control codes removed. */
   output: string;
-  /** True when the runner sent Ctrl-C after the snippet's timeout. */
-  interrupted: boolean;
 }
 
 export interface Verdict {
@@ -29,22 +30,24 @@ export interface Verdict {
   reasons: string[];
 }
 
-/** Exit statuses a shell reports after Ctrl-C (SIGINT: 128+2) or after a program handles it itself. */
-const INTERRUPT_EXITS = new Set([0, 1, 2, 130]);
+/** The exit rule's reason, in the CI table's words; none when the exit is what the lesson expects. */
+function exitReason(expected: Expectations, outcome: SnippetOutcome): string | undefined {
+  // The page's rule (src/lab-client/outcome.ts), without the timeout: only the
+  // runner presses Ctrl+C here, and it says so with `interrupted`.
+  const judged = judgeRun({ exit: expected.exit }, outcome);
+  if (isDone(judged)) return undefined;
+  if (judged.kind === 'no-exit') return 'did not finish';
+  if (judged.kind !== 'unexpected') return `unexpected outcome ${judged.kind}`;
+  // A long-running snippet (logs -f, events, stats) stopped by us: only output expectations count.
+  if (judged.expected === 'stopped') return `exit ${judged.exit} after interrupt`;
+  if (judged.expected === 'nonzero') return 'expected failure, got exit 0';
+  return `exit ${judged.exit}, expected ${judged.expected}`;
+}
 
 export function judge(expected: Expectations, outcome: SnippetOutcome): Verdict {
   const reasons: string[] = [];
-  if (outcome.exit === null) {
-    reasons.push('did not finish');
-  } else if (outcome.interrupted) {
-    // A long-running snippet (logs -f, events, stats) was stopped by us: the
-    // status is whatever Ctrl-C produces; only output expectations count.
-    if (!INTERRUPT_EXITS.has(outcome.exit)) reasons.push(`exit ${outcome.exit} after interrupt`);
-  } else if (expected.exit === 'nonzero') {
-    if (outcome.exit === 0) reasons.push('expected failure, got exit 0');
-  } else if (outcome.exit !== expected.exit) {
-    reasons.push(`exit ${outcome.exit}, expected ${expected.exit}`);
-  }
+  const exit = exitReason(expected, outcome);
+  if (exit) reasons.push(exit);
   for (const text of expected.expect) {
     if (!outcome.output.includes(text)) reasons.push(`missing "${text}"`);
   }

@@ -6,7 +6,9 @@
  * long-running snippets.
  */
 import type { LabTerminal } from '../../tests/support/terminal.ts';
-import { findShellMarks } from './shell-marks.ts';
+import { sleep } from '../../tests/support/lab-server.ts';
+import { findShellMarks } from '../../lab-server/src/shell-marks.ts';
+import { inputKeystrokes } from '../../src/snippets/meta.ts';
 import { renderAsScreen } from './screen.ts';
 import type { SnippetOutcome } from './judge.ts';
 
@@ -31,20 +33,9 @@ const SNIPPET_LIMIT_MS = 180_000;
 const QUIET_MS = 800;
 const READY_LIMIT_MS = 60_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Splits scripted input into what to send: each line that has visible text gets Enter. */
-export function inputKeystrokes(input: string): string[] {
-  return input.split('\n').map((line) => (/[^\x00-\x1f\x7f]/.test(line) ? `${line}\r` : line)).filter((k) => k !== '');
-}
-
 /** Waits until the shell has drawn a prompt after `from` (B mark: prompt end). */
 export async function waitForPrompt(terminal: LabTerminal, from: number, ms = 120_000): Promise<void> {
-  await terminal.waitFor(
-    () => findShellMarks(terminal.text.slice(from)).some((m) => m.kind === 'B'),
-    ms,
-    'the shell prompt',
-  );
+  await terminal.waitFor(() => findShellMarks(terminal.text.slice(from)).some((m) => m.kind === 'B'), ms, 'the shell prompt');
 }
 
 /** Resolves when output has grown past `from` and then stayed unchanged for QUIET_MS (or the snippet ended). */

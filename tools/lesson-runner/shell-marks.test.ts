@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findShellMarks } from './shell-marks.ts';
+import { findShellMarks } from '../../lab-server/src/shell-marks.ts';
 
 // The parser's own table tests are in lab-server/src/shell-marks.test.ts;
 // these pin what the runner relies on (run-snippet.ts).
