@@ -14,7 +14,7 @@
  *   reader sees "no space left on device"), host usage is what is really
  *   written (sparse + discard), and setting it up costs ~20 ms. Needs root on
  *   the engine's host (losetup, mkfs.ext4) and a local engine.
- * - watch: a plain volume; disk-guard (lab.ts checkDisks) measures usage with
+ * - watch: a plain volume; DiskCheck (lab-server/src/disk-check.ts) measures usage with
  *   du every LAB_DISK_CHECK_INTERVAL, warns at 80% and ends the session at
  *   100%. Works with any engine, remote ones included, but is a soft limit.
  *
