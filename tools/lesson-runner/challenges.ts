@@ -23,12 +23,9 @@ import { extractChallenges, type ExtractedChallenge, type ExtractedSnippet, type
 import { CheckResponse, HttpError, LAB_CHECK_PATH } from '../../lab-server/src/protocol.ts';
 import { newInstance, startLabServer } from '../../tests/support/lab-server.ts';
 import { ARTIFACTS, ROOT } from '../../tests/support/paths.ts';
-import { endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
+import { endSession, endpoint, type LabEndpoint } from '../../tests/support/terminal.ts';
 import { judge } from './judge.ts';
-import { runSnippet, waitForPrompt } from './run-snippet.ts';
-
-/** How long a new session may take to get its sandbox (a cold boot on a busy machine). */
-const BOOT_MS = 180_000;
+import { openAtPrompt, runSnippet } from './run-snippet.ts';
 
 export interface ChallengeCase {
   lesson: string;
@@ -144,11 +141,10 @@ export async function proveChallenge(server: LabEndpoint, c: ChallengeCase): Pro
   }
   let cookie: string | undefined;
   try {
-    const opened = await openTerminal(server, { readyMs: BOOT_MS });
+    const opened = await openAtPrompt(server);
     cookie = opened.cookie;
     const term = opened.term;
     try {
-      await waitForPrompt(term, 0, BOOT_MS);
       const before = await postCheck(server, cookie, c.id);
       const failedFirst = !before.passed && before.message.trim() !== '';
       row.before = before.passed

@@ -30,11 +30,11 @@ import { listLessons, type ExtractedSnippet, type Lesson } from '../../src/snipp
 import { writeRecordings, type RecordingsFile } from '../../src/snippets/recordings.ts';
 import { startLabServer, newInstance } from '../../tests/support/lab-server.ts';
 import { ARTIFACTS, ROOT } from '../../tests/support/paths.ts';
-import { LabTerminal, endSession, endpoint, openTerminal, type LabEndpoint } from '../../tests/support/terminal.ts';
+import { LabTerminal, endSession, endpoint, type LabEndpoint } from '../../tests/support/terminal.ts';
 import { challengesCommand } from './challenges.ts';
 import { inCourseOrder, siteSidebarSlugs } from './course.ts';
 import { judge } from './judge.ts';
-import { runSnippet, waitForPrompt } from './run-snippet.ts';
+import { openAtPrompt, runSnippet, waitForPrompt } from './run-snippet.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,9 +49,6 @@ if (args.course && args.record) {
   console.error('--record writes per-lesson recordings; run it without --course');
   process.exit(2);
 }
-
-/** How long a new session may take to get its sandbox (a cold boot on a busy machine). */
-const BOOT_MS = 180_000;
 
 interface Row {
   lesson: string;
@@ -88,11 +85,10 @@ async function runInOneSandbox(server: LabEndpoint, lessons: Lesson[], rows: Row
   const ran = new Set<ExtractedSnippet>();
   let cookie: string | undefined;
   try {
-    const opened = await openTerminal(server, { readyMs: BOOT_MS });
+    const opened = await openAtPrompt(server);
     cookie = opened.cookie;
     let term = opened.term;
     try {
-      await waitForPrompt(term, 0, BOOT_MS);
       for (const lesson of lessons) {
         const recordings: RecordingsFile = { lesson: lesson.slug, recordedAt: new Date().toISOString(), snippets: {} };
         for (const snippet of runnable(lesson)) {

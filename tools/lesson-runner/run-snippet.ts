@@ -5,7 +5,7 @@
  * (end) mark around it. Scripted input and interrupts cover interactive and
  * long-running snippets.
  */
-import type { LabTerminal } from '../../tests/support/terminal.ts';
+import { endSession, openTerminal, type LabEndpoint, type LabTerminal } from '../../tests/support/terminal.ts';
 import { sleep } from '../../tests/support/lab-server.ts';
 import { findShellMarks } from '../../lab-server/src/shell-marks.ts';
 import { inputKeystrokes } from '../../src/snippets/meta.ts';
@@ -36,6 +36,26 @@ const READY_LIMIT_MS = 60_000;
 /** Waits until the shell has drawn a prompt after `from` (B mark: prompt end). */
 export async function waitForPrompt(terminal: LabTerminal, from: number, ms = 120_000): Promise<void> {
   await terminal.waitFor(() => findShellMarks(terminal.text.slice(from)).some((m) => m.kind === 'B'), ms, 'the shell prompt');
+}
+
+/** How long a new session may take to get its sandbox (a cold boot on a busy machine). */
+const BOOT_MS = 180_000;
+
+/**
+ * A new session and its terminal at the shell's first prompt: where every run
+ * starts. The caller ends the session (endSession) and closes the terminal;
+ * if the prompt never comes, both are done here.
+ */
+export async function openAtPrompt(server: LabEndpoint): Promise<{ cookie: string; term: LabTerminal }> {
+  const opened = await openTerminal(server, { readyMs: BOOT_MS });
+  try {
+    await waitForPrompt(opened.term, 0, BOOT_MS);
+    return opened;
+  } catch (error) {
+    await opened.term.close();
+    await endSession(server, opened.cookie).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Resolves when output has grown past `from` and then stayed unchanged for QUIET_MS (or the snippet ended). */
