@@ -87,6 +87,13 @@ async function slowReaders(port: number, from: string, count: number): Promise<n
   return opened.filter((s): s is net.Socket => s !== undefined);
 }
 
+/**
+ * The shortest socket idle timeout the server accepts: LAB_CHECK_TIMEOUT (at
+ * least 1 s) must stay more than 7 s below it (lab-server/src/config.ts).
+ */
+const IDLE_MS = 9000;
+const SHORT_IDLE = { LAB_SOCKET_IDLE_TIMEOUT: `${IDLE_MS}ms`, LAB_CHECK_TIMEOUT: '1s' };
+
 describe('lab server under abuse', () => {
   let server: LabServer;
   let pid: number;
@@ -96,7 +103,7 @@ describe('lab server under abuse', () => {
   before(async () => {
     site = makeSite();
     // A short idle timeout, so the slow readers that got in are seen to be cut within the test.
-    server = await startTestServer({ LAB_SITE_DIR: site, LAB_SOCKET_IDLE_TIMEOUT: '3s' });
+    server = await startTestServer({ LAB_SITE_DIR: site, ...SHORT_IDLE });
     pid = server.proc.pid!;
     port = Number(new URL(server.url).port);
   });
@@ -160,7 +167,8 @@ describe('lab server under abuse', () => {
       peak = Math.max(peak, fds(pid));
       await sleep(100);
     }
-    await sleep(7000);
+    const heldFor = IDLE_MS + 4000;
+    await sleep(heldFor);
     probing = false;
     await prober;
     const capped = await metric(server, /^lab_connections_refused_total\{reason="client-cap"\} (\d+)/m);
@@ -170,7 +178,7 @@ describe('lab server under abuse', () => {
     for (const s of sockets) s.destroy();
     const left = await settle(pid, baseline + 2, 15_000);
     t.diagnostic(
-      `descriptors: baseline ${baseline}, peak ${peak}, 7 s after the flood (client still holding) +${heldByServer}, after ${left}; refused connections seen by the client ${closedByServer}; ` +
+      `descriptors: baseline ${baseline}, peak ${peak}, ${heldFor / 1000} s after the flood (client still holding) +${heldByServer}, after ${left}; refused connections seen by the client ${closedByServer}; ` +
         `refused at the per-client cap ${capped}; slowest /healthz ${worstProbe === Infinity ? 'no answer' : `${Math.round(worstProbe)} ms`}`,
     );
     assert.ok(worstProbe < 3000, '/healthz answered throughout');
@@ -340,7 +348,7 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
       LAB_MAX_SESSIONS: '6',
       LAB_MAX_SESSIONS_PER_CLIENT: '6',
       // Far below the default: a quiet terminal must not be taken for a reader that stopped reading.
-      LAB_SOCKET_IDLE_TIMEOUT: '2s',
+      ...SHORT_IDLE,
     });
   });
   after(async () => {
@@ -441,7 +449,7 @@ describe('lab server: sockets, input and resizes under abuse (real sandboxes)', 
 
   test('an attached terminal outlives the HTTP idle timeout (WebSockets are not cut by it)', async () => {
     const { cookie, term } = await openTerminal(server);
-    await sleep(4000);
+    await sleep(IDLE_MS + 2000);
     assert.equal(term.closeCode, undefined);
     assert.match(await term.run('echo still-here'), /still-here/);
     await term.close();
