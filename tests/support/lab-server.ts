@@ -78,7 +78,8 @@ export interface LabServer {
 export async function startLabServer(options: StartOptions = {}): Promise<LabServer> {
   const instance = options.instance ?? newInstance();
   const env = { PORT: '0', HOST: '127.0.0.1', LAB_INSTANCE: instance, LOG_LEVEL: 'info', ...options.env };
-  if (QUIET_LEVELS.has(env.LOG_LEVEL)) throw new Error(`LOG_LEVEL=${env.LOG_LEVEL} would hide the "${LISTENING}" line the starter reads the URL from`);
+  if (QUIET_LEVELS.has(env.LOG_LEVEL))
+    throw new Error(`LOG_LEVEL=${env.LOG_LEVEL} would hide the "${LISTENING}" line the starter reads the URL from`);
   if (options.logFile) mkdirSync(path.dirname(options.logFile), { recursive: true });
 
   const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

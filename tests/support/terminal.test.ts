@@ -73,5 +73,8 @@ test('a wait on a socket that is already closed fails at once with the close cod
   const { term, peer } = await connect();
   peer.close(4014, 'shutting down');
   assert.equal(await term.closed, 4014);
-  await assert.rejects(term.waitFor(() => false, 30_000, 'anything'), /^Error: socket closed \(4014\) while waiting for anything/);
+  await assert.rejects(
+    term.waitFor(() => false, 30_000, 'anything'),
+    /^Error: socket closed \(4014\) while waiting for anything/,
+  );
 });

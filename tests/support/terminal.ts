@@ -50,7 +50,10 @@ export async function newSession(server: LabEndpoint, origin = server.origin, co
   const headers: Record<string, string> = { origin };
   if (cookie) headers.cookie = cookie;
   const res = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers });
-  const setCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  const setCookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
   return { cookie: setCookie ?? cookie ?? '', status: res.status, body: await res.json().catch(() => undefined) };
 }
 
@@ -131,7 +134,9 @@ export class LabTerminal {
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(terminal));
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`upgrade refused: HTTP ${res.statusCode}`), { status: res.statusCode })),
+      );
     });
   }
 
