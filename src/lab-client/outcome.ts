@@ -8,8 +8,8 @@
  * by src/snippets/expressive-code.ts (`data-lab-exit`, `data-lab-timeout`,
  * `data-lab-input`).
  *
- * The exit rules match the lesson runner's (tools/lesson-runner/judge.ts):
- * after Ctrl+C a shell reports 130 (SIGINT), or 0/1/2 when the program
+ * The one home of the exit rules: the lesson runner judges with this module
+ * too (tools/lesson-runner/judge.ts). After Ctrl+C a shell reports 130 (SIGINT), or 0/1/2 when the program
  * handled the signal itself. Output expectations (expect=, reject=) stay the
  * runner's business: a reader's sandbox is theirs to change.
  *
