@@ -26,10 +26,7 @@ const katexMath = {
   element: {
     filter: ['pre', 'code'],
     visit(node, ctx) {
-      const code =
-        node.tagName === 'pre'
-          ? node.children.find((c) => c.type === 'element' && c.tagName === 'code')
-          : node;
+      const code = node.tagName === 'pre' ? node.children.find((c) => c.type === 'element' && c.tagName === 'code') : node;
       if (!code || code.type !== 'element') return;
       const classes = Array.isArray(code.properties?.className) ? code.properties.className : [];
       const display = classes.includes('math-display');
@@ -91,12 +88,7 @@ export default defineConfig({
         { slug: 'index', label: '시작하기' },
         {
           label: '수업',
-          items: [
-            'lessons/docker-intro',
-            'lessons/container-basics',
-            'lessons/container-lifecycle',
-            'lessons/isolation-and-operations',
-          ],
+          items: ['lessons/docker-intro', 'lessons/container-basics', 'lessons/container-lifecycle', 'lessons/isolation-and-operations'],
         },
       ],
     }),

@@ -57,7 +57,7 @@ test('an offset past the end replays nothing and starts at the end', () => {
 
 test('replay plus live bytes equals the whole stream exactly once (randomized)', () => {
   let seed = 42;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (let round = 0; round < 200; round++) {
     const cap = 1 + rand(64);
     const r = new RingBuffer(cap);

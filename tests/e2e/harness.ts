@@ -94,7 +94,12 @@ export function siteSnippets(): SiteSnippet[] {
         if (name !== '_astro' && name !== 'pagefind') walk(full);
       } else if (name.endsWith('.html')) {
         const html = readFileSync(full, 'utf8');
-        const rel = '/' + path.relative(dist, full).replace(/index\.html$/, '').replace(/\.html$/, '/');
+        const rel =
+          '/' +
+          path
+            .relative(dist, full)
+            .replace(/index\.html$/, '')
+            .replace(/\.html$/, '/');
         for (const m of html.matchAll(/<button\b[^>]*\bdata-lab-run\b[^>]*>/g)) {
           const code = /\bdata-code="([^"]*)"/.exec(m[0])?.[1];
           if (code !== undefined) out.push({ page: rel, code: decodeEntities(code) });

@@ -16,6 +16,9 @@ for (const page of pages.filter((p) => p.page.startsWith('lessons/'))) {
     assert.ok(page.gzip <= BUDGET_BYTES);
     const terminal = page.scripts.filter((s) => /lab-client|xterm|addon-/.test(s.name));
     assert.deepEqual(terminal, [], 'terminal code must load only on 실행');
-    assert.ok(page.scripts.some((s) => s.name.includes('PageTitle')), 'the run-buttons script is on the page');
+    assert.ok(
+      page.scripts.some((s) => s.name.includes('PageTitle')),
+      'the run-buttons script is on the page',
+    );
   });
 }

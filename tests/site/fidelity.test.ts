@@ -96,7 +96,13 @@ for (const [file, route] of Object.entries(SEED_LESSONS)) {
 
   test(`${route}: every heading of ${file}, same level, in order`, () => {
     assert.ok(seed.headings.length > 0);
-    assertInOrder(seed.headings, headingsOf(page), (a, b) => a[0] === b[0] && squash(a[1]) === squash(b[1]), 'heading', (h) => `h${h[0]} ${h[1]}`);
+    assertInOrder(
+      seed.headings,
+      headingsOf(page),
+      (a, b) => a[0] === b[0] && squash(a[1]) === squash(b[1]),
+      'heading',
+      (h) => `h${h[0]} ${h[1]}`,
+    );
   });
 
   test(`${route}: every code block of ${file}, with its language, in order`, () => {
@@ -121,12 +127,20 @@ for (const [file, route] of Object.entries(SEED_LESSONS)) {
   });
 
   test(`${route}: every <details> of ${file} is a working collapsible with its summary`, () => {
-    const summaries = [...walk(content)].filter((n) => isElement(n, 'details')).map((d) => {
-      const summary = (d.children ?? []).find((c) => isElement(c, 'summary'));
-      assert.ok(summary, '<details> without its own <summary> does not collapse properly');
-      return textOf(summary).trim();
-    });
-    assertInOrder(seed.summaries, summaries, (a, b) => squash(a) === squash(b), 'details', (s) => s);
+    const summaries = [...walk(content)]
+      .filter((n) => isElement(n, 'details'))
+      .map((d) => {
+        const summary = (d.children ?? []).find((c) => isElement(c, 'summary'));
+        assert.ok(summary, '<details> without its own <summary> does not collapse properly');
+        return textOf(summary).trim();
+      });
+    assertInOrder(
+      seed.summaries,
+      summaries,
+      (a, b) => squash(a) === squash(b),
+      'details',
+      (s) => s,
+    );
   });
 
   test(`${route}: the source's images are gone (external screenshots), none added`, () => {
@@ -141,12 +155,15 @@ test('every seed document has its lesson', () => {
 });
 
 // Only where the originals are beside the clone (always in CI).
-if (existsSync(SHARED_SEEDS_DIR)) test('the in-repo copy of the seeds matches the originals', () => {
-  for (const name of Object.keys(SEED_LESSONS)) {
-    assert.equal(readFileSync(path.join(COPIED_SEEDS_DIR, name), 'utf8'), readFileSync(path.join(SHARED_SEEDS_DIR, name), 'utf8'), name);
-  }
-});
+if (existsSync(SHARED_SEEDS_DIR))
+  test('the in-repo copy of the seeds matches the originals', () => {
+    for (const name of Object.keys(SEED_LESSONS)) {
+      assert.equal(readFileSync(path.join(COPIED_SEEDS_DIR, name), 'utf8'), readFileSync(path.join(SHARED_SEEDS_DIR, name), 'utf8'), name);
+    }
+  });
 
 function readSeedsDir(): string[] {
-  return readdirSync(SEEDS_DIR).filter((f) => f.endsWith('.txt')).sort();
+  return readdirSync(SEEDS_DIR)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
 }

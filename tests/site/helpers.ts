@@ -26,7 +26,6 @@ export const SEED_LESSONS: Record<string, string> = {
   '000_cec2dba980946f13.txt': 'lessons/isolation-and-operations',
 };
 
-
 /** Fails early with a clear message when the site has not been built. */
 export function requireBuild(): void {
   if (!existsSync(path.join(DIST, 'index.html'))) {
@@ -87,8 +86,7 @@ export function textOf(node: HNode): string {
   return (node.children ?? []).map(textOf).join('');
 }
 
-export const isElement = (node: HNode, ...tags: string[]) =>
-  node.type === 'element' && (tags.length === 0 || tags.includes(node.tagName ?? ''));
+export const isElement = (node: HNode, ...tags: string[]) => node.type === 'element' && (tags.length === 0 || tags.includes(node.tagName ?? ''));
 
 /** Removes all whitespace: the fidelity tests compare text this way. */
 export const squash = (text: string) => text.replace(/\s+/g, '');
@@ -175,7 +173,11 @@ export function codeBlocksOf(root: HNode): BuiltCodeBlock[] {
       code: lines.join('\n'),
       snippetId: typeof wrapper.properties?.dataLabSnippet === 'string' ? wrapper.properties.dataLabSnippet : undefined,
       hasRunButton: [...walk(wrapper)].some((n) => isElement(n, 'button') && n.properties?.dataLabRun !== undefined),
-      norunNote: norun ? textOf(norun).slice(label ? textOf(label).length : 0).trim() : undefined,
+      norunNote: norun
+        ? textOf(norun)
+            .slice(label ? textOf(label).length : 0)
+            .trim()
+        : undefined,
     });
   }
   return blocks;

@@ -45,7 +45,12 @@ function idsOf(file: string): Set<string> {
 }
 
 function srcsetUrls(value: unknown): string[] {
-  return typeof value === 'string' ? value.split(',').map((s) => s.trim().split(/\s+/)[0]!).filter(Boolean) : [];
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim().split(/\s+/)[0]!)
+        .filter(Boolean)
+    : [];
 }
 
 function refsOf(page: string, root: HNode): Ref[] {
@@ -163,15 +168,26 @@ test('CSS url()s (KaTeX fonts, icons) resolve and stay on the site', () => {
 test('the lesson TOC of seed 001 points at real headings', () => {
   const file = path.join(DIST, 'lessons/container-basics/index.html');
   const toc = allRefs.filter((r) => r.page === 'lessons/container-basics/index.html' && r.kind === 'link' && r.url.startsWith('#'));
-  const expected = ['컨테이너의-정의', '컨테이너의-생명주기-lifecycle', '실습---컨테이너의-생명주기-lifecycle', '컨테이너-재시작-정책', '도커-서비스-운영-팁'];
+  const expected = [
+    '컨테이너의-정의',
+    '컨테이너의-생명주기-lifecycle',
+    '실습---컨테이너의-생명주기-lifecycle',
+    '컨테이너-재시작-정책',
+    '도커-서비스-운영-팁',
+  ];
   for (const id of expected) {
-    assert.ok(toc.some((r) => decodeURIComponent(r.url.slice(1)) === id), `TOC link #${id}`);
+    assert.ok(
+      toc.some((r) => decodeURIComponent(r.url.slice(1)) === id),
+      `TOC link #${id}`,
+    );
     assert.ok(idsOf(file).has(id), `heading id ${id}`);
   }
 });
 
 test('the former ./entrypoint/README.md link leads to the ENTRYPOINT/CMD section', () => {
-  const link = allRefs.find((r) => r.page === 'lessons/container-basics/index.html' && decodeURIComponent(r.url).includes('docker-intro/#docker-명령어'));
+  const link = allRefs.find(
+    (r) => r.page === 'lessons/container-basics/index.html' && decodeURIComponent(r.url).includes('docker-intro/#docker-명령어'),
+  );
   assert.ok(link, 'link to /lessons/docker-intro/#docker-명령어');
   assert.ok(!allRefs.some((r) => r.url.includes('entrypoint/README')));
 });

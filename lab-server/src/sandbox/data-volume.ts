@@ -107,7 +107,10 @@ class LoopVolumes implements DataVolumes {
     const file = this.file(sandboxId);
     // A device still mounted is only marked autoclear; it goes with the unmount.
     const { stdout } = await run('losetup', ['--associated', file, '--noheadings', '--output', 'NAME']).catch(() => ({ stdout: '' }));
-    for (const device of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const device of stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       await run('losetup', ['--detach', device]).catch((err) => this.log.warn({ device, err: String(err) }, 'losetup -d failed'));
     }
     await rm(file, { force: true });

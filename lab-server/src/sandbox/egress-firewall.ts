@@ -78,7 +78,10 @@ export async function createEgressFirewall(instance: string, log: Logger): Promi
           if (!line.includes(`"${comment}"`) && !line.includes(` ${comment} `)) continue;
           const bridge = /-i (\S+)/.exec(line)?.[1];
           if (!bridge || keep.has(bridge)) continue;
-          const spec = line.replace(/^-A \S+ /, '').split(' ').map((t) => t.replace(/^"(.*)"$/, '$1'));
+          const spec = line
+            .replace(/^-A \S+ /, '')
+            .split(' ')
+            .map((t) => t.replace(/^"(.*)"$/, '$1'));
           await remove(chain, spec);
         }
       }

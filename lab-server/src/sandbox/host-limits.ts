@@ -31,7 +31,11 @@ function rootNextToEngine(): boolean {
 }
 
 /** Raises each limit below its minimum; returns what changed. Never throws. */
-export function raiseHostInotifyLimits(log: Logger, minimums = HOST_INOTIFY_MINIMUMS, allowed = rootNextToEngine()): Record<string, [number, number]> {
+export function raiseHostInotifyLimits(
+  log: Logger,
+  minimums = HOST_INOTIFY_MINIMUMS,
+  allowed = rootNextToEngine(),
+): Record<string, [number, number]> {
   const changed: Record<string, [number, number]> = {};
   if (!allowed) return changed;
   for (const [file, minimum] of Object.entries(minimums)) {
