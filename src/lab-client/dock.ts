@@ -8,7 +8,7 @@ import { MIN_DOCK_HEIGHT, loadDockState, saveDockState, type DockMode, type Dock
 import { ko } from './messages.ko.ts';
 import type { DockStatus } from './status.ts';
 
-export type KeyName = 'ctrl-c' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right' | 'ctrl-d';
+export type KeyName = 'ctrl-c' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right' | 'ctrl-d' | 'detach';
 
 export interface DockHandlers {
   newSandbox(): void;
@@ -29,6 +29,8 @@ const KEYS: { name: KeyName; text: { label: string; title: string } }[] = [
   { name: 'left', text: ko.dock.keys.left },
   { name: 'right', text: ko.dock.keys.right },
   { name: 'ctrl-d', text: ko.dock.keys.ctrlD },
+  // Ctrl+P then Ctrl+Q: Docker's detach keys (docker attach, docker run -it).
+  { name: 'detach', text: ko.dock.keys.detach },
 ];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {

@@ -8,6 +8,7 @@ import type { SandboxPhase } from '../../lab-server/src/protocol.ts';
 /** How the UI writes the interrupt key, everywhere (dock key bar, statuses, 예상 출력 notes). */
 export const CTRL_C = 'Ctrl+C';
 const CTRL_D = 'Ctrl+D';
+const DETACH = 'Ctrl+P Ctrl+Q';
 
 /** What a lesson expected of a snippet, in words (for ✗ results). */
 function expectedText(expected: number | 'nonzero' | 'stopped'): string {
@@ -43,6 +44,7 @@ export const ko = {
       left: { label: '←', title: '왼쪽 화살표' },
       right: { label: '→', title: '오른쪽 화살표' },
       ctrlD: { label: CTRL_D, title: `입력 끝 (${CTRL_D})` },
+      detach: { label: DETACH, title: '컨테이너에서 빠져나오기 (분리)' },
     },
   },
 
@@ -137,6 +139,8 @@ export const ko = {
     interrupted: `실습 실행기가 정해진 시간 뒤 ${CTRL_C}로 멈춘 결과입니다.`,
     exit: (code: number) => `종료 코드 ${code}`,
     cutLines: (n: number) => `아래 ${n}줄 생략`,
+    /** Under output of a snippet that names a lesson image: the text around the link to the start page's table. */
+    standIn: { before: '실습용 대체 이미지에서 기록한 출력입니다 (', link: '시작 페이지의 표', after: ' 참고)' },
   },
 } as const;
 

@@ -28,7 +28,7 @@ export interface LabTerminal {
   /** Pastes like the reader would (bracketed when bash enabled mode 2004). */
   paste(text: string): void;
   /** Sends a key sequence as if typed (on-screen keys). */
-  key(name: 'ctrl-c' | 'ctrl-d' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right'): void;
+  key(name: 'ctrl-c' | 'ctrl-d' | 'detach' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right'): void;
   renderer: 'webgl' | 'dom';
   /** Nothing typed after the last prompt (so there is nothing to clear before a paste). */
   inputLineEmpty(): boolean;
@@ -257,6 +257,7 @@ export function createTerminal(host: HTMLElement, hooks: TerminalHooks): LabTerm
     const sequences = {
       'ctrl-c': '\x03',
       'ctrl-d': '\x04',
+      detach: '\x10\x11', // Ctrl+P, Ctrl+Q: Docker's detach sequence
       tab: '\t',
       esc: '\x1b',
       up: arrow('A'),

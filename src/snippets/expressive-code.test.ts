@@ -56,8 +56,17 @@ test('a recorded snippet shows its output collapsed under the block, escaped', a
   const html = await render('docker run --rm busybox ps', 'bash');
   assert.match(
     html,
-    /<details class="lab-recording"><summary>예상 출력<\/summary><pre class="lab-recording__output" tabindex="0">PID   USER     TIME  COMMAND\n    1 root      0:00 ps &#x3C;x><\/pre><\/details><\/div>$/,
+    /<details class="lab-recording"><summary>예상 출력<\/summary><pre class="lab-recording__output" tabindex="0">PID   USER     TIME  COMMAND\n    1 root      0:00 ps &#x3C;x><\/pre><p class="lab-recording__note lab-recording__stand-in"[^>]*>.*<\/p><\/details><\/div>$/,
   );
+});
+
+test('a recording of a snippet that names a lesson image says it comes from a stand-in, linking the start page table', async () => {
+  const html = await render('docker run --rm busybox ps', 'bash');
+  assert.match(
+    html,
+    /<\/pre><p class="lab-recording__note lab-recording__stand-in" data-lab-stand-ins="busybox:latest">실습용 대체 이미지에서 기록한 출력입니다 \(<a href="\/#실습용-대체-이미지">시작 페이지의 표<\/a> 참고\)<\/p><\/details>/,
+  );
+  assert.doesNotMatch(await render('docker network rm appnet', 'bash', 'exit=nonzero'), /lab-recording__stand-in/);
 });
 
 test('a recorded failure notes its exit status', async () => {

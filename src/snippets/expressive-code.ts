@@ -12,7 +12,9 @@
  *         <span data-lab-status aria-live="polite"></span>
  *       </div>
  *     </figure>
- *     <details class="lab-recording"><summary>예상 출력</summary><pre>…</pre></details>   (if recorded)
+ *     <details class="lab-recording"><summary>예상 출력</summary><pre>…</pre>
+ *       <p class="lab-recording__note lab-recording__stand-in">…<a href="/#실습용-대체-이미지">…</a>…</p>   (if the code names a lesson image)
+ *     </details>   (if recorded)
  *   </div>
  *
  * Shell blocks marked norun get a short Korean note with the author's reason
@@ -35,6 +37,7 @@ import { isRunnable, isShellLang, parseMeta } from './meta.ts';
 import { snippetId } from './id.ts';
 import { lessonSlug } from './extract.ts';
 import { RECORDINGS_DIR, findRecording, shownOutput } from './recordings.ts';
+import { STAND_IN_TABLE_HREF, loadStandInTags, standInImages } from './stand-ins.ts';
 import { ko } from '../lab-client/messages.ko.ts';
 
 export interface LabSnippetsOptions {
@@ -42,6 +45,8 @@ export interface LabSnippetsOptions {
   contentDir?: string;
   /** Folder of the recordings. Default: content/recordings/. */
   recordingsDir?: string;
+  /** Lesson image tags (stand-ins). Default: read from lab-server/images/lessons/. */
+  standInTags?: readonly string[];
 }
 
 const text = (value: string): ElementContent => ({ type: 'text', value });
@@ -88,7 +93,16 @@ function norunNote(reason: string): Element {
   ]);
 }
 
-function recordingDetails(output: string, exit: number, interrupted: boolean | undefined): Element {
+/** Says the output was recorded with a stand-in image, pointing to the start page's table. */
+function standInNote(images: string[]): Element {
+  return el('p', { className: ['lab-recording__note', 'lab-recording__stand-in'], dataLabStandIns: images.join(' ') }, [
+    text(ko.recording.standIn.before),
+    el('a', { href: STAND_IN_TABLE_HREF }, [text(ko.recording.standIn.link)]),
+    text(ko.recording.standIn.after),
+  ]);
+}
+
+function recordingDetails(output: string, exit: number, interrupted: boolean | undefined, standIns: string[]): Element {
   const { text: shown, cutLines } = shownOutput(output);
   const notes: string[] = [];
   if (interrupted) notes.push(ko.recording.interrupted);
@@ -98,11 +112,13 @@ function recordingDetails(output: string, exit: number, interrupted: boolean | u
     el('summary', {}, [text(ko.recording.summary)]),
     el('pre', { className: ['lab-recording__output'], tabIndex: 0 }, [text(shown === '' ? ko.recording.empty : shown)]),
     ...(notes.length > 0 ? [el('p', { className: ['lab-recording__note'] }, [text(notes.join(' · '))])] : []),
+    ...(standIns.length > 0 ? [standInNote(standIns)] : []),
   ]);
 }
 
 export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlugin {
   const recordingsDir = options.recordingsDir ?? RECORDINGS_DIR;
+  let standInTags = options.standInTags;
   return {
     name: 'lab-snippets',
     hooks: {
@@ -137,7 +153,9 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
             // A recording whose exit status contradicts the lesson (a run in a
             // broken sandbox) is not shown as what the reader should expect.
             if (recording && (recording.interrupted || exitMatches(meta.exit, recording.exit))) {
-              extra.push(recordingDetails(recording.output, recording.exit, recording.interrupted));
+              standInTags ??= loadStandInTags();
+              const standIns = standInImages(codeBlock.code, standInTags);
+              extra.push(recordingDetails(recording.output, recording.exit, recording.interrupted, standIns));
             }
           } else if (meta.norun !== undefined) {
             target.properties.dataLabNorun = '';

@@ -431,6 +431,11 @@ test('the dock fits a 375 px phone and a desktop, in light and dark themes (scre
           dockWidth: dock.width,
           dockBottom: dock.bottom,
           keysShown: getComputedStyle(keys).display !== 'none',
+          keyNames: [...keys.querySelectorAll<HTMLButtonElement>('button[data-key]')].map((b) => b.dataset.key),
+          detachKey: (() => {
+            const b = keys.querySelector<HTMLButtonElement>('button[data-key="detach"]');
+            return b && { label: b.textContent, title: b.title, aria: b.getAttribute('aria-label') };
+          })(),
           termWidth: term.width,
           overflow: document.documentElement.scrollWidth - window.innerWidth,
           label: document.querySelector('.lab-dock .xterm-helper-textarea')?.getAttribute('aria-label') ?? '',
@@ -445,6 +450,9 @@ test('the dock fits a 375 px phone and a desktop, in light and dark themes (scre
       assert.ok(layout.overflow <= 0, `no horizontal scrolling (${layout.overflow} px)`);
       assert.ok(layout.termWidth > viewport.width * 0.9);
       assert.equal(layout.keysShown, name === 'phone', 'the key bar shows on phones only');
+      // Lesson 4 detaches from docker attach / docker run -it with Ctrl+P, Ctrl+Q: one key sends both (\x10\x11, terminal.ts).
+      assert.deepEqual(layout.keyNames, ['ctrl-c', 'tab', 'esc', 'up', 'down', 'left', 'right', 'ctrl-d', 'detach']);
+      assert.deepEqual(layout.detachKey, { label: 'Ctrl+P Ctrl+Q', title: '컨테이너에서 빠져나오기 (분리)', aria: '컨테이너에서 빠져나오기 (분리)' });
       assert.match(layout.label, /터미널/);
       if (name === 'phone') {
         const cols = await page.evaluate(() => (globalThis as unknown as { __lab: { cols(): number } }).__lab.cols());

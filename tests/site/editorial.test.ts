@@ -5,7 +5,8 @@
  * - each lesson opens with a visible "실습 준비" snippet that clears what
  *   other lessons left, and the start page says why (the course runs in one sandbox);
  * - the start page's table of stand-in images names every image the lessons
- *   can pull, and the sandbox greeting says they are stand-ins;
+ *   can pull, and the sandbox greeting says they are stand-ins; a 예상 출력
+ *   of a snippet that names a lesson image says so and points to that table;
  * - the explanations the issue names are visible notes;
  * - editor-written Korean uses one spelling per term (셸, 디렉터리, 브리지,
  *   수명 주기, Ctrl+C), and the sidebar labels agree with the page titles.
@@ -122,6 +123,36 @@ test('the start page has the stand-in table: every lesson image, what it really 
   for (const fact of ['nginx 1.22', 'MariaDB', 'PostgreSQL 15', 'Debian 12', 'BusyBox 1.35', 'bash는 없습니다', 'WordPress 자체가 아니라']) {
     assert.ok(text.includes(fact), `stand-in table says: ${fact}`);
   }
+});
+
+/** Each recorded snippet of a built page: its code (the button's data-code) and its 예상 출력. */
+function recordedSnippets(route: string): { code: string; details: HNode }[] {
+  const out: { code: string; details: HNode }[] = [];
+  for (const wrapper of walk(mainContent(parseHtml(readPage(route))))) {
+    if (wrapper.properties?.dataLabSnippet === undefined) continue;
+    const details = [...walk(wrapper)].find((n) => isElement(n, 'details') && classes(n).includes('lab-recording'));
+    const button = [...walk(wrapper)].find((n) => isElement(n, 'button') && n.properties?.dataLabRun !== undefined);
+    if (details && button) out.push({ code: String(button.properties?.dataCode ?? ''), details });
+  }
+  return out;
+}
+const standInMarker = (details: HNode) => [...walk(details)].find((n) => classes(n).includes('lab-recording__stand-in'));
+
+test('a 예상 출력 recorded with a stand-in image says so and points to the start page table; one that names no image does not', () => {
+  const recorded = recordedSnippets('lessons/container-basics');
+  const nginx = recorded.find((r) => /^docker run -d --name nginx nginx$/m.test(r.code));
+  assert.ok(nginx, 'the recorded nginx snippet of container-basics');
+  const marker = standInMarker(nginx.details);
+  assert.ok(marker, 'nginx snippet: stand-in marker in its 예상 출력');
+  assert.equal(textOf(marker).trim(), '실습용 대체 이미지에서 기록한 출력입니다 (시작 페이지의 표 참고)');
+  assert.deepEqual(hrefsIn(marker), ['/#실습용-대체-이미지']);
+  const ids = [...walk(mainContent(parseHtml(readPage('index'))))].map((n) => n.properties?.id);
+  assert.ok(ids.includes('실습용-대체-이미지'), 'the link target is the start page table heading');
+
+  // The 실습 준비 snippet: docker ps, rm, network/volume prune; no image.
+  const plain = recorded.filter((r) => r.code.startsWith('docker ps -aq | xargs -r docker rm -f\n'));
+  assert.equal(plain.length, 1, 'the recorded 실습 준비 snippet (docker ps …)');
+  for (const r of plain) assert.equal(standInMarker(r.details), undefined, `no stand-in marker on: ${r.code}`);
 });
 
 test('the sandbox greeting says the images are stand-ins', () => {
