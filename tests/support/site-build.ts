@@ -18,7 +18,17 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DIST, ROOT } from './paths.ts';
 
-const ROOTS = ['content', 'src', 'public', 'astro.config.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const ROOTS = [
+  'content',
+  'src',
+  'public',
+  'astro.config.mjs',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  // Read, not imported: src/snippets/stand-ins.ts lists the stand-in image tags from lab-server/images/lessons/*/images.
+  'lab-server/images/lessons',
+];
 /** Files whose relative imports are followed (MDX and .astro import like modules do). */
 const IMPORTING = /\.(?:[cm]?[jt]s|tsx?|astro|mdx?)$/;
 /** `from './x'`, `import './x'`, `import('./x')`: relative specifiers only (packages are covered by the lock file). */
