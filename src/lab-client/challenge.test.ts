@@ -49,4 +49,5 @@ test('HTTP errors in Korean: by error code, else by status; unreachable and garb
   };
   assert.deepEqual(await requestCheck('u', 'a', down), { kind: 'error', message: ko.challenge.unreachable });
   assert.equal(httpErrorText(418, 'something-newer'), ko.challenge.failedRequest(418));
+  assert.equal(httpErrorText(400, 'constructor'), ko.challenge.failedRequest(400));
 });

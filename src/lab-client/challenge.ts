@@ -53,28 +53,29 @@ export async function requestCheck(url: string, challenge: string, fetchImpl: ty
   return { kind: 'error', message: httpErrorText(response.status, typeof code === 'string' ? code : null) };
 }
 
+/** Korean text per refusal code (protocol.ts ErrorCode) the check endpoint answers with. */
+const TEXT_BY_CODE: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    'unknown-challenge': ko.challenge.unknown,
+    'sandbox-not-ready': ko.challenge.notReady,
+    'check-running': ko.challenge.busy,
+    'no-session': ko.challenge.noSession,
+    'session-expired': ko.challenge.noSession,
+    'rate-limited': ko.error.rateLimited,
+    'forbidden-origin': ko.error.forbiddenOrigin,
+  }),
+);
+/** When the code is unknown (a newer server, a proxy's page), the status decides. */
+const TEXT_BY_STATUS: ReadonlyMap<number, string> = new Map([
+  [401, ko.challenge.noSession],
+  [404, ko.challenge.unknown],
+  [409, ko.challenge.notReady],
+  [429, ko.challenge.busy],
+]);
+
 /** The Korean text for a refused check (protocol.ts ErrorCode; status when the code is unknown). */
 export function httpErrorText(status: number, code: string | null): string {
-  switch (code) {
-    case 'unknown-challenge':
-      return ko.challenge.unknown;
-    case 'sandbox-not-ready':
-      return ko.challenge.notReady;
-    case 'check-running':
-      return ko.challenge.busy;
-    case 'no-session':
-    case 'session-expired':
-      return ko.challenge.noSession;
-    case 'rate-limited':
-      return ko.error.rateLimited;
-    case 'forbidden-origin':
-      return ko.error.forbiddenOrigin;
-  }
-  if (status === 401) return ko.challenge.noSession;
-  if (status === 404) return ko.challenge.unknown;
-  if (status === 409) return ko.challenge.notReady;
-  if (status === 429) return ko.challenge.busy;
-  return ko.challenge.failedRequest(status);
+  return (code !== null ? TEXT_BY_CODE.get(code) : undefined) ?? TEXT_BY_STATUS.get(status) ?? ko.challenge.failedRequest(status);
 }
 
 export type CheckState = 'checking' | 'passed' | 'failed' | 'error';
