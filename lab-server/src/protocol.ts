@@ -232,6 +232,70 @@ export const CheckResponse = z.object({
 });
 export type CheckResponse = z.infer<typeof CheckResponse>;
 
+// ---------------------------------------------------------------------------
+// HTTP: GET/POST LAB_PREVIEW_PATH (포트 미리보기, issue 11)
+// ---------------------------------------------------------------------------
+
+/**
+ * Port preview: what the reader's inner containers publish (`-p 8080:80`)
+ * opens in the page. Same session cookie and Origin rules as LAB_CHECK_PATH.
+ *
+ *   GET  LAB_PREVIEW_PATH            -> 200 PreviewList (read from the inner engine, never from the page)
+ *   POST LAB_PREVIEW_PATH {port}     -> 200 PreviewOpened; 409 `sandbox-not-ready` while it boots,
+ *                                       401/404 `no-session`, 400 `bad-message`, 429 `rate-limited`
+ *
+ * The preview itself is served by a separate listener, a separate origin
+ * (LAB_PREVIEW_ORIGIN), under an unguessable per-(session, port) capability
+ * path: `<previewOrigin>/<capability>/...`. `url` opens it: a one-time
+ * ticket that sets the preview origin's owner cookie and redirects to the
+ * capability path; use it once (iframe src or new tab), and POST again for
+ * another view (each POST mints a new ticket, the capability stays).
+ * Every preview response is sandboxed (`Content-Security-Policy: sandbox`
+ * without allow-same-origin): an iframe showing it needs no `sandbox`
+ * attribute of its own, but may add one (`allow-scripts allow-forms
+ * allow-popups allow-modals allow-downloads`).
+ */
+export const LAB_PREVIEW_PATH = '/lab/preview';
+export const PreviewPort = z.number().int().min(1).max(65535);
+export const PreviewRequest = z.object({ port: PreviewPort }).strict();
+export type PreviewRequest = z.infer<typeof PreviewRequest>;
+
+/** One host port an inner container publishes (`docker ps`), as the inner engine reports it. */
+export const PublishedPort = z.object({
+  /** The sandbox-side port (the `8080` of `-p 8080:80`): what PreviewRequest names. */
+  port: PreviewPort,
+  /** The inner container's name (`web`). */
+  containerName: z.string().max(256),
+  /** The container's own port (the `80` of `-p 8080:80`). */
+  containerPort: PreviewPort,
+  /** Whether something accepts connections on `port` right now (the container may still be starting). */
+  listening: z.boolean(),
+});
+export type PublishedPort = z.infer<typeof PublishedPort>;
+export const PreviewList = z.object({ ports: z.array(PublishedPort).max(1000) });
+export type PreviewList = z.infer<typeof PreviewList>;
+
+/**
+ * What POST found: `ready` = published and answering; `not-published` = a
+ * running container exists but none publishes this port; `not-listening`
+ * = published, but nothing accepts connections yet (starting, or the app
+ * listens elsewhere): show "기다리는 중" and POST again after a while;
+ * `no-container` = no running container at all (`docker ps` is empty).
+ * `url` is returned in every state: the preview origin answers it with a
+ * small Korean page that says the same and retries by itself.
+ */
+export const PreviewState = z.enum(['ready', 'not-published', 'not-listening', 'no-container']);
+export type PreviewState = z.infer<typeof PreviewState>;
+export const PreviewOpened = z.object({
+  port: PreviewPort,
+  /** Absolute URL on the preview origin (one-time: `…/__lab/open?ticket=…`); open in an iframe or a new tab. */
+  url: z.string().url().max(2048),
+  state: PreviewState,
+  /** The preview origin (`https://preview.example.org`), for `frame-src` checks and postMessage filtering. */
+  origin: z.string().url().max(512),
+});
+export type PreviewOpened = z.infer<typeof PreviewOpened>;
+
 /** Error body of any lab HTTP endpoint. */
 export const HttpError = z.object({ error: ErrorCode, detail: z.string() });
 
