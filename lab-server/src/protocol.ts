@@ -69,6 +69,12 @@ export const CLOSE_CODES = {
   OverCapacity: { code: 4012, meaning: 'over a cap: terminals per session, sockets per session or client', page: 'retry', reason: 'over-capacity' },
   SandboxFailed: { code: 4013, meaning: 'sandbox failed (boot, died, disk limit)', page: 'wait', reason: 'sandbox-failed' },
   ShuttingDown: { code: 4014, meaning: 'server shutting down', page: 'retry', reason: 'shutting-down' },
+  EndedByInstructor: {
+    code: 4015,
+    meaning: "class mode: the instructor ended or reset the learner's session, or ended the class",
+    page: 'wait',
+    reason: 'ended-by-instructor',
+  },
 } as const satisfies Record<string, CloseCodeInfo>;
 export type CloseCodeEntry = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
@@ -179,6 +185,27 @@ export const ErrorCode = z.enum([
   'sandbox-not-ready',
   /** HTTP only (429, LAB_CHECK_PATH): a check of this session is still running. */
   'check-running',
+  // --- class mode (issue 13; HTTP only; the page's Korean text per code is in src/lab-client/messages.ko.ts) ---
+  /** 401: an instructor route without a valid `lab_admin` cookie (log in at /instructor/). */
+  'not-logged-in',
+  /** 401 (POST CLASS_API.login): the admin token is wrong. */
+  'bad-token',
+  /** 401: a learner route without a valid `lab_learner` cookie (join at /join/). */
+  'not-joined',
+  /** 404: no class, learner or help request with that id (or not one the caller may see). */
+  'not-found',
+  /** 404 (join): no class has this join code. */
+  'no-such-class',
+  /** 409 (join): every seat of the class is taken. */
+  'class-full',
+  /** 410: the class is over (its end time passed, or the instructor ended it). */
+  'class-ended',
+  /** 400: a display name that is empty after trimming, over ClassLimits.nameMax characters, or has control characters. */
+  'bad-name',
+  /** 400: a display name with `<` or `>` (markup is refused, not stored). */
+  'name-markup',
+  /** 403 (POST LAB_SESSION_PATH): LAB_ANONYMOUS_LABS=off and the caller has not joined a class. */
+  'class-only',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -191,7 +218,25 @@ export const ErrorMessage = z.object({
 
 export const PongMessage = z.object({ type: z.literal('pong'), id: z.number().int().min(0) });
 
-export const ServerMessage = z.discriminatedUnion('type', [StatusMessage, AttachedMessage, ExitMessage, ErrorMessage, PongMessage]);
+/**
+ * Class mode (issue 13): a line for the dock. `time-warning`: the learner's
+ * time ends at `endsAt` (sent once, 10 minutes before; also written as a
+ * terminal line); `instructor`: a message from the instructor (`text`, as
+ * typed: escape it); `ended`: the class or the learner's time is over (the
+ * close that follows says how).
+ */
+export const NoticeMessage = z.object({
+  type: z.literal('notice'),
+  kind: z.enum(['time-warning', 'instructor', 'ended']),
+  text: z.string().max(1000),
+  /** Server time of the notice (epoch ms). */
+  at: z.number().int(),
+  /** time-warning: when the learner's session ends (epoch ms). */
+  endsAt: z.number().int().optional(),
+});
+export type NoticeMessage = z.infer<typeof NoticeMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [StatusMessage, AttachedMessage, ExitMessage, ErrorMessage, PongMessage, NoticeMessage]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 // ---------------------------------------------------------------------------
@@ -206,6 +251,35 @@ export const SessionResponse = z.object({
   idleTimeoutMs: z.number().int(),
 });
 export type SessionResponse = z.infer<typeof SessionResponse>;
+
+/**
+ * Class mode: 202 answer to a learner's session request when no seat of the
+ * class (or no sandbox) is free. The page asks again every few seconds with
+ * the same request; the place is the learner's (a reload keeps it), and a
+ * place not asked for within QUEUE_POLL_TIMEOUT_MS is given up.
+ */
+export const QueuedResponse = z.object({
+  queued: z.literal(true),
+  /** 1-based place among the class's waiting learners. */
+  position: z.number().int().min(1),
+  /** Estimated wait (classroom/queue.ts says how it is estimated). */
+  etaSeconds: z.number().int().min(0),
+});
+export type QueuedResponse = z.infer<typeof QueuedResponse>;
+/** A queued learner asks again at least this often (the page: every 2-3 s), else the place is dropped. */
+export const QUEUE_POLL_TIMEOUT_MS = 30_000;
+
+/**
+ * Class mode: the instructor's read-only mirror of a learner's terminal,
+ * `MIRROR_WS_PATH?learner=<id>` with the ADMIN_COOKIE and an allowed Origin,
+ * subprotocol MIRROR_SUBPROTOCOL. Server -> page: binary frames only, the
+ * same bytes the learner's terminal gets (its recent output first); anything
+ * the page sends is ignored. Closed with EndedByInstructor/Normal when the
+ * learner's session ends, OverCapacity beyond the mirror caps or when the
+ * instructor's page falls behind (the learner is never slowed).
+ */
+export const MIRROR_WS_PATH = '/instructor/ws/mirror';
+export const MIRROR_SUBPROTOCOL = `lab-mirror.v${PROTOCOL_VERSION}`;
 
 // ---------------------------------------------------------------------------
 // HTTP: POST LAB_CHECK_PATH (도전 과제 확인)
@@ -298,6 +372,221 @@ export type PreviewOpened = z.infer<typeof PreviewOpened>;
 
 /** Error body of any lab HTTP endpoint. */
 export const HttpError = z.object({ error: ErrorCode, detail: z.string() });
+
+// ---------------------------------------------------------------------------
+// HTTP: class mode (수업, issue 13): lab-server/src/classroom/http.ts
+// ---------------------------------------------------------------------------
+
+/**
+ * Every class-mode route. JSON bodies (UTF-8, at most ClassLimits.bodyBytes),
+ * errors as HttpError with the codes above; every POST checks Origin like
+ * LAB_SESSION_PATH (403 `forbidden-origin`).
+ *
+ * Instructor (cookie ADMIN_COOKIE, Path=/instructor; 401 `not-logged-in` without it):
+ *   POST CLASS_API.login {token}                 -> 204 + cookie; 401 `bad-token`; 429 `rate-limited`
+ *   POST CLASS_API.logout                        -> 204, cookie cleared, live feeds of that login closed
+ *   GET  CLASS_API.classes                       -> 200 ClassList
+ *   POST CLASS_API.classes CreateClassRequest    -> 201 ClassView
+ *   GET  CLASS_API.classes/:id                   -> 200 ClassSnapshot
+ *   POST CLASS_API.classes/:id/start             -> 204 (grow the warm pool to the class's seats now)
+ *   POST CLASS_API.classes/:id/end               -> 204 (every sandbox of the class removed; joining refused)
+ *   POST CLASS_API.classes/:id/message {text}    -> 204 (shown in every connected learner's dock)
+ *   POST CLASS_API.classes/:id/extend {minutes}  -> 200 ClassView (the class and every learner's end move)
+ *   POST CLASS_API.learners/:id/reset|end        -> 204
+ *   POST CLASS_API.learners/:id/extend {minutes} -> 200 LearnerEndsAt
+ *   POST CLASS_API.help/:id/clear                -> 204
+ *   GET  CLASS_API.classes/:id/progress.csv      -> 200 text/csv (UTF-8 with BOM, one row per learner and lesson)
+ *   GET  CLASS_API.classes/:id/events            -> text/event-stream: event CLASS_EVENT_SNAPSHOT, data ClassSnapshot,
+ *                                                   on every change and at least every ClassLimits.snapshotEveryMs;
+ *                                                   503 `over-capacity` beyond the feed cap
+ * Learner (cookie LEARNER_COOKIE, Path=/):
+ *   POST JOIN_API.join JoinRequest               -> 201 JoinResponse + cookie; 404 `no-such-class`, 409 `class-full`,
+ *                                                   410 `class-ended`, 400 `bad-name`/`name-markup`, 429 `rate-limited`
+ *   GET  JOIN_API.me                             -> 200 JoinResponse; 401 `not-joined`; 410 `class-ended`
+ *   POST LAB_PROGRESS_PATH ProgressRequest       -> 204 (stored for a learner; accepted and dropped for anyone else)
+ *   POST LAB_HELP_PATH HelpRequest               -> 201 HelpCreated; 401 `not-joined`; 429 `rate-limited`
+ * A learner cookie on an instructor route is 401 `not-logged-in`; ids of
+ * another class are 404 `not-found`.
+ */
+export const CLASS_API = {
+  login: '/instructor/api/login',
+  logout: '/instructor/api/logout',
+  classes: '/instructor/api/classes',
+  learners: '/instructor/api/learners',
+  help: '/instructor/api/help',
+} as const;
+export const JOIN_API = { join: '/join/api/join', me: '/join/api/me' } as const;
+export const LAB_PROGRESS_PATH = '/lab/progress';
+export const LAB_HELP_PATH = '/lab/help';
+/** The instructor console and the join page (C3's pages); the join link is `${JOIN_PAGE}?code=<code>`. */
+export const INSTRUCTOR_PAGE = '/instructor/';
+export const JOIN_PAGE = '/join/';
+export const LEARNER_COOKIE = 'lab_learner';
+export const ADMIN_COOKIE = 'lab_admin';
+export const CLASS_EVENT_SNAPSHOT = 'snapshot';
+
+export const ClassLimits = {
+  /** A learner's display name, after trimming. */
+  nameMax: 40,
+  /** A class's name, after trimming. */
+  classNameMax: 80,
+  helpMax: 200,
+  messageMax: 500,
+  seatsMax: 200,
+  /** A class lasts at most this long (and an extension adds at most this much). */
+  durationMaxMinutes: 7 * 24 * 60,
+  lessonsMax: 100,
+  /** Join codes: this many characters of JOIN_CODE_ALPHABET. */
+  codeLength: 6,
+  /** Largest request body of any class-mode route. */
+  bodyBytes: 8 * 1024,
+  /** The live feed sends a snapshot at least this often (CPU and memory move without an event). */
+  snapshotEveryMs: 2000,
+} as const;
+/** Join code characters: upper case and digits without the look-alikes 0/O, 1/I/L. */
+export const JOIN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+/** Control characters (C0, DEL, C1) and the Unicode line/paragraph separators and bidi overrides. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** Trimmed text without control characters, up to `max` characters (code points). */
+const plainText = (min: number, max: number) =>
+  z
+    .string()
+    .max(max * 4)
+    .transform((s) => s.trim())
+    .refine((s) => [...s].length >= min && [...s].length <= max, { message: `${min}..${max} characters` })
+    .refine((s) => !CONTROL_CHARS.test(s), { message: 'control characters' });
+
+/**
+ * A learner's display name: trimmed, 1..nameMax characters, no control
+ * characters (`bad-name`), no `<` or `>` (`name-markup`, checked by
+ * nameProblem so the two codes stay apart).
+ */
+export const DisplayName = plainText(1, ClassLimits.nameMax).refine((s) => !/[<>]/.test(s), { message: 'markup' });
+/** Which error code a display name earns, or undefined when it is fine. */
+export function nameProblem(name: unknown): 'bad-name' | 'name-markup' | undefined {
+  if (typeof name === 'string' && /[<>]/.test(name)) return 'name-markup';
+  return DisplayName.safeParse(name).success ? undefined : 'bad-name';
+}
+export const ClassName = plainText(1, ClassLimits.classNameMax).refine((s) => !/[<>]/.test(s), { message: 'markup' });
+/** A lesson slug as the site names it (`lessons/container-basics`, `index`). */
+export const LessonSlug = z.string().regex(/^[a-z0-9][a-z0-9/_-]{0,99}$/);
+/** A snippet id (src/snippets/id.ts: 12 hex digits) or a passed challenge (`challenge:<id>`, progress.ts). */
+export const SnippetKey = z.string().regex(/^(?:[0-9a-f]{12}|challenge:[a-z0-9][a-z0-9-]{0,63})$/);
+export const JoinCode = z
+  .string()
+  .max(32)
+  .transform((s) => s.replace(/[\s-]/g, '').toUpperCase());
+/** Opaque ids as the server makes them (base64url). */
+export const ClassroomId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const epochMs = z.number().int().min(0).max(8.64e15);
+const minutes = z.number().int().min(1).max(ClassLimits.durationMaxMinutes);
+
+export const AdminLoginRequest = z.object({ token: z.string().min(1).max(256) }).strict();
+export type AdminLoginRequest = z.infer<typeof AdminLoginRequest>;
+
+/** A new class: `durationMinutes` or `endsAt` (one of them); `startsAt` defaults to now. */
+export const CreateClassRequest = z
+  .object({
+    name: ClassName,
+    seats: z.number().int().min(1).max(ClassLimits.seatsMax),
+    startsAt: epochMs.optional(),
+    durationMinutes: minutes.optional(),
+    endsAt: epochMs.optional(),
+    lessons: z.array(LessonSlug).max(ClassLimits.lessonsMax).optional(),
+  })
+  .strict()
+  .refine((c) => (c.durationMinutes === undefined) !== (c.endsAt === undefined), { message: 'give durationMinutes or endsAt, one of them' });
+export type CreateClassRequest = z.infer<typeof CreateClassRequest>;
+
+export const ClassView = z.object({
+  id: ClassroomId,
+  name: z.string(),
+  code: z.string(),
+  seats: z.number().int(),
+  startsAt: z.number().int(),
+  endsAt: z.number().int(),
+  lessons: z.array(z.string()),
+  createdAt: z.number().int(),
+  endedAt: z.number().int().nullable(),
+  /** Path of the join link (`/join/?code=ABC234`); the page prefixes its own origin. */
+  joinPath: z.string(),
+});
+export type ClassView = z.infer<typeof ClassView>;
+export const ClassList = z.object({ classes: z.array(ClassView) });
+export type ClassList = z.infer<typeof ClassList>;
+
+/** A learner's live state (classroom/types.ts LearnerLive, from the lab). */
+export const LearnerLiveView = z.object({
+  connected: z.boolean(),
+  state: z.enum(['none', 'queued', 'booting', 'ready']),
+  queuePosition: z.number().int().nullable(),
+  cpuPercent: z.number().nullable(),
+  memoryBytes: z.number().nullable(),
+});
+export const SnippetResultView = z.enum(['ok', 'expected-fail', 'fail']);
+/** Per lesson: how many distinct snippets' latest run was ✓, 예상대로 실패, ✗. */
+export const LessonTally = z.object({ ok: z.number().int(), expectedFail: z.number().int(), fail: z.number().int() });
+export type LessonTally = z.infer<typeof LessonTally>;
+export const LearnerView = z.object({
+  id: ClassroomId,
+  classId: ClassroomId,
+  /** As typed; escape it wherever it is shown. */
+  name: z.string(),
+  joinedAt: z.number().int(),
+  endsAt: z.number().int(),
+  lastSeenAt: z.number().int(),
+  currentLesson: z.string().nullable(),
+  live: LearnerLiveView,
+  progress: z.record(z.string(), LessonTally),
+});
+export type LearnerView = z.infer<typeof LearnerView>;
+export const HelpView = z.object({
+  id: ClassroomId,
+  learnerId: ClassroomId,
+  /** The learner's display name (escape it). */
+  learnerName: z.string(),
+  classId: ClassroomId,
+  /** As typed (escape it); may be empty. */
+  text: z.string(),
+  at: z.number().int(),
+  clearedAt: z.number().int().nullable(),
+});
+export type HelpView = z.infer<typeof HelpView>;
+/** GET CLASS_API.classes/:id and every live-feed event: the whole table at once. */
+export const ClassSnapshot = z.object({
+  class: ClassView,
+  learners: z.array(LearnerView),
+  /** Open (not cleared) help requests, oldest first. */
+  help: z.array(HelpView),
+  /** Learners of this class waiting for a seat or sandbox. */
+  queue: z.number().int().min(0),
+  /** Server time of the snapshot (the page computes "n분 전" from it). */
+  at: z.number().int(),
+});
+export type ClassSnapshot = z.infer<typeof ClassSnapshot>;
+
+export const ClassMessageRequest = z.object({ text: plainText(1, ClassLimits.messageMax) }).strict();
+export type ClassMessageRequest = z.infer<typeof ClassMessageRequest>;
+export const ExtendRequest = z.object({ minutes }).strict();
+export type ExtendRequest = z.infer<typeof ExtendRequest>;
+export const LearnerEndsAt = z.object({ id: ClassroomId, endsAt: z.number().int() });
+export type LearnerEndsAt = z.infer<typeof LearnerEndsAt>;
+
+export const JoinRequest = z.object({ code: JoinCode, name: z.string().max(ClassLimits.nameMax * 4) }).strict();
+export type JoinRequest = z.infer<typeof JoinRequest>;
+export const JoinResponse = z.object({
+  learner: z.object({ id: ClassroomId, name: z.string(), endsAt: z.number().int() }),
+  class: z.object({ id: ClassroomId, name: z.string(), endsAt: z.number().int(), lessons: z.array(z.string()) }),
+});
+export type JoinResponse = z.infer<typeof JoinResponse>;
+
+export const ProgressRequest = z.object({ lesson: LessonSlug, snippet: SnippetKey, result: SnippetResultView }).strict();
+export type ProgressRequest = z.infer<typeof ProgressRequest>;
+export const HelpRequest = z.object({ text: plainText(0, ClassLimits.helpMax) }).strict();
+export type HelpRequest = z.infer<typeof HelpRequest>;
+export const HelpCreated = z.object({ id: ClassroomId, at: z.number().int() });
+export type HelpCreated = z.infer<typeof HelpCreated>;
 
 // ---------------------------------------------------------------------------
 // Parsing helpers used by both sides
