@@ -31,6 +31,13 @@ test('runnable block: wrapper carries the id, button carries the code, status is
   assert.doesNotMatch(html, /lab-norun|예상 출력/);
 });
 
+test('a snippet that publishes ports says which (the page offers 미리보기 for them after a run)', async () => {
+  const html = await render('docker run -d --name web -p 8080:80 -p 127.0.0.1:8443:443 nginx', 'bash');
+  assert.match(html, /^<div class="expressive-code lab-snippet" data-lab-snippet="[0-9a-f]{12}" data-lab-ports="8080 8443">/);
+  assert.doesNotMatch(await render('docker run -d -p 80 nginx', 'bash'), /data-lab-ports/);
+  assert.doesNotMatch(await render('docker run -d -p 8080:80 nginx', 'bash', 'norun="예시"'), /data-lab-ports/);
+});
+
 test('norun block: no button, the reason is shown in Korean', async () => {
   const html = await render('MSYS_NO_PATHCONV=1 docker run ...', 'bash', 'norun="Windows Git Bash 전용 팁입니다"');
   assert.doesNotMatch(html, /data-lab-run|data-lab-snippet/);

@@ -4,7 +4,8 @@
  *
  *   <div class="expressive-code lab-snippet" data-lab-snippet="<id>"
  *        data-lab-exit="nonzero|N" data-lab-timeout="N" data-lab-input="…"
- *        data-lab-solution="<challenge id>">   (each only when the meta says so)
+ *        data-lab-solution="<challenge id>"   (each only when the meta says so)
+ *        data-lab-ports="8080 8443">   (host ports its docker run/create -p publish, ports.ts)
  *     <figure class="frame is-terminal …">
  *       … code, Expressive Code's copy button …
  *       <div class="lab-run">
@@ -38,6 +39,7 @@ import { snippetId } from './id.ts';
 import { lessonSlug } from './extract.ts';
 import { RECORDINGS_DIR, findRecording, shownOutput } from './recordings.ts';
 import { STAND_IN_TABLE_HREF, loadStandInTags, standInImages } from './stand-ins.ts';
+import { publishedPorts } from './ports.ts';
 import { ko } from '../lab-client/messages.ko.ts';
 
 export interface LabSnippetsOptions {
@@ -146,6 +148,9 @@ export function labSnippets(options: LabSnippetsOptions = {}): ExpressiveCodePlu
             if (meta.input !== undefined) target.properties.dataLabInput = meta.input;
             // A challenge's solution: runs like any snippet, but n/m counts the challenge instead (progress.ts).
             if (meta.challenge !== undefined) target.properties.dataLabSolution = meta.challenge;
+            // What it publishes: the page offers 미리보기 :PORT once it has run (src/lab-client/preview-panel.ts).
+            const ports = publishedPorts(codeBlock.code);
+            if (ports.length > 0) target.properties.dataLabPorts = ports.join(' ');
             target.properties.className = [...classList(target), 'lab-snippet'];
             const file = codeBlock.parentDocument?.sourceFilePath;
             const lesson = file ? lessonSlug(file, options.contentDir) : undefined;
