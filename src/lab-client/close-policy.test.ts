@@ -29,6 +29,7 @@ test('which closes retry by themselves, which ask for a session, and which wait 
     ['4012 full: retry (slowly)', close(CloseCode.OverCapacity), { action: 'retry', reason: 'over-capacity' }],
     ['4008 rate-limited: retry (slowly)', close(CloseCode.RateLimited), { action: 'retry', reason: 'rate-limited' }],
     ['4014 shutting down: retry', close(CloseCode.ShuttingDown), { action: 'retry', reason: 'shutting-down' }],
+    ['4015 ended by the instructor: stop', close(CloseCode.EndedByInstructor), { action: 'stop', reason: 'ended-by-instructor' }],
     ['4005 protocol error: retry', close(CloseCode.ProtocolError), { action: 'retry', reason: 'internal' }],
     ['1006 after the server said over-capacity', close(1006, { serverError: 'over-capacity' }), { action: 'retry', reason: 'over-capacity' }],
     ['1006 after the server said sandbox-failed', close(1006, { serverError: 'sandbox-failed' }), { action: 'stop', reason: 'sandbox-failed' }],
@@ -46,6 +47,8 @@ test('a failed session request: 403 stops, full and rate-limited wait, no lab be
   const table: [number, string | null, ReturnType<typeof decideSessionFailure>][] = [
     [403, 'forbidden-origin', 'forbidden-origin'],
     [403, null, 'forbidden-origin'],
+    [403, 'class-only', 'class-only'],
+    [410, 'class-ended', 'class-ended'],
     [503, 'shutting-down', 'shutting-down'],
     [503, 'over-capacity', 'over-capacity'],
     [503, null, 'over-capacity'],

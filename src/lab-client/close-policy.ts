@@ -17,7 +17,23 @@
 import { CloseCode, closeCodeInfo, type ErrorCode } from '../../lab-server/src/protocol.ts';
 
 /** Problems that stop the connection until the reader acts. */
-export type StopReason = 'sandbox-failed' | 'session-expired' | 'forbidden-origin' | 'replaced' | 'idle' | 'cookies-blocked' | 'protocol';
+export type StopReason =
+  | 'sandbox-failed'
+  | 'session-expired'
+  | 'forbidden-origin'
+  | 'replaced'
+  | 'idle'
+  | 'cookies-blocked'
+  | 'protocol'
+  /** Class mode: the instructor ended or reset this learner's session (CloseCode.EndedByInstructor). */
+  | 'ended-by-instructor'
+  /** Class mode: LAB_ANONYMOUS_LABS=off and this reader has not joined a class (403 `class-only`). */
+  | 'class-only'
+  /** Class mode: the learner's class is over (410 `class-ended`). */
+  | 'class-ended';
+
+/** Session refusals that stop until the reader acts (retrying cannot change them). */
+export type SessionStop = 'forbidden-origin' | 'class-only' | 'class-ended';
 
 /** Problems after which the connection retries by itself. */
 export type RetryReason = 'unreachable' | 'network' | 'over-capacity' | 'rate-limited' | 'shutting-down' | 'internal';
@@ -82,7 +98,9 @@ export function decideClose(close: SocketClose): CloseDecision {
 }
 
 /** What a failed POST /lab/session means; `error` is the body's error code, read as a plain string. */
-export function decideSessionFailure(status: number, error: string | null): 'forbidden-origin' | RetryReason {
+export function decideSessionFailure(status: number, error: string | null): SessionStop | RetryReason {
+  if (error === 'class-only') return 'class-only';
+  if (error === 'class-ended') return 'class-ended';
   if (status === 403) return 'forbidden-origin';
   if (error === 'shutting-down') return 'shutting-down';
   if (error === 'over-capacity' || status === 503) return 'over-capacity';

@@ -21,6 +21,7 @@ import {
   parseServerMessage,
   type ClientMessage,
   type ErrorCode,
+  type NoticeMessage,
   type SandboxPhase,
   type ServerMessage,
 } from '../../lab-server/src/protocol.ts';
@@ -56,6 +57,8 @@ export interface ConnectionEvents {
   /** Output bytes not shown before, in order. */
   output(bytes: Uint8Array): void;
   attached(info: AttachInfo): void;
+  /** Class mode: a notice for the dock (time warning, the instructor's message, class over). */
+  notice?(message: NoticeMessage): void;
 }
 
 export interface SizeSource {
@@ -348,6 +351,9 @@ export class LabConnection {
         this.lastServerError = message.code;
         break;
       case 'pong':
+        break;
+      case 'notice':
+        this.events.notice?.(message);
         break;
       default:
         message satisfies never; // a type added to ServerMessage needs a case here

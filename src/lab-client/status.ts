@@ -66,6 +66,8 @@ export function statusFor(state: ConnectionState, now = Date.now()): DockStatus 
           return { tone: 'error', text: ko.error.cookiesBlocked, action: 'retry' };
         case 'protocol':
           return { tone: 'error', text: ko.error.protocol, action: 'retry' };
+        case 'ended-by-instructor':
+          return { tone: 'neutral', text: ko.error.endedByInstructor, action: 'new-sandbox' };
       }
   }
 }
