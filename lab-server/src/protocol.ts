@@ -433,6 +433,12 @@ export const ClassLimits = {
   helpMax: 200,
   messageMax: 500,
   seatsMax: 200,
+  /**
+   * Seats are terminals at once; a class admits this many learners per seat
+   * (the rest wait in the queue for a free seat), so a late learner or a
+   * second device is no dead end while a leaked code cannot fill the roster.
+   */
+  rosterPerSeat: 2,
   /** A class lasts at most this long (and an extension adds at most this much). */
   durationMaxMinutes: 7 * 24 * 60,
   lessonsMax: 100,
@@ -443,6 +449,8 @@ export const ClassLimits = {
   /** The live feed sends a snapshot at least this often (CPU and memory move without an event). */
   snapshotEveryMs: 2000,
 } as const;
+/** How many learners a class of `seats` admits (join beyond it: 409 `class-full`). */
+export const rosterLimit = (seats: number) => seats * ClassLimits.rosterPerSeat;
 /** Join code characters: upper case and digits without the look-alikes 0/O, 1/I/L. */
 export const JOIN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 

@@ -65,6 +65,9 @@ export interface HelpRecord {
 
 /** The storage seam: SQLite by default (store.ts); every method is synchronous-safe to await. */
 export interface ClassroomStore {
+  /** sha256 hex of the instructor's admin token (auth.ts), or undefined before the first start. */
+  adminTokenHash(): Promise<string | undefined>;
+  setAdminTokenHash(hash: string): Promise<void>;
   createClass(input: Omit<ClassRecord, 'id' | 'code' | 'createdAt' | 'endedAt'>): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;
   classByCode(code: string): Promise<ClassRecord | undefined>;
@@ -81,6 +84,16 @@ export interface ClassroomStore {
   clearHelp(id: string, at: number): Promise<void>;
   listHelp(classId: string, includeCleared?: boolean): Promise<HelpRecord[]>;
   close(): void;
+}
+
+/** Why addLearner refused: no such class, it is over, or its roster is full (checked in the same transaction as the insert). */
+export class JoinRefused extends Error {
+  readonly reason: 'not-found' | 'class-ended' | 'class-full';
+  constructor(reason: JoinRefused['reason']) {
+    super(`join refused: ${reason}`);
+    this.name = 'JoinRefused';
+    this.reason = reason;
+  }
 }
 
 /** A learner's live state, from the lab (not stored). */
