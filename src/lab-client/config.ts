@@ -12,13 +12,15 @@
  * session cookie must be SameSite=None; Secure so the browser sends it
  * cross-site.
  */
-import { LAB_CHECK_PATH, LAB_SESSION_PATH, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
+import { LAB_CHECK_PATH, LAB_PREVIEW_PATH, LAB_SESSION_PATH, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
 
 export interface LabEndpoints {
   sessionUrl: string;
   wsUrl: string;
   /** POST { challenge } runs that challenge's check in the session's sandbox. */
   checkUrl: string;
+  /** GET: the sandbox's published ports; POST { port }: a preview URL (port preview, src/lab-client/preview.ts). */
+  previewUrl: string;
 }
 
 /** Pure: resolves the endpoints from an optional base URL and the page's URL. */
@@ -33,7 +35,9 @@ export function labEndpoints(base: string | undefined, pageUrl: string): LabEndp
   ws.pathname = prefix + LAB_WS_PATH;
   const check = new URL(root.origin);
   check.pathname = prefix + LAB_CHECK_PATH;
-  return { sessionUrl: http.toString(), wsUrl: ws.toString(), checkUrl: check.toString() };
+  const preview = new URL(root.origin);
+  preview.pathname = prefix + LAB_PREVIEW_PATH;
+  return { sessionUrl: http.toString(), wsUrl: ws.toString(), checkUrl: check.toString(), previewUrl: preview.toString() };
 }
 
 export function configuredLabUrl(): string | undefined {

@@ -18,6 +18,8 @@ export interface DockHandlers {
   shown(): void;
   modeChanged(mode: DockMode): void;
   screenReader(on: boolean): void;
+  /** The 포트 section was opened or closed (port preview: preview-panel.ts fills `portsHost`). */
+  ports(open: boolean): void;
 }
 
 const KEYS: { name: KeyName; text: { label: string; title: string } }[] = [
@@ -43,6 +45,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 export class Dock {
   readonly root: HTMLElement;
   readonly terminalHost: HTMLElement;
+  /** The 포트 section above the terminal (hidden until the 포트 button opens it). */
+  readonly portsHost: HTMLElement;
   private state: DockState;
   private readonly handlers: DockHandlers;
   private readonly statusBox: HTMLElement;
@@ -54,6 +58,7 @@ export class Dock {
   private readonly handle: HTMLElement;
   private readonly announcer: HTMLElement;
   private readonly readerButton: HTMLButtonElement;
+  private readonly portsButton: HTMLButtonElement;
 
   constructor(handlers: DockHandlers, screenReaderOn = false) {
     this.handlers = handlers;
@@ -86,13 +91,19 @@ export class Dock {
       { type: 'button', 'data-action': 'screen-reader', 'aria-pressed': String(screenReaderOn), title: ko.dock.screenReaderTitle },
       ko.dock.screenReader,
     );
+    this.portsButton = el(
+      'button',
+      { type: 'button', 'data-action': 'ports', 'aria-expanded': 'false', 'aria-controls': 'lab-dock-ports-host', title: ko.preview.dockButtonTitle },
+      ko.preview.dockButton,
+    );
     const closeButton = el('button', { type: 'button', 'data-action': 'close', 'aria-label': ko.dock.close, title: ko.dock.close }, '✕');
-    actions.append(this.retryButton, this.newButton, this.readerButton, this.toggleButton, closeButton);
+    actions.append(this.retryButton, this.newButton, this.portsButton, this.readerButton, this.toggleButton, closeButton);
     this.progressBar = el('div', { class: 'lab-dock__progress', hidden: '', 'aria-hidden': 'true' });
     bar.append(title, this.statusBox, actions, this.progressBar);
 
     const body = el('div', { class: 'lab-dock__body', id: 'lab-dock-body' });
     this.terminalHost = el('div', { class: 'lab-dock__terminal' });
+    this.portsHost = el('div', { class: 'lab-dock__ports', id: 'lab-dock-ports-host', hidden: '' });
     const keys = el('div', { class: 'lab-dock__keys', role: 'toolbar', 'aria-label': ko.dock.keysToolbar });
     for (const k of KEYS) {
       const b = el('button', { type: 'button', 'data-key': k.name, title: k.text.title, 'aria-label': k.text.title }, k.text.label);
@@ -101,7 +112,7 @@ export class Dock {
       b.addEventListener('click', () => handlers.key(k.name));
       keys.append(b);
     }
-    body.append(this.terminalHost, keys);
+    body.append(this.portsHost, this.terminalHost, keys);
     this.announcer = el('div', { class: 'lab-dock__sr-only', 'aria-live': 'polite' });
     this.root.append(this.handle, bar, body, this.announcer);
 
@@ -111,6 +122,7 @@ export class Dock {
       this.readerButton.setAttribute('aria-pressed', String(on));
       handlers.screenReader(on);
     });
+    this.portsButton.addEventListener('click', () => this.showPorts(this.portsHost.hidden));
     this.newButton.addEventListener('click', () => {
       if (window.confirm(ko.dock.confirmNewSandbox)) handlers.newSandbox();
     });
@@ -177,6 +189,15 @@ export class Dock {
     if (status.action === 'retry') this.retryButton.setAttribute('data-primary', '');
     if (status.action === 'new-sandbox') this.newButton.setAttribute('data-primary', '');
     else this.newButton.removeAttribute('data-primary');
+  }
+
+  /** Opens or closes the 포트 section (opening it opens the dock too). */
+  showPorts(open: boolean): void {
+    if (open && this.state.mode !== 'open') this.setMode('open');
+    this.portsHost.hidden = !open;
+    this.portsButton.setAttribute('aria-expanded', String(open));
+    this.handlers.ports(open);
+    requestAnimationFrame(() => this.handlers.shown());
   }
 
   /** Short message for screen readers only (e.g. "copied"). */

@@ -40,6 +40,8 @@ import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { isDone, judgeRun, readExpectation, type Expectation } from './outcome.ts';
 import { SnippetQueue } from './snippet-queue.ts';
+import { listPorts, requestPreview } from './preview.ts';
+import { PortList, SnippetPreviews, type PreviewDeps } from './preview-panel.ts';
 import { challengeKey } from './progress.ts';
 import { recordSnippetPass, showOutcome, showSnippetState } from './snippet-results.ts';
 import { loadLabStyles } from './styles.ts';
@@ -116,6 +118,9 @@ export class PageLab {
   readonly tracker = new CommandTracker();
   readonly flow: OutputFlow;
   readonly acks: OutputAcks;
+  /** Port preview (issue 11): 미리보기 under snippets that publish ports, and the dock's 포트 list. */
+  readonly previews: SnippetPreviews;
+  readonly portList: PortList;
   readonly queue = new SnippetQueue<Job>((a, b) => a.request.snippetId === b.request.snippetId && a.request.snippet === b.request.snippet);
   /** performance.now() of the last output chunk (scripted input waits for quiet). */
   private lastOutputAt = 0;
@@ -130,6 +135,8 @@ export class PageLab {
   private retryTicker: ReturnType<typeof setInterval> | null = null;
   private pumping = false;
   private attachedOnce = false;
+  /** performance.now() of this page's first output chunk, 0 before it (benchmarks: click to first output). */
+  firstOutputAt = 0;
   /** Resolvers waiting for the next output chunk (benchmarks). */
   readonly outputWatchers: ((at: number) => void)[] = [];
   /** Resolvers waiting for the next prompt (tests). */
@@ -149,9 +156,18 @@ export class PageLab {
           if (mode !== 'closed') this.connection.start();
         },
         screenReader: (on) => this.terminal.setScreenReaderMode(on),
+        ports: (open) => (open ? this.portList.load() : this.portList.hide()),
       },
       screenReaderPreference(),
     );
+    const labOrigin = new URL(this.endpoints.sessionUrl).origin;
+    const previewDeps: PreviewDeps = {
+      open: (port) => requestPreview(this.endpoints.previewUrl, port, labOrigin, fetch.bind(globalThis)),
+      list: () => listPorts(this.endpoints.previewUrl, fetch.bind(globalThis)),
+    };
+    this.previews = new SnippetPreviews(previewDeps);
+    this.portList = new PortList(previewDeps);
+    this.dock.portsHost.append(this.portList.root);
     this.dock.mount();
     this.terminal = createTerminal(this.dock.terminalHost, {
       input: (bytes) => {
@@ -171,25 +187,31 @@ export class PageLab {
       leave: () => this.dock.focusControls(),
       notice: (text) => this.dock.announce(text),
     });
-    this.connection = new LabConnection(this.endpoints, () => ({ cols: this.terminal.term.cols, rows: this.terminal.term.rows }), {
-      state: (state) => this.onConnectionState(state),
-      output: (bytes) => this.write(bytes),
-      attached: (info) => {
-        this.flow.newConnection();
-        this.acks.reset(this.connection.cursor.received);
-        if (info.freshShell) {
-          for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
-          if (this.attachedOnce) this.notice(ko.status.newShell);
-          this.startGrace();
-        } else if (info.replay) {
-          this.startGrace();
-          this.replaying = true;
-          this.armReplayEnd();
-        }
-        if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
-        this.attachedOnce = true;
+    this.connection = new LabConnection(
+      this.endpoints,
+      () => ({ cols: this.terminal.term.cols, rows: this.terminal.term.rows }),
+      {
+        state: (state) => this.onConnectionState(state),
+        output: (bytes) => this.write(bytes),
+        attached: (info) => {
+          this.flow.newConnection();
+          this.acks.reset(this.connection.cursor.received);
+          if (info.freshShell) {
+            for (const e of this.tracker.reset()) this.finish(e.id, null, ko.snippet.notStarted(ko.status.newShell));
+            if (this.attachedOnce) this.notice(ko.status.newShell);
+            this.startGrace();
+          } else if (info.replay) {
+            this.startGrace();
+            this.replaying = true;
+            this.armReplayEnd();
+          }
+          if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
+          this.attachedOnce = true;
+        },
       },
-    });
+      'main',
+      sessionFetch,
+    );
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
     this.acks = new OutputAcks((processed) => this.connection.sendControl({ type: 'ack', processed }), Limits.ackEveryBytes);
   }
@@ -199,6 +221,7 @@ export class PageLab {
     const n = bytes.byteLength;
     const end = this.connection.cursor.received; // absolute offset right after these bytes
     this.lastOutputAt = performance.now();
+    if (this.firstOutputAt === 0) this.firstOutputAt = this.lastOutputAt;
     if (!this.graceOver && this.graceTimer !== null && !this.tracker.integrated) {
       this.armGrace(Math.min(NO_INTEGRATION_GRACE_MS, Math.max(0, this.graceLimitAt - this.lastOutputAt)));
     }
@@ -392,6 +415,8 @@ export class PageLab {
       const outcome = judgeRun(job.expectation, { exit, interrupted: job.interrupted });
       showOutcome(snippet, outcome);
       if (isDone(outcome)) recordSnippetPass(lesson, snippetId);
+      // It ran (even if not as the lesson expects): what it publishes can be looked at.
+      this.previews.snippetRan(snippet);
     }
     job.settle();
     void this.pump();
@@ -462,8 +487,38 @@ export class PageLab {
   }
 }
 
+/**
+ * Loading this module happens on intent (pointer over 실행, src/scripts/run-buttons.ts)
+ * or on the click: the stylesheets and the font start now, not after the click.
+ */
+void loadLabStyles();
+
+/**
+ * The first session request, sent while the styles and the font load (they
+ * took a round trip or two before the connection even started); the
+ * connection's first POST takes this response instead of asking again.
+ */
+let earlySession: { url: string; response: Promise<Response> } | undefined;
+const SESSION_POST: RequestInit = { method: 'POST', credentials: 'include', headers: { accept: 'application/json' } };
+function startSessionEarly(): void {
+  const url = labEndpoints(configuredLabUrl(), location.href).sessionUrl;
+  const response = fetch(url, SESSION_POST);
+  response.catch(() => undefined); // the connection reads the failure when it takes it
+  earlySession = { url, response };
+}
+/** fetch for the connection: the early session response once, then the network. */
+function sessionFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const early = earlySession;
+  if (early && init?.method === 'POST' && String(input) === early.url) {
+    earlySession = undefined;
+    return early.response;
+  }
+  return fetch(input, init);
+}
+
 let lab: PageLab | null = null;
 async function getLab(): Promise<PageLab> {
+  if (!lab) startSessionEarly();
   await loadLabStyles();
   lab ??= new PageLab();
   installTestHooks(lab);

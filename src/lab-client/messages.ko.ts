@@ -3,7 +3,7 @@
  * consistent and a reviewer can read the whole UI voice at once.
  * Error texts always say what the reader can do next.
  */
-import type { SandboxPhase } from '../../lab-server/src/protocol.ts';
+import type { ErrorCode, SandboxPhase } from '../../lab-server/src/protocol.ts';
 
 /** How the UI writes the interrupt key, everywhere (dock key bar, statuses, 예상 출력 notes). */
 export const CTRL_C = 'Ctrl+C';
@@ -131,6 +131,88 @@ export const ko = {
     noSession: '실습 세션이 없거나 끝났습니다. 실행이나 ‘다시 연결’로 터미널을 연 뒤 확인을 다시 누르세요.',
     unreachable: '실습 서버에 연결할 수 없어 확인하지 못했습니다. 아래 터미널의 안내를 확인하세요.',
     failedRequest: (status: number) => `확인하지 못했습니다(HTTP ${status}). 잠시 뒤 다시 시도하세요.`,
+  },
+
+  /** Class mode (issue 13): the learner's dock (queue, notices, 도움 요청) and every class-mode HTTP error code. */
+  classroom: {
+    queued: (position: number, etaSeconds: number) =>
+      `대기 순번 ${position}번 · 약 ${Math.max(1, Math.ceil(etaSeconds / 60))}분. 차례가 되면 자동으로 연결합니다.`,
+    classOnly: '이 실습 서버는 수업 참가자만 쓸 수 있습니다. 강사에게 받은 참가 코드로 먼저 참가하세요.',
+    notice: {
+      'time-warning': '실습 시간',
+      instructor: '강사 메시지',
+      ended: '수업 종료',
+    },
+    help: '도움 요청',
+    helpTitle: '강사에게 도움을 요청합니다',
+    helpLabel: '무엇이 막혔나요? (선택, 한 줄)',
+    helpSend: '보내기',
+    helpCancel: '취소',
+    helpSending: '보내는 중…',
+    helpSent: '도움 요청을 보냈습니다. 강사가 곧 확인합니다.',
+    helpFailed: (reason: string) => `도움 요청을 보내지 못했습니다: ${reason}`,
+    /** HTTP error codes of the class routes (protocol.ts ErrorCode, class mode section). */
+    errors: {
+      'not-logged-in': '로그인이 필요합니다. 관리자 토큰으로 다시 로그인하세요.',
+      'bad-token': '관리자 토큰이 맞지 않습니다. 서버 로그에 처음 한 번 표시된 토큰이나 LAB_ADMIN_TOKEN 값을 확인하세요.',
+      'not-joined': '수업 참가자만 쓸 수 있습니다. 참가 페이지에서 먼저 참가하세요.',
+      'not-found': '찾을 수 없습니다. 페이지를 새로 고쳐 보세요.',
+      'no-such-class': '참가 코드가 맞지 않습니다. 강사에게 받은 코드를 다시 확인하세요.',
+      'class-full': '이 수업의 자리가 모두 찼습니다. 강사에게 자리를 늘려 달라고 요청하세요.',
+      'class-ended': '이 수업은 이미 끝났습니다. 강사에게 문의하세요.',
+      'bad-name': '이름은 1~40자로 입력하세요(제어 문자는 쓸 수 없습니다).',
+      'name-markup': '이름에는 <, > 기호를 쓸 수 없습니다.',
+      'class-only': '이 실습 서버는 수업 참가자만 쓸 수 있습니다. 강사에게 받은 참가 코드로 먼저 참가하세요.',
+      'rate-limited': '요청이 너무 많습니다. 1분쯤 기다린 뒤 다시 시도하세요.',
+      'forbidden-origin': '이 페이지 주소에서는 실습 서버를 쓸 수 없습니다. 운영자에게 허용 주소 설정을 확인해 달라고 요청하세요.',
+      'shutting-down': '실습 서버가 다시 시작하는 중입니다. 잠시 뒤 다시 시도하세요.',
+      'over-capacity': '실습 서버가 지금 가득 찼습니다. 잠시 뒤 다시 시도하세요.',
+      'bad-message': '입력한 값이 올바르지 않습니다. 각 칸을 확인하세요.',
+      internal: '실습 서버에서 오류가 났습니다. 잠시 뒤 다시 시도하세요.',
+    } as Partial<Record<ErrorCode, string>>,
+    unreachable: '실습 서버에 연결할 수 없습니다. 네트워크를 확인하고 다시 시도하세요.',
+    failedRequest: (status: number) => `요청이 실패했습니다(HTTP ${status}). 잠시 뒤 다시 시도하세요.`,
+  },
+
+  /**
+   * Port preview (issue 11; src/lab-client/preview.ts, preview-panel.ts): the
+   * 미리보기 control under a snippet that publishes a port, its panel, and the
+   * dock's list of published ports. Every text that names a problem says what to do.
+   */
+  preview: {
+    open: (port: number) => `미리보기 :${port}`,
+    openTitle: (port: number) => `샌드박스의 ${port} 포트가 보여 주는 페이지를 이 아래에 엽니다`,
+    region: (port: number) => `미리보기: 샌드박스의 ${port} 포트`,
+    frameTitle: (port: number) => `샌드박스의 ${port} 포트가 보여 주는 페이지`,
+    newTab: '새 탭에서 열기',
+    newTabShort: '새 탭',
+    newTabTitle: (port: number) => `샌드박스의 ${port} 포트 페이지를 새 탭에서 엽니다`,
+    reload: '새로 고침',
+    close: '닫기',
+    opening: (port: number) => `${port} 포트를 여는 중…`,
+    ready: (port: number) => `샌드박스의 ${port} 포트가 보여 주는 페이지입니다.`,
+    waiting: (port: number) => `${port} 포트를 기다리는 중…`,
+    notListening: (port: number) =>
+      `${port} 포트에서 응답하는 프로그램이 없습니다. 컨테이너가 실행 중인지 docker ps로 확인하고, 멈췄다면 docker logs <이름>으로 까닭을 본 뒤 ‘새로 고침’을 누르세요.`,
+    notPublished: (port: number) =>
+      `${port} 포트를 공개한 컨테이너가 없습니다. docker ps의 PORTS 열을 확인하고, -p ${port}:80처럼 포트를 공개해 컨테이너를 실행한 뒤 ‘새로 고침’을 누르세요.`,
+    noContainer:
+      '실행 중인 컨테이너가 없습니다. docker ps -a로 컨테이너가 멈췄거나 지워졌는지 확인하고, 스니펫을 다시 실행한 뒤 ‘새로 고침’을 누르세요.',
+    notReady: '샌드박스가 아직 준비 중입니다. 잠시 뒤 자동으로 다시 시도합니다…',
+    notReadyGaveUp: '샌드박스가 아직 준비되지 않았습니다. 터미널에 프롬프트가 나오면 ‘새로 고침’을 누르세요.',
+    noSession: '실습 세션이 없거나 끝났습니다. 실행이나 ‘다시 연결’로 터미널을 연 뒤 스니펫을 다시 실행하세요.',
+    unreachable: '실습 서버에 연결할 수 없어 미리보기를 열지 못했습니다. 아래 터미널의 안내를 확인하세요.',
+    failedRequest: (status: number) => `미리보기를 열지 못했습니다(HTTP ${status}). 잠시 뒤 ‘새로 고침’을 누르세요.`,
+    /** The dock's 포트 button and list. */
+    dockButton: '포트',
+    dockButtonTitle: '샌드박스의 컨테이너가 공개한 포트 목록과 미리보기',
+    dockRegion: '공개된 포트',
+    listReload: '목록 새로 고침',
+    listLoading: '공개된 포트를 읽는 중…',
+    listEmpty: '공개된 포트가 없습니다. docker run -d -p 8080:80 nginx처럼 -p로 포트를 공개한 컨테이너가 여기에 나옵니다.',
+    listCount: (n: number) => `공개된 포트 ${n}개`,
+    listItem: (port: number, container: string, containerPort: number) => `:${port} → ${container} (${containerPort})`,
+    notListeningShort: '응답 없음',
   },
 
   /** Notes under a snippet's recorded 예상 출력 (build time, src/snippets/expressive-code.ts). */
