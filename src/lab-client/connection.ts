@@ -15,6 +15,7 @@ import {
   CloseCode,
   HttpError,
   LAB_SUBPROTOCOL,
+  QueuedResponse,
   Limits,
   SessionResponse,
   encode,
@@ -26,7 +27,15 @@ import {
   type ServerMessage,
 } from '../../lab-server/src/protocol.ts';
 import { backoffDelay, defaultBackoff, slowBackoff } from './backoff.ts';
-import { decideClose, decideSessionFailure, retriesSlowly, unreachableNow, type RetryReason, type StopReason } from './close-policy.ts';
+import {
+  decideClose,
+  decideSessionFailure,
+  retriesSlowly,
+  unreachableNow,
+  type RetryReason,
+  type SessionStop,
+  type StopReason,
+} from './close-policy.ts';
 import type { LabEndpoints } from './config.ts';
 import { InputQueue } from './flow.ts';
 import { OutputCursor } from './output-cursor.ts';
@@ -36,6 +45,8 @@ export type { RetryReason, StopReason } from './close-policy.ts';
 export type ConnectionState =
   | { kind: 'idle' }
   | { kind: 'connecting'; step: 'session' | 'socket' }
+  /** Class mode: no seat or sandbox free yet; the session request is repeated every QUEUE_POLL_MS. */
+  | { kind: 'queued'; position: number; etaSeconds: number }
   | { kind: 'booting'; phase: SandboxPhase; progress: number }
   | { kind: 'connected' }
   | { kind: 'retrying'; reason: RetryReason; attempt: number; retryAt: number }
@@ -69,6 +80,12 @@ const PING_INTERVAL_MS = 20_000;
 /** No message at all for this long means the socket is dead even if the browser has not noticed. */
 const DEAD_AFTER_MS = 45_000;
 const OPEN_TIMEOUT_MS = 15_000;
+/**
+ * A queued learner's page asks for its session again this often: well inside
+ * the server's QUEUE_POLL_TIMEOUT_MS (30 s), so a place is never dropped
+ * while the page is open, and a freed seat is taken within 2.5 s.
+ */
+export const QUEUE_POLL_MS = 2_500;
 
 export class LabConnection {
   state: ConnectionState = { kind: 'idle' };
@@ -144,7 +161,11 @@ export class LabConnection {
         this.start();
         break;
       case 'stopped':
-        if (this.state.reason === 'forbidden-origin') return Promise.reject(new Error('forbidden-origin'));
+        if (isSessionStop(this.state.reason)) {
+          // A click is the reader's action: ask once more (they may have joined meanwhile).
+          if (this.state.reason !== 'forbidden-origin') this.reconnectNow();
+          return Promise.reject(new Error(this.state.reason));
+        }
         if (this.state.reason === 'session-expired' || this.state.reason === 'sandbox-failed') {
           return this.newSandbox().then(() => this.ready());
         }
@@ -237,8 +258,17 @@ export class LabConnection {
       this.setState({ kind: 'connecting', step: 'session' });
       const result = await this.requestSession();
       if (generation !== this.generation) return;
+      if (typeof result === 'object') {
+        // Not a failure: the server keeps the place as long as we keep asking.
+        this.setState({ kind: 'queued', position: result.position, etaSeconds: result.etaSeconds });
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          void this.connect();
+        }, QUEUE_POLL_MS);
+        return;
+      }
       if (result !== 'ok') {
-        if (result === 'forbidden-origin') this.setState({ kind: 'stopped', reason: 'forbidden-origin' });
+        if (isSessionStop(result)) this.setState({ kind: 'stopped', reason: result });
         else this.scheduleRetry(result);
         return;
       }
@@ -247,7 +277,7 @@ export class LabConnection {
     this.openSocket(generation);
   }
 
-  private async requestSession(): Promise<'ok' | 'forbidden-origin' | RetryReason> {
+  private async requestSession(): Promise<'ok' | QueuedResponse | SessionStop | RetryReason> {
     let response: Response;
     try {
       response = await this.fetchImpl(this.endpoints.sessionUrl, {
@@ -265,6 +295,8 @@ export class LabConnection {
       // a proxy's HTML error page: judged by status below
     }
     if (response.ok && SessionResponse.safeParse(body).success) return 'ok';
+    const queued = response.status === 202 ? QueuedResponse.safeParse(body) : null;
+    if (queued?.success) return queued.data;
     const error = HttpError.safeParse(body);
     // Read as a plain string: codes newer than this page are still told apart by status.
     const code: string | null = error.success ? error.data.error : (((body as { error?: unknown } | null)?.error as string | undefined) ?? null);
@@ -434,3 +466,6 @@ export class LabConnection {
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
   }
 }
+
+const SESSION_STOPS: ReadonlySet<string> = new Set<SessionStop>(['forbidden-origin', 'class-only', 'class-ended']);
+const isSessionStop = (reason: string): reason is SessionStop => SESSION_STOPS.has(reason);

@@ -7,11 +7,23 @@ const hangul = /[가-힣]/;
 
 test('every connection state has a Korean status line', () => {
   const retry: RetryReason[] = ['unreachable', 'network', 'over-capacity', 'rate-limited', 'shutting-down', 'internal'];
-  const stop: StopReason[] = ['sandbox-failed', 'session-expired', 'forbidden-origin', 'replaced', 'idle', 'cookies-blocked', 'protocol'];
+  const stop: StopReason[] = [
+    'sandbox-failed',
+    'session-expired',
+    'forbidden-origin',
+    'replaced',
+    'idle',
+    'cookies-blocked',
+    'protocol',
+    'ended-by-instructor',
+    'class-only',
+    'class-ended',
+  ];
   const states: ConnectionState[] = [
     { kind: 'connecting', step: 'session' },
     { kind: 'connecting', step: 'socket' },
     ...(['queued', 'creating', 'starting', 'engine', 'shell', 'ready'] as const).map((phase) => ({ kind: 'booting' as const, phase, progress: 0.5 })),
+    { kind: 'queued', position: 2, etaSeconds: 90 },
     { kind: 'connected' },
     { kind: 'offline' },
     { kind: 'exited', code: 0 },
@@ -43,4 +55,10 @@ test('booting shows the phase and its progress', () => {
   assert.equal(s.progress, 0.6);
   assert.match(s.text, /Docker 엔진/);
   assert.deepEqual(statusFor({ kind: 'connected' }), { tone: 'ok', text: '연결됨' });
+});
+
+test('a queued learner sees the place and the wait in whole minutes (at least 1)', () => {
+  assert.match(statusFor({ kind: 'queued', position: 4, etaSeconds: 90 }).text, /^대기 순번 4번 · 약 2분/);
+  assert.match(statusFor({ kind: 'queued', position: 1, etaSeconds: 0 }).text, /^대기 순번 1번 · 약 1분/);
+  assert.equal(statusFor({ kind: 'queued', position: 1, etaSeconds: 0 }).tone, 'busy');
 });

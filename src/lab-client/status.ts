@@ -26,6 +26,8 @@ export function statusFor(state: ConnectionState, now = Date.now()): DockStatus 
       return { tone: 'busy', text: state.step === 'session' ? ko.status.requestingSession : ko.status.connecting };
     case 'booting':
       return { tone: 'busy', text: ko.phase[state.phase], progress: state.progress };
+    case 'queued':
+      return { tone: 'busy', text: ko.classroom.queued(state.position, state.etaSeconds) };
     case 'connected':
       return { tone: 'ok', text: ko.status.connected };
     case 'offline':
@@ -68,6 +70,10 @@ export function statusFor(state: ConnectionState, now = Date.now()): DockStatus 
           return { tone: 'error', text: ko.error.protocol, action: 'retry' };
         case 'ended-by-instructor':
           return { tone: 'neutral', text: ko.error.endedByInstructor, action: 'new-sandbox' };
+        case 'class-only':
+          return { tone: 'error', text: ko.classroom.classOnly };
+        case 'class-ended':
+          return { tone: 'neutral', text: ko.classroom.errors['class-ended']! };
       }
   }
 }
