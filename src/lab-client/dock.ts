@@ -7,6 +7,7 @@
 import { MIN_DOCK_HEIGHT, loadDockState, saveDockState, type DockMode, type DockState } from './dock-state.ts';
 import { ko } from './messages.ko.ts';
 import type { DockStatus } from './status.ts';
+import { ClassLimits, type NoticeMessage } from '../../lab-server/src/protocol.ts';
 
 export type KeyName = 'ctrl-c' | 'tab' | 'esc' | 'up' | 'down' | 'left' | 'right' | 'ctrl-d' | 'detach';
 
@@ -58,6 +59,12 @@ export class Dock {
   private readonly handle: HTMLElement;
   private readonly announcer: HTMLElement;
   private readonly readerButton: HTMLButtonElement;
+  private readonly helpButton: HTMLButtonElement;
+  private readonly helpForm: HTMLFormElement;
+  private readonly helpInput: HTMLInputElement;
+  private readonly helpStatus: HTMLElement;
+  private readonly noticeBox: HTMLElement;
+  private sendHelp: ((text: string) => Promise<string | null>) | null = null;
   private readonly portsButton: HTMLButtonElement;
 
   constructor(handlers: DockHandlers, screenReaderOn = false) {
@@ -97,9 +104,37 @@ export class Dock {
       ko.preview.dockButton,
     );
     const closeButton = el('button', { type: 'button', 'data-action': 'close', 'aria-label': ko.dock.close, title: ko.dock.close }, '✕');
-    actions.append(this.retryButton, this.newButton, this.portsButton, this.readerButton, this.toggleButton, closeButton);
+    // Class mode: shown only to class members (enableHelp).
+    this.helpButton = el(
+      'button',
+      {
+        type: 'button',
+        'data-action': 'help',
+        hidden: '',
+        title: ko.classroom.helpTitle,
+        'aria-expanded': 'false',
+        'aria-controls': 'lab-dock-help',
+      },
+      ko.classroom.help,
+    );
+    actions.append(this.helpButton, this.retryButton, this.newButton, this.portsButton, this.readerButton, this.toggleButton, closeButton);
     this.progressBar = el('div', { class: 'lab-dock__progress', hidden: '', 'aria-hidden': 'true' });
-    bar.append(title, this.statusBox, actions, this.progressBar);
+    // Notices from the server (time warning, the instructor's message, class over): text only, announced politely.
+    this.noticeBox = el('p', { class: 'lab-dock__notice', role: 'status', 'aria-live': 'polite', hidden: '' });
+    this.helpForm = el('form', { class: 'lab-dock__help', id: 'lab-dock-help', hidden: '' });
+    const helpLabel = el('label', { for: 'lab-dock-help-text' }, ko.classroom.helpLabel);
+    this.helpInput = el('input', { id: 'lab-dock-help-text', type: 'text', maxlength: String(ClassLimits.helpMax), autocomplete: 'off' });
+    const helpSend = el('button', { type: 'submit' }, ko.classroom.helpSend);
+    const helpCancel = el('button', { type: 'button' }, ko.classroom.helpCancel);
+    this.helpStatus = el('span', { class: 'lab-dock__help-status', role: 'status', 'aria-live': 'polite' });
+    this.helpForm.append(helpLabel, this.helpInput, helpSend, helpCancel);
+    bar.append(title, this.statusBox, actions, this.progressBar, this.noticeBox, this.helpForm, this.helpStatus);
+    this.helpButton.addEventListener('click', () => this.toggleHelp(this.helpForm.hidden));
+    helpCancel.addEventListener('click', () => this.toggleHelp(false));
+    this.helpForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.submitHelp(helpSend);
+    });
 
     const body = el('div', { class: 'lab-dock__body', id: 'lab-dock-body' });
     this.terminalHost = el('div', { class: 'lab-dock__terminal' });
@@ -198,6 +233,46 @@ export class Dock {
     this.portsButton.setAttribute('aria-expanded', String(open));
     this.handlers.ports(open);
     requestAnimationFrame(() => this.handlers.shown());
+  }
+
+  /** Class mode: this reader is a class member; 도움 요청 sends its line with `send` (null = sent, else the Korean reason). */
+  enableHelp(send: (text: string) => Promise<string | null>): void {
+    this.sendHelp = send;
+    this.helpButton.hidden = false;
+  }
+
+  private toggleHelp(open: boolean): void {
+    this.helpForm.hidden = !open;
+    this.helpButton.setAttribute('aria-expanded', String(open));
+    if (open) {
+      this.helpStatus.textContent = '';
+      this.helpInput.focus();
+    } else this.helpButton.focus();
+  }
+
+  private async submitHelp(button: HTMLButtonElement): Promise<void> {
+    if (!this.sendHelp || button.disabled) return;
+    button.disabled = true;
+    this.helpStatus.textContent = ko.classroom.helpSending;
+    const failure = await this.sendHelp(this.helpInput.value);
+    button.disabled = false;
+    if (failure === null) {
+      this.helpInput.value = '';
+      this.toggleHelp(false);
+      this.helpStatus.textContent = ko.classroom.helpSent;
+    } else this.helpStatus.textContent = ko.classroom.helpFailed(failure);
+  }
+
+  /** Class mode: a notice from the server, shown (as text) until the next one or until the reader closes the dock. */
+  showNotice(notice: Pick<NoticeMessage, 'kind' | 'text'>): void {
+    this.noticeBox.replaceChildren(el('strong', {}, `${ko.classroom.notice[notice.kind]}: `), document.createTextNode(notice.text));
+    this.noticeBox.dataset.kind = notice.kind;
+    this.noticeBox.hidden = false;
+  }
+
+  /** Grows the open dock to at least this height (a preview opened in it needs the room); never shrinks it. */
+  growTo(height: number): void {
+    if (this.state.mode === 'open' && this.state.height < height) this.setHeight(height);
   }
 
   /** Short message for screen readers only (e.g. "copied"). */

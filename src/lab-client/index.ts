@@ -49,6 +49,7 @@ import { installTestHooks } from './test-hooks.ts';
 import { isTerminalReply } from './terminal-replies.ts';
 import { createTerminal, screenReaderPreference, type LabTerminal } from './terminal.ts';
 import { inputKeystrokes } from '../snippets/meta.ts';
+import { ClassMembership, progressResult } from '../classroom-client/learner.ts';
 
 export interface RunRequest {
   /** The snippet exactly as the lesson shows it. */
@@ -105,6 +106,8 @@ const INPUT_QUIET_MS = 800;
 const INPUT_READY_LIMIT_MS = 60_000;
 /** Quiet time that ends a replay (the server sends it in one burst). */
 const REPLAY_QUIET_MS = 300;
+/** A preview opened from the dock's 포트 list gets this share of the window (list, page and a few terminal rows). */
+const DOCK_PREVIEW_SHARE = 0.8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -116,6 +119,8 @@ export class PageLab {
   readonly connection: LabConnection;
   readonly endpoints: LabEndpoints = labEndpoints(configuredLabUrl(), location.href);
   readonly tracker = new CommandTracker();
+  /** Class mode: whether this reader joined a class (then: 도움 요청, progress reports). */
+  readonly membership = new ClassMembership(this.endpoints.sessionUrl);
   readonly flow: OutputFlow;
   readonly acks: OutputAcks;
   /** Port preview (issue 11): 미리보기 under snippets that publish ports, and the dock's 포트 list. */
@@ -166,7 +171,7 @@ export class PageLab {
       list: () => listPorts(this.endpoints.previewUrl, fetch.bind(globalThis)),
     };
     this.previews = new SnippetPreviews(previewDeps);
-    this.portList = new PortList(previewDeps);
+    this.portList = new PortList(previewDeps, () => this.dock.growTo(Math.round(window.innerHeight * DOCK_PREVIEW_SHARE)));
     this.dock.portsHost.append(this.portList.root);
     this.dock.mount();
     this.terminal = createTerminal(this.dock.terminalHost, {
@@ -193,6 +198,7 @@ export class PageLab {
       {
         state: (state) => this.onConnectionState(state),
         output: (bytes) => this.write(bytes),
+        notice: (notice) => this.dock.showNotice(notice),
         attached: (info) => {
           this.flow.newConnection();
           this.acks.reset(this.connection.cursor.received);
@@ -213,6 +219,9 @@ export class PageLab {
       sessionFetch,
     );
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
+    void this.membership.checked.then((member) => {
+      if (member) this.dock.enableHelp(async (text) => ((r) => (r.ok ? null : r.message))(await this.membership.help(text)));
+    });
     this.acks = new OutputAcks((processed) => this.connection.sendControl({ type: 'ack', processed }), Limits.ackEveryBytes);
   }
 
@@ -293,6 +302,8 @@ export class PageLab {
     const result = await requestCheck(this.endpoints.checkUrl, challenge, fetch.bind(globalThis));
     showCheck(element, result.kind, result.message);
     if (result.kind === 'passed') recordSnippetPass(lesson, challengeKey(challenge));
+    if (result.kind === 'passed' || result.kind === 'failed')
+      this.membership.report(lesson, challengeKey(challenge), result.kind === 'passed' ? 'ok' : 'fail');
   }
 
   /** The dock must not cover the snippet the reader just clicked (its status shows there). */
@@ -415,6 +426,8 @@ export class PageLab {
       const outcome = judgeRun(job.expectation, { exit, interrupted: job.interrupted });
       showOutcome(snippet, outcome);
       if (isDone(outcome)) recordSnippetPass(lesson, snippetId);
+      const result = progressResult(outcome);
+      if (result) this.membership.report(lesson, snippetId, result);
       // It ran (even if not as the lesson expects): what it publishes can be looked at.
       this.previews.snippetRan(snippet);
     }
