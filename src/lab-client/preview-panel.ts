@@ -241,9 +241,12 @@ export class PortList {
   private links: TicketLink[] = [];
   private panel: PreviewPanel | null = null;
   private generation = 0;
+  /** A panel opened in the dock: the dock makes room for it. */
+  private readonly panelOpened: () => void;
 
-  constructor(deps: PreviewDeps) {
+  constructor(deps: PreviewDeps, panelOpened: () => void) {
     this.deps = deps;
+    this.panelOpened = panelOpened;
     this.root = el('section', { class: 'lab-ports', id: 'lab-dock-ports', 'aria-label': ko.preview.dockRegion });
     const head = el('div', { class: 'lab-ports__head' });
     this.status = el('p', { class: 'lab-ports__status', role: 'status', 'aria-live': 'polite' });
@@ -313,6 +316,7 @@ export class PortList {
     opener.setAttribute('aria-expanded', 'true');
     opener.setAttribute('aria-controls', panel.root.id);
     this.panelHost.replaceChildren(panel.root);
+    this.panelOpened();
     panel.start();
   }
 }
