@@ -26,7 +26,7 @@
  */
 import type { PublishedPort } from '../../lab-server/src/protocol.ts';
 import { ko } from './messages.ko.ts';
-import { declaredPorts, panelView, type ListAnswer, type OpenAnswer } from './preview.ts';
+import { declaredPorts, panelView, TICKET_REFRESH_MS, type ListAnswer, type OpenAnswer } from './preview.ts';
 
 export interface PreviewDeps {
   open(port: number): Promise<OpenAnswer>;
@@ -46,12 +46,22 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-/** "새 탭에서 열기": a plain link (noopener, noreferrer) that always holds an unused ticket. */
+/**
+ * "새 탭에서 열기": a plain link (noopener, noreferrer) that always holds an
+ * unused, live ticket: a new one after each use, and before the server's
+ * ticket lifetime runs out (TICKET_REFRESH_MS; a background tab's throttled
+ * timer is made up for when the page is shown again or the link is pointed at).
+ */
 class TicketLink {
   readonly element: HTMLAnchorElement;
   private readonly port: number;
   private readonly deps: PreviewDeps;
   private generation = 0;
+  private fetchedAt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly onVisible = () => {
+    if (document.visibilityState === 'visible') this.refreshIfStale();
+  };
 
   constructor(port: number, deps: PreviewDeps, text: string) {
     this.port = port;
@@ -62,21 +72,34 @@ class TicketLink {
     const used = () => setTimeout(() => this.refresh(), 0);
     this.element.addEventListener('click', used);
     this.element.addEventListener('auxclick', used);
+    this.element.addEventListener('pointerenter', () => this.refreshIfStale());
+    this.element.addEventListener('focus', () => this.refreshIfStale());
   }
 
   refresh(): void {
-    const generation = ++this.generation;
+    this.stop();
+    const generation = this.generation;
+    document.addEventListener('visibilitychange', this.onVisible);
     void this.deps.open(this.port).then((answer) => {
       if (generation !== this.generation || !this.element.isConnected) return;
       const usable = answer.kind === 'opened';
       this.element.hidden = !usable;
       if (usable) this.element.href = answer.url;
       else this.element.removeAttribute('href');
+      this.fetchedAt = performance.now();
+      this.timer = setTimeout(() => this.refresh(), TICKET_REFRESH_MS);
     });
+  }
+
+  private refreshIfStale(): void {
+    if (this.timer !== null && performance.now() - this.fetchedAt >= TICKET_REFRESH_MS) this.refresh();
   }
 
   stop(): void {
     this.generation++;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    document.removeEventListener('visibilitychange', this.onVisible);
   }
 }
 

@@ -9,7 +9,8 @@
  *   GET  LAB_PREVIEW_PATH        -> { ports: [{ port, containerName, containerPort, listening }] }
  *
  * `url` is a one-time ticket on the preview origin: the iframe uses one, and
- * the 새 탭 link holds another, fetched again after each use.
+ * the 새 탭 link holds another, fetched again after each use and before it
+ * expires (TICKET_REFRESH_MS).
  *
  * Waiting: a container started with `docker run -d` is running when the
  * snippet ends, but its program may take a moment to listen (nginx ~0.1 s,
@@ -28,6 +29,12 @@ import { ko } from './messages.ko.ts';
 /** How long a preview waits for a port to answer (or the sandbox to boot) before saying what to check. */
 export const PREVIEW_WAIT_MS = 45_000;
 export const previewBackoff: BackoffOptions = { baseMs: 500, maxMs: 4_000 };
+/**
+ * A ticket the 새 탭 link holds is replaced this often: the server forgets
+ * unused tickets after 60 s (TICKET_TTL_MS in lab-server/src/preview/registry.ts;
+ * preview.test.ts keeps this below it).
+ */
+export const TICKET_REFRESH_MS = 40_000;
 
 export type OpenAnswer =
   | { kind: 'opened'; port: number; url: string; state: PreviewState; origin: string }
