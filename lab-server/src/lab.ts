@@ -7,15 +7,22 @@
  * page asks for a session on the first 실행, and opens its WebSocket right
  * after), so the boot overlaps the page's own work. Anyone waiting for it
  * gets the boot phases as they happen.
+ *
+ * Class mode (classroom/seats.ts) uses four more things here: sessions that
+ * belong to a learner (createSession's `owner`), `notify` (a notice to the
+ * dock and a line in the terminal), the terminals of a session (the
+ * instructor's mirror watches them) and `onEvent` (created, ended,
+ * connected, disconnected, a new terminal) so seats, queue and the live
+ * table follow at once.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
-import { CloseCode, type HelloMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
+import { CloseCode, type HelloMessage, type NoticeMessage, type SandboxPhase, type ServerMessage } from './protocol.ts';
 import { DiskCheck } from './disk-check.ts';
 import type { ProgressFn, SandboxDriver, SandboxHandle } from './sandbox/driver.ts';
 import type { SandboxPool } from './sandbox/pool.ts';
-import { type CreateResult, type EndReason, type Session, SessionRegistry } from './sessions.ts';
+import { type CreateResult, type EndReason, type Session, type SessionOwner, SessionRegistry } from './sessions.ts';
 import { Terminal, type TerminalClient } from './terminal.ts';
 
 export const CLOSE_FOR: Record<EndReason, number> = {
@@ -25,7 +32,14 @@ export const CLOSE_FOR: Record<EndReason, number> = {
   ended: CloseCode.Normal,
   'sandbox-failed': CloseCode.SandboxFailed,
   shutdown: CloseCode.ShuttingDown,
+  'ended-by-instructor': CloseCode.EndedByInstructor,
 };
+
+/** What happened to a session (class mode follows it: seats, queue, live table, mirrors). */
+export type LabEvent =
+  | { type: 'created' | 'connected' | 'disconnected'; session: Session }
+  | { type: 'ended'; session: Session; reason: EndReason }
+  | { type: 'terminal'; session: Session; terminal: Terminal };
 
 /** Anything that must be closed when its session ends (a socket waiting for boot, or attached). */
 export interface SessionSocket {
@@ -93,6 +107,7 @@ export class Lab {
   private shuttingDown = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly disk: DiskCheck<SessionRuntime>;
+  private readonly listeners = new Set<(event: LabEvent) => void>();
 
   constructor(deps: LabDeps) {
     this.deps = deps;
@@ -121,16 +136,33 @@ export class Lab {
     for (const t of this.timers) t.unref();
   }
 
+  /** Follows every session event; returns the unsubscribe function. */
+  onEvent(fn: (event: LabEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(event: LabEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch (err) {
+        this.log.error({ err, event: event.type }, 'session event listener failed');
+      }
+    }
+  }
+
   // ------------------------------------------------------------ sessions
 
-  createSession(client: string): CreateResult {
+  /** A new session; `learner`: a class learner's (seats are checked by the caller, see SessionRegistry.createForLearner). */
+  createSession(client: string, learner?: { owner: SessionOwner; endsAt: number }): CreateResult {
     if (this.shuttingDown) return { ok: false, reason: 'global-cap' };
-    const result = this.sessions.create(client);
+    const result = learner ? this.sessions.createForLearner(client, learner.owner, learner.endsAt) : this.sessions.create(client);
     if (!result.ok) return result;
     const session = result.session;
     const runtime = new SessionRuntime(session, (report) => this.deps.pool.acquire(session.id, report));
     this.runtimes.set(session, runtime);
-    this.log.info({ session: session.id, client }, 'session created');
+    this.log.info({ session: session.id, client, learner: session.owner?.learnerId }, 'session created');
     runtime.sandboxPromise.then(
       (sandbox) => {
         if (session.ended) void this.deps.pool.destroy(sandbox.id).catch(() => undefined);
@@ -140,7 +172,36 @@ export class Lab {
         if (!session.ended) this.endSession(session, 'sandbox-failed', `boot failed: ${String(err)}`);
       },
     );
+    this.emit({ type: 'created', session });
     return result;
+  }
+
+  /** 'booting' until the session's sandbox is there, then 'ready'; undefined when the session is gone. */
+  phaseOf(session: Session): 'booting' | 'ready' | undefined {
+    const runtime = session.ended ? undefined : this.runtimes.get(session);
+    return runtime ? (runtime.sandbox ? 'ready' : 'booting') : undefined;
+  }
+
+  /** The session's terminals (the instructor's mirror watches them). */
+  terminalsOf(session: Session): Terminal[] {
+    return [...(this.runtimes.get(session)?.terminals.values() ?? [])];
+  }
+
+  /** A page has a terminal of this session attached right now. */
+  isConnected(session: Session): boolean {
+    return this.terminalsOf(session).some((t) => t.attachedClient !== undefined);
+  }
+
+  /**
+   * A notice for the session's dock (every attached terminal's page) and,
+   * when `line` is given, one line in each of its terminals (replayed like
+   * output, so a page attaching later still sees it).
+   */
+  notify(session: Session, notice: NoticeMessage, line?: string): void {
+    for (const terminal of this.terminalsOf(session)) {
+      terminal.attachedClient?.sendControl(notice);
+      if (line !== undefined) terminal.notice(line);
+    }
   }
 
   lookup(token: string | undefined): Session | undefined {
@@ -175,6 +236,7 @@ export class Lab {
       void this.deps.pool.destroy(runtime.sandbox.id).catch((err) => this.log.warn({ err, sandbox: runtime.sandbox?.id }, 'destroy failed'));
     }
     // A sandbox still booting is destroyed when it arrives (createSession).
+    this.emit({ type: 'ended', session, reason });
   }
 
   private sweep(): void {
@@ -198,7 +260,10 @@ export class Lab {
   leave(session: Session, socket: SessionSocket, client?: TerminalClient): void {
     const runtime = this.runtimes.get(session);
     if (runtime?.sockets.delete(socket)) this.sessions.detach(session);
-    if (runtime && client) for (const t of runtime.terminals.values()) t.detach(client);
+    if (!runtime || !client) return;
+    const wasConnected = this.isConnected(session);
+    for (const t of runtime.terminals.values()) t.detach(client);
+    if (wasConnected && !this.isConnected(session)) this.emit({ type: 'disconnected', session });
   }
 
   /**
@@ -248,6 +313,7 @@ export class Lab {
         log: this.log.child({ session: session.id }),
       });
       runtime.terminals.set(hello.terminal, terminal);
+      this.emit({ type: 'terminal', session, terminal });
     }
     if (!terminal.running) status({ type: 'status', phase: 'shell', progress: 0.95 });
     try {
@@ -259,6 +325,7 @@ export class Lab {
         beforeAttached: () => status({ type: 'status', phase: 'ready', progress: 1 }),
       });
       this.sessions.markUsed(session);
+      this.emit({ type: 'connected', session });
     } catch (err) {
       if (session.ended) throw new LabError('session-expired', CloseCode.NoSuchSession, 'session ended');
       // The shell could not start: most likely the sandbox is gone.

@@ -21,6 +21,13 @@
  *   hold all 20 slots without ever opening a terminal.
  * - Caps: a global maximum and a per-client (IP) maximum of live sessions;
  *   the caller turns a refusal into HTTP 503 {error:'over-capacity'}.
+ * - Class mode (issue 13): a learner's session names its `owner` (learner
+ *   and class). It counts against the global cap but not the per-client one
+ *   (a class of 30 behind one NAT), its seats are counted by
+ *   classroom/seats.ts, there is at most one per learner (`forLearner`), and
+ *   it lives until the learner's end time (`expiresAt` moves when the
+ *   instructor extends it). A learner on a second browser gets another
+ *   token for the same session (`rebind`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -37,7 +44,13 @@ export interface SessionLimits {
 }
 
 /** `unused`: created but never attached a terminal (LAB_UNUSED_TIMEOUT); the page sees it as idle. */
-export type EndReason = 'idle' | 'unused' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown';
+export type EndReason = 'idle' | 'unused' | 'expired' | 'ended' | 'sandbox-failed' | 'shutdown' | 'ended-by-instructor';
+
+/** Class mode: whose seat a session holds. */
+export interface SessionOwner {
+  learnerId: string;
+  classId: string;
+}
 
 export class Session {
   /** Short SHA-256 prefix of the token: safe for logs and Docker labels. */
@@ -45,7 +58,11 @@ export class Session {
   readonly tokenHash: string;
   readonly client: string;
   readonly createdAt: number;
-  readonly expiresAt: number;
+  /** Class mode: moves when the instructor extends the learner (SessionRegistry.extend). */
+  expiresAt: number;
+  readonly owner: SessionOwner | undefined;
+  /** Every token hash that names this session (one, plus one per `rebind`). */
+  readonly tokenHashes: string[];
   /** Number of WebSockets attached right now. */
   attached = 0;
   /** When `attached` last dropped to 0 (creation counts as a detach). */
@@ -54,13 +71,15 @@ export class Session {
   /** A terminal was attached at least once. */
   used = false;
 
-  constructor(tokenHash: string, client: string, now: number, lifetimeMs: number) {
+  constructor(tokenHash: string, client: string, now: number, lifetimeMs: number, owner?: SessionOwner) {
     this.tokenHash = tokenHash;
+    this.tokenHashes = [tokenHash];
     this.id = tokenHash.slice(0, 16);
     this.client = client;
     this.createdAt = now;
     this.expiresAt = now + lifetimeMs;
     this.detachedAt = now;
+    this.owner = owner;
   }
 }
 
@@ -77,6 +96,8 @@ export type CreateResult = { ok: true; token: string; session: Session } | { ok:
 
 export class SessionRegistry {
   private readonly byHash = new Map<string, Session>();
+  private readonly byLearner = new Map<string, Session>();
+  private readonly live = new Set<Session>();
   private readonly perClient = new Map<string, number>();
   /**
    * Why recent sessions ended, by token hash, so a page coming back with an
@@ -94,7 +115,12 @@ export class SessionRegistry {
   }
 
   get size(): number {
-    return this.byHash.size;
+    return this.live.size;
+  }
+
+  /** Every live session (class mode walks a class's sessions). */
+  all(): IterableIterator<Session> {
+    return this.live.values();
   }
 
   countFor(client: string): number {
@@ -103,13 +129,50 @@ export class SessionRegistry {
 
   /** Capacity check and creation in one step (single-threaded, so no race between them). */
   create(client: string): CreateResult {
-    if (this.byHash.size >= this.limits.maxSessions) return { ok: false, reason: 'global-cap' };
+    if (this.live.size >= this.limits.maxSessions) return { ok: false, reason: 'global-cap' };
     if (this.countFor(client) >= this.limits.maxPerClient) return { ok: false, reason: 'client-cap' };
     const token = newToken();
     const session = new Session(hashToken(token), client, this.clock(), this.limits.maxLifetimeMs);
     this.byHash.set(session.tokenHash, session);
+    this.live.add(session);
     this.perClient.set(client, this.countFor(client) + 1);
     return { ok: true, token, session };
+  }
+
+  /**
+   * A class learner's session: global cap only (seats are the caller's), one
+   * per learner (a live one is refused: resume or rebind it instead), alive
+   * until `endsAt`.
+   */
+  createForLearner(client: string, owner: SessionOwner, endsAt: number): CreateResult {
+    if (this.live.size >= this.limits.maxSessions || this.forLearner(owner.learnerId)) return { ok: false, reason: 'global-cap' };
+    const token = newToken();
+    const now = this.clock();
+    const session = new Session(hashToken(token), client, now, Math.max(0, endsAt - now), { ...owner });
+    this.byHash.set(session.tokenHash, session);
+    this.byLearner.set(owner.learnerId, session);
+    this.live.add(session);
+    return { ok: true, token, session };
+  }
+
+  /** The learner's live session, if any. */
+  forLearner(learnerId: string): Session | undefined {
+    const session = this.byLearner.get(learnerId);
+    return session && !session.ended ? session : undefined;
+  }
+
+  /** A further token for a learner's session (a second browser); the session stays the same. */
+  rebind(session: Session): string {
+    const token = newToken();
+    const hash = hashToken(token);
+    session.tokenHashes.push(hash);
+    this.byHash.set(hash, session);
+    return token;
+  }
+
+  /** The instructor moved a learner's end time. */
+  extend(session: Session, endsAt: number): void {
+    session.expiresAt = endsAt;
   }
 
   /** The live session for a presented token, or undefined (unknown, malformed or past a deadline). */
@@ -162,7 +225,7 @@ export class SessionRegistry {
     const old = this.clock() - TOMBSTONE_MS;
     for (const [key, t] of this.tombstones) if (t.at < old) this.tombstones.delete(key);
     const out: Array<{ session: Session; reason: EndReason }> = [];
-    for (const session of this.byHash.values()) {
+    for (const session of this.live) {
       const reason = this.endReason(session);
       if (reason) out.push({ session, reason });
     }
@@ -176,13 +239,20 @@ export class SessionRegistry {
   }
 
   remove(session: Session, reason?: EndReason, detail: string | undefined = reason): void {
-    if (!this.byHash.delete(session.tokenHash)) return;
-    if (reason && detail && reason !== 'ended' && reason !== 'shutdown') {
-      this.tombstones.set(session.tokenHash, { reason, detail, at: this.clock() });
-      // Bounded: the oldest goes first (Map keeps insertion order).
-      if (this.tombstones.size > TOMBSTONES_MAX) this.tombstones.delete(this.tombstones.keys().next().value!);
+    if (!this.live.delete(session)) return;
+    for (const hash of session.tokenHashes) {
+      this.byHash.delete(hash);
+      if (reason && detail && reason !== 'ended' && reason !== 'shutdown') {
+        this.tombstones.set(hash, { reason, detail, at: this.clock() });
+        // Bounded: the oldest goes first (Map keeps insertion order).
+        if (this.tombstones.size > TOMBSTONES_MAX) this.tombstones.delete(this.tombstones.keys().next().value!);
+      }
     }
     session.ended = true;
+    if (session.owner) {
+      if (this.byLearner.get(session.owner.learnerId) === session) this.byLearner.delete(session.owner.learnerId);
+      return;
+    }
     const left = this.countFor(session.client) - 1;
     if (left > 0) this.perClient.set(session.client, left);
     else this.perClient.delete(session.client);

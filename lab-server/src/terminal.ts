@@ -34,6 +34,10 @@
  * - Resizes are coalesced (coalescer.ts): each is an Engine API call, so at
  *   most one is in flight per terminal, at most one per `resizeIntervalMs`,
  *   and only the newest size is applied.
+ * - Watchers (class mode: the instructor's read-only mirror) get the recent
+ *   output and then every byte the client gets, as it is appended; they
+ *   never hold the shell back (a slow watcher is the watcher's problem:
+ *   classroom/mirror.ts drops it).
  */
 import type { Logger } from 'pino';
 import { Coalescer } from './coalescer.ts';
@@ -109,6 +113,7 @@ export class Terminal {
   /** The client told to stop sending input, until the shell's input drains. */
   private inputPausedClient: TerminalClient | undefined;
   private resizer: Coalescer<{ cols: number; rows: number }>;
+  private readonly watchers = new Set<(bytes: Buffer) => void>();
 
   constructor(opts: TerminalOptions) {
     this.opts = opts;
@@ -233,6 +238,17 @@ export class Terminal {
     this.checkWindow();
   }
 
+  /**
+   * A read-only subscriber: returns the output still held (oldest first) and
+   * then calls `fn` with each new chunk, in order, with nothing lost or
+   * repeated in between. Never pauses the shell. `stop` unsubscribes.
+   */
+  watch(fn: (bytes: Buffer) => void): { recent: Buffer; stop: () => void } {
+    const recent = this.buffer.readFrom(0).bytes;
+    this.watchers.add(fn);
+    return { recent, stop: () => this.watchers.delete(fn) };
+  }
+
   /** A line from the lab itself (disk warnings), shown and replayed like output. */
   notice(text: string): void {
     this.onOutput(Buffer.from(text, 'utf8'));
@@ -250,6 +266,7 @@ export class Terminal {
     this.skip = undefined;
     this.shell?.close();
     this.shell = undefined;
+    this.watchers.clear();
   }
 
   private async startShell(cols: number, rows: number): Promise<Shell> {
@@ -285,6 +302,7 @@ export class Terminal {
     this.buffer.append(chunk);
     this.opts.onOutput?.(chunk.length);
     if (this.client) this.deliver(this.client, chunk);
+    for (const fn of this.watchers) fn(chunk);
   }
 
   private deliver(client: TerminalClient, bytes: Buffer): void {

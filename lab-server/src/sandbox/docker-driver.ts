@@ -38,6 +38,7 @@ import { runExec } from './exec.ts';
 import { raiseHostInotifyLimits } from './host-limits.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
 import type { CheckOutcome, CheckRun, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+import type { SandboxStats, SandboxUsage } from './driver.ts';
 import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, sandboxCreateSpec, sandboxUsernsOwner } from './spec.ts';
 
 export interface DockerDriverOptions {
@@ -66,6 +67,26 @@ const SPARE_SHELL_WAIT_MS = 2000;
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The parts of the Engine API's container stats that usageFromStats reads. */
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; stats?: Record<string, number> };
+}
+
+/** `docker stats`'s arithmetic: CPU delta over system delta times CPUs (percent of one core); memory minus inactive page cache. */
+export function usageFromStats(s: EngineStats): SandboxUsage {
+  const cpu = (s.cpu_stats?.cpu_usage?.total_usage ?? 0) - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const system = (s.cpu_stats?.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = s.cpu_stats?.online_cpus || s.cpu_stats?.cpu_usage?.percpu_usage?.length || 1;
+  const cpuPercent = cpu > 0 && system > 0 ? (cpu / system) * cpus * 100 : 0;
+  const stats = s.memory_stats?.stats ?? {};
+  // cgroup v2 names it inactive_file, v1 total_inactive_file (docker CLI: calculateMemUsageUnixNoCache).
+  const cache = stats.inactive_file ?? stats.total_inactive_file ?? 0;
+  const usage = s.memory_stats?.usage ?? 0;
+  return { cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: Math.max(0, usage - (cache < usage ? cache : 0)) };
+}
 
 export class DockerSandboxDriver implements SandboxDriver {
   private readonly docker: Docker;
@@ -309,6 +330,15 @@ export class DockerSandboxDriver implements SandboxDriver {
         await sleep(250);
       }
     }
+  }
+
+  /**
+   * CPU and memory as `docker stats` computes them, from one non-streaming
+   * stats call (the engine samples twice, about 1 s apart, so this takes
+   * about a second: callers cache it, classroom/seats.ts).
+   */
+  async stats(sandbox: SandboxHandle): Promise<SandboxUsage> {
+    return usageFromStats((await this.docker.getContainer(sandbox.containerId).stats({ stream: false })) as unknown as EngineStats);
   }
 
   async isRunning(sandbox: SandboxHandle): Promise<boolean> {

@@ -91,3 +91,16 @@ export interface SandboxDriver {
   listOwned(): Promise<OwnedObject[]>;
   removeOwned(object: OwnedObject): Promise<void>;
 }
+
+/** A sandbox's CPU and memory right now (class mode: the instructor's table). */
+export interface SandboxUsage {
+  /** CPU in percent of one core, averaged over the engine's sampling interval (about 1 s). */
+  cpuPercent: number;
+  /** Memory in use, page cache not counted (what `docker stats` shows). */
+  memoryBytes: number;
+}
+
+/** Class mode's way to read sandbox usage (classroom/seats.ts caches it), beside SandboxDriver so the lab's own fakes need not know it. */
+export interface SandboxStats {
+  stats(sandbox: SandboxHandle): Promise<SandboxUsage>;
+}

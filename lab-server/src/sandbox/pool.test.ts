@@ -161,3 +161,41 @@ test('after a burst of session boots the warm pool is refilled once the queue dr
   await tick();
   assert.equal(pool.counts.ready, 1);
 });
+
+test('setTarget grows the pool, says where each sandbox came from, and a trim removes the surplus', async () => {
+  const driver = new ScriptedDriver();
+  const sources: string[] = [];
+  const pool = new SandboxPool(driver, { target: 0, concurrency: 3, bootTimeoutMs: 60_000 }, log, { onAcquire: (s) => sources.push(s) });
+  pool.setTarget(3);
+  await tick();
+  assert.equal(driver.created.length, 3, 'three boots for three seats');
+  for (const c of driver.created) c.finish();
+  await tick();
+  assert.equal(pool.counts.ready, 3);
+  pool.setTarget(2); // a learner is about to take one: no refill for it
+  await pool.acquire('s1', () => undefined);
+  await tick();
+  assert.equal(driver.created.length, 3, 'no replacement boot');
+  assert.deepEqual(sources, ['warm']);
+  pool.setTarget(0, true);
+  await tick();
+  assert.equal(pool.counts.ready, 0);
+  assert.equal(driver.destroyed.length, 2, 'the two left waiting are removed');
+  const booted = pool.acquire('s2', () => undefined);
+  await tick();
+  driver.created.find((c) => c.session === 's2')!.finish();
+  await booted;
+  assert.deepEqual(sources, ['warm', 'boot']);
+});
+
+test('a refill that finishes after the target was lowered is removed, not kept', async () => {
+  const driver = new ScriptedDriver();
+  const pool = new SandboxPool(driver, { target: 2, concurrency: 2, bootTimeoutMs: 60_000 }, log);
+  pool.refill();
+  await tick();
+  pool.setTarget(0, true);
+  for (const c of driver.created) c.finish();
+  await tick();
+  assert.equal(pool.counts.ready, 0);
+  assert.equal(driver.destroyed.length, 2);
+});

@@ -9,6 +9,10 @@
  * - Boot concurrency (LAB_BOOT_CONCURRENCY): boots are CPU-heavy (dockerd
  *   start); more at once on 2 cores only makes each slower. Session boots
  *   wait ahead of refills; while waiting the page sees phase `queued`.
+ * - Target: LAB_WARM_POOL, or more while a class is about to start or
+ *   running (classroom/seats.ts calls setTarget: a class's free seats, bounded
+ *   by the session cap) and back when it ends; lowering it with `trim`
+ *   removes the surplus ready sandboxes at once.
  * - `owned`: every sandbox id from the moment its boot is requested until
  *   its destroy finished. The reconciler removes owned-labelled Docker
  *   objects whose id is not in here, so nothing in transit is ever removed.
@@ -28,6 +32,8 @@ export interface PoolHooks {
   onBooted?: (sandbox: SandboxHandle) => void;
   onBootFailed?: (err: unknown) => void;
   onChange?: () => void;
+  /** Where a session's sandbox came from: `warm` (booted and waiting), `takeover` (a refill boot in flight), `boot` (booted for it). */
+  onAcquire?: (source: 'warm' | 'takeover' | 'boot') => void;
 }
 
 /** A boot in progress, whose progress can be watched by whoever will get it. */
@@ -53,7 +59,7 @@ class Boot {
 
 export class SandboxPool {
   private readonly driver: SandboxDriver;
-  private readonly opts: PoolOptions;
+  private opts: PoolOptions;
   private readonly log: Logger;
   private readonly hooks: PoolHooks;
   private readonly ready: SandboxHandle[] = [];
@@ -94,6 +100,7 @@ export class SandboxPool {
       this.hooks.onChange?.();
       if (await this.driver.isRunning(sandbox).catch(() => false)) {
         this.log.info({ sandbox: sandbox.id, session: sessionLabel }, 'sandbox taken from the warm pool');
+        this.hooks.onAcquire?.('warm');
         this.refill();
         return sandbox;
       }
@@ -105,10 +112,12 @@ export class SandboxPool {
       onProgress(inFlight.phase, inFlight.progress);
       inFlight.listeners.add(onProgress);
       this.log.info({ sandbox: inFlight.id, session: sessionLabel }, 'session takes over a warm-pool boot');
+      this.hooks.onAcquire?.('takeover');
       this.refill();
       return inFlight.promise;
     }
     const boot = this.startBoot(sessionLabel);
+    this.hooks.onAcquire?.('boot');
     boot.listeners.add(onProgress);
     onProgress('queued', 0);
     this.refill();
@@ -123,6 +132,28 @@ export class SandboxPool {
       this.owned.delete(sandboxId);
       this.hooks.onChange?.();
     }
+  }
+
+  get target(): number {
+    return this.opts.target;
+  }
+
+  /**
+   * A new warm-pool size (the caller bounds it). Raising it starts refills;
+   * lowering it stops them, and with `trim` removes ready sandboxes beyond
+   * it (a class ended: its warm sandboxes are not kept).
+   */
+  setTarget(target: number, trim = false): void {
+    const next = Math.max(0, Math.floor(target));
+    if (next === this.opts.target && !trim) return;
+    this.opts = { ...this.opts, target: next };
+    this.log.info({ target: next }, 'warm pool target');
+    if (trim) {
+      const surplus = this.ready.splice(next);
+      for (const s of surplus) void this.destroy(s.id).catch((err) => this.log.warn({ err, sandbox: s.id }, 'destroy failed'));
+      if (surplus.length > 0) this.hooks.onChange?.();
+    }
+    this.refill();
   }
 
   /** Boots sandboxes in the background until the pool holds `target` (ready or booting). */
@@ -144,7 +175,8 @@ export class SandboxPool {
           const i = this.refills.indexOf(boot);
           if (i >= 0) {
             this.refills.splice(i, 1);
-            if (this.stopped) void this.destroy(sandbox.id);
+            // The target may have been lowered meanwhile (a class ended): surplus is not kept.
+            if (this.stopped || this.ready.length >= this.opts.target) void this.destroy(sandbox.id);
             else this.ready.push(sandbox);
           }
           this.hooks.onChange?.();
