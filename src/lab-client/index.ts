@@ -431,6 +431,7 @@ export class PageLab {
       // It ran (even if not as the lesson expects): what it publishes can be looked at.
       this.previews.snippetRan(snippet);
     }
+      this.portList.snippetRan();
     job.settle();
     void this.pump();
   }

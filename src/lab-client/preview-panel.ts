@@ -264,6 +264,7 @@ export class PortList {
   private links: TicketLink[] = [];
   private panel: PreviewPanel | null = null;
   private generation = 0;
+  private shown = false;
   /** A panel opened in the dock: the dock makes room for it. */
   private readonly panelOpened: () => void;
 
@@ -283,6 +284,7 @@ export class PortList {
 
   /** Reads the list again (GET LAB_PREVIEW_PATH). */
   load(): void {
+    this.shown = true;
     const generation = ++this.generation;
     for (const l of this.links) l.stop();
     this.links = [];
@@ -301,10 +303,16 @@ export class PortList {
 
   /** Hidden: stop fetching tickets and close the panel. */
   hide(): void {
+    this.shown = false;
     this.generation++;
     for (const l of this.links) l.stop();
     this.links = [];
     this.panel?.close();
+  }
+
+  /** A snippet has run: what the sandbox publishes may have changed (the open panel stays). */
+  snippetRan(): void {
+    if (this.shown) this.load();
   }
 
   private row(p: PublishedPort): HTMLLIElement {
