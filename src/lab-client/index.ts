@@ -212,6 +212,7 @@ export class PageLab {
             this.armReplayEnd();
           }
           if (info.lost > 0) this.notice(ko.status.lostOutput(info.lost));
+          if (!this.attachedOnce) performance.mark('lab:attached');
           this.attachedOnce = true;
         },
       },
@@ -505,6 +506,7 @@ export class PageLab {
  * Loading this module happens on intent (pointer over 실행, src/scripts/run-buttons.ts)
  * or on the click: the stylesheets and the font start now, not after the click.
  */
+performance.mark('lab:client-loaded');
 void loadLabStyles();
 
 /**
@@ -534,7 +536,11 @@ let lab: PageLab | null = null;
 async function getLab(): Promise<PageLab> {
   if (!lab) startSessionEarly();
   await loadLabStyles();
-  lab ??= new PageLab();
+  if (!lab) {
+    performance.mark('lab:styles-ready');
+    lab = new PageLab();
+    performance.mark('lab:terminal-created');
+  }
   installTestHooks(lab);
   return lab;
 }
