@@ -1,157 +1,318 @@
 /**
  * Terminal benchmark, measured in Chromium against the real lab server and
- * real sandboxes (npm run bench:terminal):
+ * real sandboxes (npm run bench:terminal). Every click is a real mouse click
+ * (Playwright moves the pointer and presses), timed inside the page from the
+ * click event's own timeStamp to the first output chunk the client received
+ * (performance.now(), same clock), so Playwright's latency is not part of it.
  *
- * - click to first output byte: a new reader whose sandbox must boot (no warm
- *   pool), a new reader served from the warm pool, and a reader whose sandbox
- *   is already booted (a new tab of the same session);
- * - keystroke round trip page -> server -> sandbox shell echo -> page (p50, p99);
- * - flood throughput into the page (bytes handed to xterm and parsed, MB/s);
- * - Ctrl-C during a flood to the next prompt drawn (median and max of 7).
+ * Click rows (medians and p95 of N samples each; issue 12's table):
+ * - terminal already open in this page (the output is the paste's echo);
+ * - first click after a page load, the session exists (a new tab);
+ * - new reader, warm pool (LAB_WARM_POOL=1; waits until the pool holds one);
+ * - new reader, no pool: the sandbox boots on the click (LAB_WARM_POOL=0).
+ * Rows 2-4 twice: a click right after the pointer arrives, and after the
+ * pointer rested BENCH_HOVER_MS on 실행 first (a person's hover; the page
+ * starts loading the terminal code on it). For those rows the breakdown
+ * (client code evaluated, styles ready, session response) is printed too.
  *
- * Times are taken inside the page with performance.now(), so Playwright's own
- * latency is not part of them.
+ * Then, in the open tab: keystroke round trip (p50, p99), flood throughput
+ * into the page, Ctrl-C during a flood to the next prompt.
+ *
+ * Env: BENCH_PARTS (open,reload,cold,pool), BENCH_OPEN (20), BENCH_RELOAD (10), BENCH_POOL (8), BENCH_COLD (6)
+ * samples; BENCH_HOVER_MS (250). Sandboxes are removed at the end, on
+ * Ctrl-C too (each lab server has its own LAB_INSTANCE).
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findSnippet, launchBrowser, startLab, waitForPrompt, type Lab } from '../tests/e2e/harness.ts';
+import type { LabTestHooks } from '../src/lab-client/test-hooks.ts';
+import { percentile, summary } from './stats.ts';
 
-interface Probe {
-  received(): number;
-  shellState(): string;
-  renderer(): string;
-  nextOutput(): Promise<number>;
-  nextPrompt(): Promise<number>;
-  input(text: string): boolean;
-}
 declare global {
   // eslint-disable-next-line no-var
-  var __lab: Probe | undefined;
+  var __lab: LabTestHooks | undefined;
+  // eslint-disable-next-line no-var
+  var __clickAt: number | undefined;
 }
+
+const N_OPEN = Number(process.env.BENCH_OPEN ?? 20);
+const N_RELOAD = Number(process.env.BENCH_RELOAD ?? 10);
+const N_POOL = Number(process.env.BENCH_POOL ?? 8);
+const N_COLD = Number(process.env.BENCH_COLD ?? 6);
+const HOVER_MS = Number(process.env.BENCH_HOVER_MS ?? 250);
+/** Which parts run: open (open terminal, keystrokes, floods, Ctrl-C), reload, cold, pool. */
+const parts = new Set((process.env.BENCH_PARTS ?? 'open,reload,cold,pool').split(','));
 
 const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Clicks 실행 in the page and returns ms to the first output byte and to the snippet's result. */
-async function clickToOutput(page: Page): Promise<{ firstByte: number; done: number }> {
-  return page.evaluate(async (code) => {
-    const button = [...document.querySelectorAll<HTMLElement>('button[data-lab-run]')].find((b) => b.dataset.code === code)!;
-    const wrapper = button.closest<HTMLElement>('[data-lab-snippet]')!;
-    const t0 = performance.now();
-    button.click();
-    let firstByte = -1;
-    for (;;) {
-      if (firstByte < 0 && (globalThis.__lab?.received() ?? 0) > 0) firstByte = performance.now() - t0;
-      const state = wrapper.dataset.labState;
-      if (firstByte >= 0 && state && !['queued', 'running'].includes(state)) return { firstByte, done: performance.now() - t0 };
-      if (performance.now() - t0 > 240_000) throw new Error('no result in 240 s');
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  }, snippet.code);
+interface Click {
+  firstByte: number;
+  done: number;
+  /** ms after the click (negative: before it); undefined when not seen. */
+  clientLoaded?: number;
+  stylesReady?: number;
+  terminalCreated?: number;
+  sessionResponse?: number;
+  attached?: number;
 }
 
-async function freshPage(context: BrowserContext): Promise<Page> {
+async function newReaderContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The click's own timestamp, taken before the page's handlers run.
+  await context.addInitScript(() =>
+    document.addEventListener(
+      'click',
+      (e) => {
+        if ((e.target as Element | null)?.closest?.('button[data-lab-run]')) globalThis.__clickAt = e.timeStamp;
+      },
+      true,
+    ),
+  );
+  return context;
+}
+
+async function openPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(lab!.url + snippet.page);
+  await page.goto(lab!.url + snippet.page, { waitUntil: 'load' });
   return page;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** A real click on the snippet's 실행 (after resting the pointer `hoverMs` on it); times from the click event. */
+async function clickRun(page: Page, hoverMs: number, terminalOpen: boolean): Promise<Click> {
+  const button = page.locator('button[data-lab-run]').nth(await buttonIndex(page));
+  await button.scrollIntoViewIfNeeded();
+  if (terminalOpen) await page.evaluate(() => void ((globalThis as { __next?: Promise<number> }).__next = globalThis.__lab!.nextOutput()));
+  if (hoverMs > 0) {
+    await button.hover();
+    await sleep(hoverMs);
+  }
+  await button.click();
+  return page.evaluate(async (terminalOpen) => {
+    const deadline = performance.now() + 240_000;
+    while (globalThis.__clickAt === undefined || !globalThis.__lab || (!terminalOpen && globalThis.__lab.firstOutputAt() === 0)) {
+      if (performance.now() > deadline) throw new Error('no output in 240 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const clickAt = globalThis.__clickAt;
+    const first = terminalOpen ? await (globalThis as unknown as { __next: Promise<number> }).__next : globalThis.__lab.firstOutputAt();
+    while (!globalThis.__lab.idle()) {
+      if (performance.now() > deadline) throw new Error('snippet not done in 240 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const mark = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+    const session = performance.getEntriesByType('resource').find((e) => e.name.includes('/lab/session')) as PerformanceResourceTiming | undefined;
+    const rel = (t: number | undefined) => (t === undefined ? undefined : t - clickAt);
+    globalThis.__clickAt = undefined;
+    return {
+      firstByte: first - clickAt,
+      done: performance.now() - clickAt,
+      clientLoaded: rel(mark('lab:client-loaded')),
+      stylesReady: rel(mark('lab:styles-ready')),
+      terminalCreated: rel(mark('lab:terminal-created')),
+      attached: rel(mark('lab:attached')),
+      sessionResponse: rel(session?.responseEnd),
+    };
+  }, terminalOpen);
 }
 
-const fmt = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+async function buttonIndex(page: Page): Promise<number> {
+  return page.evaluate(
+    (code) => [...document.querySelectorAll<HTMLElement>('button[data-lab-run]')].findIndex((b) => b.dataset.code === code),
+    snippet.code,
+  );
+}
+
+/** Ends the reader's session now (its sandbox goes at once, not at the idle timeout). */
+async function endSession(page: Page): Promise<void> {
+  await page.evaluate(() => fetch('/lab/session', { method: 'DELETE', credentials: 'include' }).then(() => undefined));
+}
+
+async function poolReady(): Promise<void> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+    const metrics = await (await fetch(`${lab!.url}/metrics`)).text();
+    if (/^lab_sandboxes\{state="ready"\} [1-9]/m.test(metrics)) return;
+  }
+  throw new Error('warm pool not refilled in 120 s');
+}
+
+const fmt = (ms: number) => `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+const row = (label: string, xs: number[], target?: number) => {
+  const s = summary(xs);
+  const verdict = target === undefined ? '' : `  target p95 <= ${target} ms: ${s.p95 <= target ? 'met' : 'MISSED'}`;
+  return `${label.padEnd(58)} median ${fmt(s.median)}, p95 ${fmt(s.p95)} (n=${s.n}, min ${fmt(s.min)}, max ${fmt(s.max)})${verdict}`;
+};
+const breakdown = (clicks: Click[]) => {
+  const med = (pick: (c: Click) => number | undefined) => {
+    const xs = clicks.map(pick).filter((x): x is number => x !== undefined);
+    return xs.length ? fmt(summary(xs).median) : '-';
+  };
+  return `    where (median, from the click): client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
+};
 
 let lab: Lab | undefined;
-const browser = await launchBrowser();
+let browser: Browser | undefined;
+async function cleanup() {
+  await browser?.close().catch(() => undefined);
+  await lab?.stop();
+  lab = undefined;
+}
+process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
 const results: string[] = [];
+const json: Record<string, unknown> = {};
+const record = (key: string, label: string, clicks: Click[], target?: number) => {
+  results.push(
+    row(
+      label,
+      clicks.map((c) => c.firstByte),
+      target,
+    ),
+  );
+  json[key] = { firstByte: summary(clicks.map((c) => c.firstByte)), done: summary(clicks.map((c) => c.done)) };
+};
+
 try {
-  // 1. Cold: no warm pool, the reader's sandbox boots on the first click.
-  lab = await startLab({ LAB_WARM_POOL: '0' });
-  const reader = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const cold = await clickToOutput(await freshPage(reader));
-  results.push(`click -> first output byte, sandbox boots:        ${fmt(cold.firstByte)} (snippet done ${fmt(cold.done)})`);
+  browser = await launchBrowser();
+  // A. A booted sandbox: the terminal open in this page, a new tab of the same reader.
+  if (parts.has('open') || parts.has('reload') || parts.has('cold')) lab = await startLab({ LAB_WARM_POOL: '0' });
+  if (parts.has('open')) {
+    const reader = await newReaderContext(browser);
+    const first = await openPage(reader);
+    await clickRun(first, 0, false); // boots the reader's sandbox; not a sample of these rows
+    await waitForPrompt(first);
 
-  // 2. Booted: a new tab of the same reader (same session, sandbox running).
-  const tab = await freshPage(reader);
-  const warm = await clickToOutput(tab);
-  results.push(`click -> first output byte, sandbox booted:       ${fmt(warm.firstByte)} (snippet done ${fmt(warm.done)})`);
-
-  // 3. Keystroke round trip at the prompt: one byte in, its echo out.
-  await waitForPrompt(tab);
-  const rtts = await tab.evaluate(async () => {
-    const lab = globalThis.__lab!;
-    const out: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      const next = lab.nextOutput();
-      const t0 = performance.now();
-      lab.input(i % 40 === 39 ? '\x15' : 'a'); // Ctrl-U now and then keeps the line short
-      out.push((await next) - t0);
-      await new Promise((r) => setTimeout(r, 3));
+    const open: Click[] = [];
+    for (let i = 0; i < N_OPEN; i++) {
+      open.push(await clickRun(first, 0, true));
+      await waitForPrompt(first);
     }
-    lab.input('\x15');
-    return out;
-  });
-  const sorted = rtts.slice(20).sort((a, b) => a - b); // first keystrokes warm up the path
-  results.push(`keystroke round trip (n=${sorted.length}):                   p50 ${fmt(percentile(sorted, 50))}, p99 ${fmt(percentile(sorted, 99))}`);
+    record('openTerminal', 'click -> first output, terminal already open', open, 50);
 
-  // 4. Flood into the page: short lines (yes: y\r\n, the worst case for a
-  // terminal, one scroll per 3 bytes) and 80-column lines (like base64 or logs).
-  // The renderer is the client's own choice: WebGL on a GPU, DOM where WebGL
-  // would be drawn by the CPU (as in this headless Chromium).
-  for (const [label, command] of [
-    ['yes', 'yes | head -c 67108864'],
-    ['80-col lines', 'yes "$(printf %078d 0)" | head -c 67108864'],
-  ] as const) {
-    const tab_ = tab;
-    await waitForPrompt(tab_);
-    const flood = await tab_.evaluate(async (command) => {
+    // Keystroke round trip at the prompt: one byte in, its echo out.
+    await waitForPrompt(first);
+    const rtts = await first.evaluate(async () => {
       const lab = globalThis.__lab!;
-      const before = lab.received();
-      lab.input(`${command}\r`);
-      const first = await lab.nextOutput();
-      // wait for the command to start, then for the prompt after it
-      while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
-      while (lab.shellState() !== 'input') await new Promise((r) => setTimeout(r, 5));
-      const seconds = (performance.now() - first) / 1000;
-      return { bytes: lab.received() - before, seconds, renderer: lab.renderer() };
-    }, command);
+      const out: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const next = lab.nextOutput();
+        const t0 = performance.now();
+        lab.input(i % 40 === 39 ? '\x15' : 'a'); // Ctrl-U now and then keeps the line short
+        out.push((await next) - t0);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      lab.input('\x15');
+      return out;
+    });
+    const keys = rtts.slice(20); // the first keystrokes warm up the path
+    results.push(`keystroke round trip, one terminal (n=${keys.length}): p50 ${fmt(percentile(keys, 50))}, p99 ${fmt(percentile(keys, 99))}`);
+    json.keystroke = { p50: percentile(keys, 50), p99: percentile(keys, 99) };
+
+    // Flood into the page: short lines (yes: y\r\n, the worst case for a
+    // terminal, one scroll per 3 bytes) and 80-column lines (like base64 or logs).
+    for (const [label, command] of [
+      ['yes', 'yes | head -c 67108864'],
+      ['80-col lines', 'yes "$(printf %078d 0)" | head -c 67108864'],
+    ] as const) {
+      await waitForPrompt(first);
+      const flood = await first.evaluate(async (command) => {
+        const lab = globalThis.__lab!;
+        const before = lab.received();
+        lab.input(`${command}\r`);
+        const start = await lab.nextOutput();
+        while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
+        while (lab.shellState() !== 'input') await new Promise((r) => setTimeout(r, 5));
+        const seconds = (performance.now() - start) / 1000;
+        return { bytes: lab.received() - before, seconds, renderer: lab.renderer() };
+      }, command);
+      results.push(
+        `flood into the page, ${label} (${flood.renderer}): ${(flood.bytes / 1e6 / flood.seconds).toFixed(1)} MB/s (${(flood.bytes / 1e6).toFixed(0)} MB in ${flood.seconds.toFixed(1)} s)`,
+      );
+    }
+
+    // Ctrl-C in a flood: from the key to the prompt drawn after it.
+    const interrupts: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await waitForPrompt(first);
+      interrupts.push(
+        await first.evaluate(async () => {
+          const lab = globalThis.__lab!;
+          lab.input('yes\r');
+          while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 2000));
+          const prompt = lab.nextPrompt();
+          const t0 = performance.now();
+          lab.input('\x03');
+          return (await prompt) - t0;
+        }),
+      );
+    }
     results.push(
-      `flood into the page, ${label} (${flood.renderer}): ${' '.repeat(Math.max(0, 18 - label.length))}${(flood.bytes / 1e6 / flood.seconds).toFixed(1)} MB/s (${(flood.bytes / 1e6).toFixed(0)} MB in ${flood.seconds.toFixed(1)} s)`,
+      `Ctrl-C in a yes flood -> prompt (n=${interrupts.length}): median ${fmt(percentile(interrupts, 50))}, max ${fmt(Math.max(...interrupts))}`,
     );
+    await endSession(first);
+    await reader.close();
   }
 
-  // 5. Ctrl-C in a flood: from the key to the prompt drawn after it. The page
-  // is behind (xterm draws `yes` at a few MB/s), so what matters is how much
-  // output still stands between the shell and the page when the job dies.
-  const interrupts: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    await waitForPrompt(tab);
-    interrupts.push(
-      await tab.evaluate(async () => {
-        const lab = globalThis.__lab!;
-        lab.input('yes\r');
-        while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
-        await new Promise((r) => setTimeout(r, 2000));
-        const prompt = lab.nextPrompt();
-        const t0 = performance.now();
-        lab.input('\x03');
-        return (await prompt) - t0;
-      }),
-    );
+  if (parts.has('reload')) {
+    // The rows above left the terminal's buffer full of flood output (a new tab would replay it): a new reader.
+    const again = await newReaderContext(browser);
+    const boot = await openPage(again);
+    await clickRun(boot, 0, false);
+    await boot.close();
+    for (const hover of [0, HOVER_MS]) {
+      const reload: Click[] = [];
+      for (let i = 0; i < N_RELOAD; i++) {
+        const tab = await openPage(again);
+        reload.push(await clickRun(tab, hover, false));
+        await tab.close();
+      }
+      record(`pageLoad_hover${hover}`, `click -> first output, after page load, session exists${hover ? `, ${hover} ms hover` : ''}`, reload, 150);
+      results.push(breakdown(reload));
+    }
+
+    await endSession(await openPage(again));
+    await again.close();
   }
-  const ints = interrupts.sort((a, b) => a - b);
-  results.push(`Ctrl-C in a yes flood -> prompt (n=${ints.length}):           median ${fmt(percentile(ints, 50))}, max ${fmt(ints.at(-1)!)}`);
-  await lab.stop();
+
+  // B. New readers without a pool: each click boots a sandbox.
+  if (parts.has('cold')) {
+    for (const hover of [0, HOVER_MS]) {
+      const cold: Click[] = [];
+      for (let i = 0; i < N_COLD; i++) {
+        const context = await newReaderContext(browser);
+        const page = await openPage(context);
+        cold.push(await clickRun(page, hover, false));
+        await endSession(page);
+        await context.close();
+        await sleep(1500); // the previous sandbox's removal is not part of the next boot
+      }
+      record(`cold_hover${hover}`, `click -> first output, new reader, sandbox boots${hover ? `, ${hover} ms hover` : ''}`, cold, 1200);
+      results.push(breakdown(cold));
+    }
+  }
+  await lab?.stop();
   lab = undefined;
 
-  // 6. New reader served from the warm pool (a sandbox booted ahead of time).
-  lab = await startLab({ LAB_WARM_POOL: '1' });
-  // Let the pool fill: the server boots one sandbox at start.
-  await new Promise((r) => setTimeout(r, 8000));
-  const pooled = await clickToOutput(await freshPage(await browser.newContext({ viewport: { width: 1280, height: 900 } })));
-  results.push(`click -> first output byte, new reader, warm pool: ${fmt(pooled.firstByte)} (snippet done ${fmt(pooled.done)})`);
+  // C. New readers served from the warm pool.
+  if (parts.has('pool')) {
+    lab = await startLab({ LAB_WARM_POOL: '1' });
+    for (const hover of [0, HOVER_MS]) {
+      const pooled: Click[] = [];
+      for (let i = 0; i < N_POOL; i++) {
+        await poolReady();
+        const context = await newReaderContext(browser);
+        const page = await openPage(context);
+        pooled.push(await clickRun(page, hover, false));
+        await endSession(page);
+        await context.close();
+      }
+      record(`warmPool_hover${hover}`, `click -> first output, new reader, warm pool${hover ? `, ${hover} ms hover` : ''}`, pooled, 300);
+      results.push(breakdown(pooled));
+    }
+  }
 } finally {
-  await browser.close();
-  await lab?.stop();
+  await cleanup();
 }
 console.log('\nterminal benchmark (Chromium, real lab server and sandboxes)');
 for (const line of results) console.log(`  ${line}`);
+console.log(JSON.stringify(json));

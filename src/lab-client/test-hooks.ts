@@ -29,6 +29,8 @@ export interface LabTestHooks {
   pending(): number;
   /** Resolves with performance.now() of the next output chunk. */
   nextOutput(): Promise<number>;
+  /** performance.now() of the page's first output chunk (0 before it). */
+  firstOutputAt(): number;
   /** Sends input as if typed; false when it could not be queued. */
   input(text: string): boolean;
   /** Drops the socket without telling the client logic (a network drop, for tests). */
@@ -51,6 +53,7 @@ export function installTestHooks(lab: PageLab): void {
     cols: () => lab.terminal.term.cols,
     pending: () => lab.flow.pending,
     nextOutput: () => new Promise<number>((resolve) => lab.outputWatchers.push(resolve)),
+    firstOutputAt: () => lab.firstOutputAt,
     input: (text: string) => lab.connection.sendInput(new TextEncoder().encode(text)),
     dropConnection: () => lab.connection.simulateDrop(),
     writeRaw: (bytes: Uint8Array, done: () => void) => lab.terminal.write(bytes, done),

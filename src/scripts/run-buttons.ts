@@ -20,6 +20,13 @@
  *   each page carries (`data-lab-lessons`, src/components/PageTitle.astro).
  *   Re-read after each run, on the `storage` event (other tabs) and on the
  *   `lab:progress` event the client dispatches on window.
+ * - Starts fetching the terminal code when a reader shows intent: the
+ *   pointer over a 실행 or 확인 button, or a finger on it (touchstart comes
+ *   ~100 ms before the click). Measured (docs/benchmarks.md): loading and
+ *   starting the client is most of a first click's wait once the server has
+ *   the shell ready. Nothing loads for a reader who only reads, so the
+ *   budget before the first 실행 (bench/js-budget.ts) is unchanged; keyboard
+ *   focus does not count as intent (Tab walks through every button).
  * - Reopens the terminal dock on load when the previous page of this tab had
  *   it open (sessionStorage, read by the dependency-free dock-state module),
  *   so moving between lessons keeps the reader's terminal.
@@ -164,6 +171,14 @@ function onClick(event: MouseEvent): void {
 }
 
 document.addEventListener('click', onClick);
+/** Intent: fetch (and evaluate) the terminal code before the click; the click then only waits for what is left. */
+function onIntent(event: Event): void {
+  if (labClient || !(event.target instanceof Element)) return;
+  if (!event.target.closest('button[data-lab-run], button[data-lab-check]')) return;
+  loadLabClient().catch(() => undefined); // a failed prefetch is retried by the click, which reports it
+}
+document.addEventListener('pointerover', onIntent, { passive: true });
+document.addEventListener('touchstart', onIntent, { passive: true });
 window.addEventListener('storage', (event) => {
   if (event.key === null || event.key.startsWith(progressKey(''))) renderProgress();
 });
