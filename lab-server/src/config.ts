@@ -284,6 +284,27 @@ export const EnvSchema = z
     ),
     LAB_HUB_USERNAME: z.string().optional().describe('credentials for the upstream (both or neither); passed to the cache container'),
     LAB_HUB_PASSWORD: z.string().optional().describe('see `LAB_HUB_USERNAME`'),
+
+    // --- class mode (issue 13; lab-server/src/classroom) ------------------------
+    LAB_DB_PATH: z
+      .string()
+      .min(1)
+      .default(path.join(repoRoot, '.lab', 'lab.db'))
+      .meta({
+        shown: '<repo>/.lab/lab.db',
+        description: 'the SQLite file of classes, rosters, progress and help requests (created with its directory; kept across restarts)',
+      }),
+    LAB_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').max(256).optional().meta({
+      shown: 'generated',
+      description:
+        "the instructor's login token for `/instructor/`; unset: one is generated on the first start, printed once to the log, and only its hash kept (`LAB_DB_PATH`)",
+    }),
+    LAB_ANONYMOUS_LABS: onOff('on').describe('`off`: labs only for learners who joined a class (`/join/`); others get 403 `class-only`'),
+    LAB_JOIN_RATE: number(60, 1, 100_000).describe(
+      'class joins per client and minute, as many at once (429 `rate-limited`; a class behind one NAT joins from one address)',
+    ),
+    LAB_LOGIN_RATE: number(5, 0.1, 1000).describe('instructor login attempts per client and minute, as many at once (429 `rate-limited`)'),
+    LAB_CLASS_FEEDS: int(20, 1, 1000).describe('instructor live feeds (`…/events`) open at once, in all (503 beyond)'),
   })
   .superRefine((env, ctx) => {
     if (!env.LAB_HUB_USERNAME !== !env.LAB_HUB_PASSWORD) {
@@ -408,6 +429,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       warmPool: e.LAB_WARM_POOL,
       bootConcurrency: e.LAB_BOOT_CONCURRENCY,
       bootTimeoutMs: e.LAB_BOOT_TIMEOUT,
+    },
+    classroom: {
+      dbPath: path.resolve(e.LAB_DB_PATH),
+      adminToken: e.LAB_ADMIN_TOKEN,
+      anonymousLabs: e.LAB_ANONYMOUS_LABS,
+      joinPerMinute: e.LAB_JOIN_RATE,
+      loginPerMinute: e.LAB_LOGIN_RATE,
+      maxFeeds: e.LAB_CLASS_FEEDS,
     },
     reconcileIntervalMs: e.LAB_RECONCILE_INTERVAL,
     shutdownTimeoutMs: e.LAB_SHUTDOWN_TIMEOUT,

@@ -10,6 +10,8 @@
  *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
  *   GET     /metrics       Prometheus text format (LAB_METRICS_TOKEN: Bearer token required;
  *                          LAB_ADMIN_LISTEN: only on that address, see createAdminHandler)
+ *   *       /instructor/api/…, /join/api/…, /lab/progress, /lab/help
+ *                          class mode (classroom/http.ts, issue 13), same Origin guard
  *   GET     *              the built site (static-site.ts)
  *
  * Every request first has its Host checked (origin.ts, DNS rebinding): a
@@ -31,6 +33,7 @@ import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
 import { LAB_CHECK_PATH, LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
 import type { StaticSite } from './static-site.ts';
+import type { ClassroomRoutes, OriginGuard } from './classroom/http.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface HttpDeps {
@@ -42,6 +45,8 @@ export interface HttpDeps {
   site: StaticSite;
   checks: Checks;
   log: Logger;
+  /** Class mode routes (classroom/http.ts); without them those paths are the site's. */
+  classroom?: ClassroomRoutes;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -64,7 +69,7 @@ const httpError = (res: ServerResponse, status: number, error: ErrorCode, detail
  * churning sessions (create, delete, create ...) is limited separately from
  * the cap on concurrent ones.
  */
-class CreationLimiter {
+export class CreationLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly perMinute: number;
   private readonly burst: number;
@@ -173,8 +178,13 @@ export function createRequestHandler(deps: HttpDeps) {
   const creations = new CreationLimiter(config.sessions.createPerMinute, config.sessions.createBurst);
   const foreignHost = hostGuard(policy, metrics, log);
 
+  /** Whether a cookie set in answer to `req` is `Secure` (LAB_COOKIE_SECURE; every cookie this server sets). */
+  function secureCookie(req: IncomingMessage): boolean {
+    return config.cookie.secure === 'on' || (config.cookie.secure === 'auto' && policy.isHttps(req));
+  }
+
   function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
-    const secure = config.cookie.secure === 'on' || (config.cookie.secure === 'auto' && policy.isHttps(req));
+    const secure = secureCookie(req);
     return [
       `${SESSION_COOKIE}=${value}`,
       'Path=/lab',
@@ -218,6 +228,9 @@ export function createRequestHandler(deps: HttpDeps) {
     }
     return cors(verdict.origin);
   }
+
+  /** What the class-mode routes borrow: this Origin guard and the cookie rule. */
+  const classGuard: OriginGuard = { allowOrigin, preflight, secure: secureCookie };
 
   function session(req: IncomingMessage, res: ServerResponse): void {
     if (req.method === 'OPTIONS') return preflight(req, res, 'POST, DELETE');
@@ -325,6 +338,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (path === LAB_SESSION_PATH) return session(req, res);
       if (path === LAB_CHECK_PATH) return await check(req, res);
+      if (deps.classroom?.owns(path)) return await deps.classroom.handle(req, res, classGuard);
       if (path === '/healthz') {
         const result = await health.check();
         return json(res, result.ok ? 200 : 503, result);

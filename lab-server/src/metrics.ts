@@ -49,6 +49,12 @@ export class Metrics {
   readonly inputPaused: client.Counter;
   readonly sessionsCapacity: client.Gauge;
   readonly checks: client.Counter<'result'>;
+  readonly classJoins: client.Counter<'result'>;
+  readonly classLogins: client.Counter<'result'>;
+  readonly classHelp: client.Counter;
+  readonly classProgress: client.Counter<'stored'>;
+  readonly classRefused: client.Counter<'reason'>;
+  readonly classFeeds: client.Gauge;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -143,6 +149,33 @@ export class Metrics {
       registers,
     });
     for (const result of ['passed', 'failed', 'timeout', 'refused']) this.checks.inc({ result }, 0);
+    // Class mode (issue 13): classroom/http.ts.
+    this.classJoins = new client.Counter({
+      name: 'lab_class_joins_total',
+      help: 'Class joins (POST /join/api/join) by result: joined, or the error code that refused it',
+      labelNames: ['result'],
+      registers,
+    });
+    this.classLogins = new client.Counter({
+      name: 'lab_class_logins_total',
+      help: 'Instructor logins (POST /instructor/api/login) by result: ok, bad-token, rate-limited, bad-message',
+      labelNames: ['result'],
+      registers,
+    });
+    this.classHelp = new client.Counter({ name: 'lab_class_help_total', help: 'Help requests made by learners (POST /lab/help)', registers });
+    this.classProgress = new client.Counter({
+      name: 'lab_class_progress_total',
+      help: 'Snippet results reported (POST /lab/progress): stored (a learner) or dropped (an anonymous reader)',
+      labelNames: ['stored'],
+      registers,
+    });
+    this.classRefused = new client.Counter({
+      name: 'lab_class_refused_total',
+      help: 'Refused class-mode requests (instructor, join, progress, help routes) by error code',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.classFeeds = new client.Gauge({ name: 'lab_class_feeds', help: "Instructors' live feeds open (LAB_CLASS_FEEDS)", registers });
     this.diskBytes = new client.Gauge({
       name: 'lab_sandbox_disk_bytes_max',
       help: 'Largest disk usage of any sandbox at the last check',

@@ -206,5 +206,7 @@ test('a cleared help request leaves the open list, and clearing twice keeps the 
     [h2.id],
   );
   assert.equal((await store.listHelp(cls.id, true)).find((h) => h.id === h1.id)?.clearedAt, T0 + 10);
+  assert.deepEqual(await store.getHelp(h1.id), { ...h1, clearedAt: T0 + 10 });
+  assert.equal(await store.getHelp('no-such-help'), undefined);
   store.close();
 });

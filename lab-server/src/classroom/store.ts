@@ -188,6 +188,7 @@ export class SqliteStore implements ClassroomStore {
       touchLearner: p('UPDATE learners SET current_lesson = ?, last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
       listProgress: p('SELECT p.* FROM progress p JOIN learners l ON l.id = p.learner_id WHERE l.class_id = ? ORDER BY p.learner_id, p.lesson, p.at'),
       insertHelp: p('INSERT INTO help (id, learner_id, class_id, text, at) VALUES (:id, :learnerId, :classId, :text, :at)'),
+      getHelp: p('SELECT * FROM help WHERE id = ?'),
       clearHelp: p('UPDATE help SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL'),
       listOpenHelp: p('SELECT * FROM help WHERE class_id = ? AND cleared_at IS NULL ORDER BY at, id'),
       listAllHelp: p('SELECT * FROM help WHERE class_id = ? ORDER BY at, id'),
@@ -348,6 +349,11 @@ export class SqliteStore implements ClassroomStore {
     const record: HelpRecord = { ...input, id: newId(), clearedAt: null };
     this.sql.insertHelp.run({ id: record.id, learnerId: record.learnerId, classId: record.classId, text: record.text, at: record.at });
     return record;
+  }
+
+  async getHelp(id: string): Promise<HelpRecord | undefined> {
+    const row = this.sql.getHelp.get(id) as Row | undefined;
+    return row && toHelp(row);
   }
 
   async clearHelp(id: string, at: number): Promise<void> {

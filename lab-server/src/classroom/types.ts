@@ -81,6 +81,7 @@ export interface ClassroomStore {
   recordProgress(p: ProgressRecord): Promise<void>;
   listProgress(classId: string): Promise<ProgressRecord[]>;
   addHelp(input: Omit<HelpRecord, 'id' | 'clearedAt'>): Promise<HelpRecord>;
+  getHelp(id: string): Promise<HelpRecord | undefined>;
   clearHelp(id: string, at: number): Promise<void>;
   listHelp(classId: string, includeCleared?: boolean): Promise<HelpRecord[]>;
   close(): void;
