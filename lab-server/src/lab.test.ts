@@ -1,67 +1,17 @@
 /**
  * The Lab without Docker: a fake driver boots at once (or fails, or reports
- * a full disk) and its shells are in-memory streams; the pool is the real
- * one. The integration tests run the same paths against real sandboxes.
+ * a full disk) and its shells are in-memory streams (lab-fakes.ts); the
+ * pool is the real one. The integration tests run the same paths against real sandboxes.
  */
 import assert from 'node:assert/strict';
-import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
-import { Lab, LabError, type SessionSocket } from './lab.ts';
+import { Lab, LabError } from './lab.ts';
+import { FakeDriver, FakeSocket } from './lab-fakes.ts';
 import { Metrics } from './metrics.ts';
 import { CloseCode, type ServerMessage } from './protocol.ts';
-import type { CheckOutcome, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './sandbox/driver.ts';
 import { SandboxPool } from './sandbox/pool.ts';
-import type { TerminalClient } from './terminal.ts';
-
-class FakeDriver implements SandboxDriver {
-  readonly destroyed: string[] = [];
-  failBoots = false;
-  disk: DiskUsage = { data: 0, dataLimit: undefined, rootfs: 0 };
-  async create(id: string, _session: string | undefined, progress: ProgressFn): Promise<SandboxHandle> {
-    progress('engine', 0.5);
-    if (this.failBoots) throw new Error('boot failed');
-    return { id, containerId: `c-${id}`, createdAt: 0, bootMs: 1 };
-  }
-  async openShell(): Promise<Shell> {
-    const stream = new Duplex({ read() {}, write: (_c, _e, cb) => cb() });
-    return { stream, exited: new Promise(() => undefined), resize: async () => undefined, close: () => stream.destroy() };
-  }
-  async destroy(id: string) {
-    this.destroyed.push(id);
-  }
-  async isRunning() {
-    return true;
-  }
-  async diskUsage() {
-    return this.disk;
-  }
-  async listOwned(): Promise<OwnedObject[]> {
-    return [];
-  }
-  async removeOwned() {}
-  async runCheck(): Promise<CheckOutcome> {
-    throw new Error('no checks here');
-  }
-}
-
-class FakeSocket implements SessionSocket, TerminalClient {
-  closed: { code: number; error?: ServerMessage } | undefined;
-  control: ServerMessage[] = [];
-  output = '';
-  bufferedAmount = 0;
-  close(code: number, _reason: string, error?: ServerMessage) {
-    this.closed ??= { code, error }; // the first close counts, as in gateway.ts
-  }
-  sendOutput(bytes: Buffer, written: () => void) {
-    this.output += bytes.toString();
-    written();
-  }
-  sendControl(m: ServerMessage) {
-    this.control.push(m);
-  }
-}
 
 const log = pino({ level: 'silent' });
 const hello = { type: 'hello' as const, terminal: 'main', cols: 80, rows: 24, resumeFrom: 0 };

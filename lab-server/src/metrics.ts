@@ -49,6 +49,15 @@ export class Metrics {
   readonly inputPaused: client.Counter;
   readonly sessionsCapacity: client.Gauge;
   readonly checks: client.Counter<'result'>;
+  /** Class mode, lab side (classroom/seats.ts, classroom/mirror.ts). */
+  readonly classSessions: client.Counter<'result'>;
+  readonly classQueue: client.Gauge;
+  readonly classWarmTarget: client.Gauge;
+  readonly classActions: client.Counter<'action'>;
+  readonly classNotices: client.Counter<'kind'>;
+  readonly classMirrors: client.Gauge;
+  readonly classMirrorsClosed: client.Counter<'reason'>;
+  readonly sandboxAcquired: client.Counter<'source'>;
   readonly classJoins: client.Counter<'result'>;
   readonly classLogins: client.Counter<'result'>;
   readonly classHelp: client.Counter;
@@ -149,6 +158,45 @@ export class Metrics {
       registers,
     });
     for (const result of ['passed', 'failed', 'timeout', 'refused']) this.checks.inc({ result }, 0);
+    // Class mode, lab side (issue 13): classroom/seats.ts, classroom/mirror.ts.
+    this.classSessions = new client.Counter({
+      name: 'lab_class_sessions_total',
+      help: "Learners' session requests (POST /lab/session with a learner cookie): created, resumed, rebound (a second browser), queued (202), refused (class over)",
+      labelNames: ['result'],
+      registers,
+    });
+    this.classQueue = new client.Gauge({ name: 'lab_class_queue_length', help: 'Learners waiting for a seat or a sandbox, all classes', registers });
+    this.classWarmTarget = new client.Gauge({
+      name: 'lab_class_warm_target',
+      help: 'Warm pool target: LAB_WARM_POOL plus the free seats of classes starting or running, bounded by the session cap',
+      registers,
+    });
+    this.classActions = new client.Counter({
+      name: 'lab_class_instructor_actions_total',
+      help: 'Instructor actions carried out by the lab: prewarm, reset, end (a learner), end-class, message, extend',
+      labelNames: ['action'],
+      registers,
+    });
+    this.classNotices = new client.Counter({
+      name: 'lab_class_notices_total',
+      help: "Notices sent to learners' terminals (time-warning, instructor, ended), per session",
+      labelNames: ['kind'],
+      registers,
+    });
+    this.classMirrors = new client.Gauge({ name: 'lab_class_mirrors', help: "Instructors' read-only terminal mirrors open", registers });
+    this.classMirrorsClosed = new client.Counter({
+      name: 'lab_class_mirrors_closed_total',
+      help: 'Mirrors closed or refused, by reason: ended (the learner session), left (the instructor), slow (fell behind), cap, no-session, auth, origin',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.sandboxAcquired = new client.Counter({
+      name: 'lab_sandbox_acquired_total',
+      help: "Where sessions' sandboxes came from: warm (booted, waiting in the pool), takeover (a pool boot in flight), boot (booted for the session)",
+      labelNames: ['source'],
+      registers,
+    });
+    for (const source of ['warm', 'takeover', 'boot']) this.sandboxAcquired.inc({ source }, 0);
     // Class mode (issue 13): classroom/http.ts.
     this.classJoins = new client.Counter({
       name: 'lab_class_joins_total',

@@ -129,3 +129,32 @@ test('a socket waiting for its terminal (a slow boot) keeps an unused session', 
   clock.now += 2 * MIN;
   assert.equal(registry.sweep()[0]?.reason, 'unused');
 });
+
+test("a learner's session: global cap only, one per learner, ends at the learner's end time (moved by extend)", () => {
+  const { clock, registry } = setup();
+  const owner = { learnerId: 'l1', classId: 'c1' };
+  const endsAt = clock.now + 10 * MIN;
+  const a = registry.createForLearner('nat', owner, endsAt);
+  assert.ok(a.ok);
+  assert.equal(a.session.expiresAt, endsAt);
+  assert.equal(registry.forLearner('l1'), a.session);
+  assert.deepEqual(registry.createForLearner('nat', owner, endsAt), { ok: false, reason: 'global-cap' }, 'one per learner');
+  assert.ok(registry.createForLearner('nat', { learnerId: 'l2', classId: 'c1' }, endsAt).ok);
+  assert.equal(registry.countFor('nat'), 0, 'not counted per address');
+  assert.ok(registry.create('nat').ok);
+  assert.deepEqual(registry.createForLearner('nat', { learnerId: 'l3', classId: 'c1' }, endsAt), { ok: false, reason: 'global-cap' });
+  registry.extend(a.session, endsAt + 5 * MIN);
+  clock.now = endsAt;
+  assert.deepEqual(
+    registry.sweep().map((e) => e.session.owner?.learnerId),
+    ['l2'],
+    'l2 at its end time, l1 extended',
+  );
+  assert.equal(registry.forLearner('l1'), a.session);
+  clock.now = endsAt + 5 * MIN;
+  assert.deepEqual(
+    registry.sweep().map((e) => [e.session.owner?.learnerId, e.reason]),
+    [['l1', 'expired']],
+  );
+  assert.equal(registry.forLearner('l1'), undefined);
+});
