@@ -170,6 +170,27 @@ export const EnvSchema = z
       'challenge checks per session and minute, as many at once (429 `rate-limited`); one at a time (429 `check-running`)',
     ),
 
+    // --- port preview (issue 11, preview/) -------------------------------------
+    LAB_PREVIEW_LISTEN: listenAddress.meta({
+      shown: '`HOST`:`PORT`+1 (`0` when `PORT` is `0`)',
+      description:
+        "`host:port` of the port preview's own listener: a separate origin from the lab's, so a previewed page never runs with the lab's privileges",
+    }),
+    LAB_PREVIEW_ORIGIN: optionalOrigin.meta({
+      shown: 'from `Host`, on the preview port',
+      description:
+        'the preview origin as browsers reach it, behind a reverse proxy (e.g. `https://preview.example.org`: one extra host name, no wildcard DNS); the lab pages may frame only it',
+    }),
+    LAB_PREVIEW_MAX_BODY: size('10m', 1024).describe(
+      'request body a preview forwards to the app (413 beyond): form posts and uploads of a lesson app, not bulk transfers',
+    ),
+    LAB_PREVIEW_FIRST_BYTE_TIMEOUT: duration('20s', 1000).describe(
+      "a previewed app that has not started its answer by then gets 504 (a Korean page that retries); below `LAB_SOCKET_IDLE_TIMEOUT`, which would cut the browser's connection first",
+    ),
+    LAB_PREVIEW_CONNECTIONS: int(12, 1, 1000).describe(
+      "upstream connections per session into its sandbox (each one `docker exec`): requests beyond wait for one, WebSocket upgrades beyond get 503. 12 = a browser's 6 per host for the inline panel and a tab",
+    ),
+
     // --- who may talk to us -------------------------------------------------
     LAB_PUBLIC_ORIGIN: optionalOrigin.meta({ shown: 'from `Host`', description: "the server's own origin; **set it in production**" }),
     LAB_ALLOWED_ORIGINS: originList.describe('other origins allowed to use the labs (comma-separated), get CORS with credentials'),
@@ -322,6 +343,13 @@ export const EnvSchema = z
         message: `must be more than 7 s below LAB_SOCKET_IDLE_TIMEOUT (${env.LAB_SOCKET_IDLE_TIMEOUT} ms), which would cut the connection first`,
       });
     }
+    if (env.LAB_PREVIEW_FIRST_BYTE_TIMEOUT >= env.LAB_SOCKET_IDLE_TIMEOUT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LAB_PREVIEW_FIRST_BYTE_TIMEOUT'],
+        message: `must be below LAB_SOCKET_IDLE_TIMEOUT (${env.LAB_SOCKET_IDLE_TIMEOUT} ms), which would cut the connection first`,
+      });
+    }
     if (env.LAB_COOKIE_SAMESITE === 'None' && env.LAB_COOKIE_SECURE === 'off') {
       ctx.addIssue({ code: 'custom', path: ['LAB_COOKIE_SECURE'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
     }
@@ -369,6 +397,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.LAB_CHECK_TIMEOUT,
       outputBytes: e.LAB_CHECK_OUTPUT,
       perMinute: e.LAB_CHECK_RATE,
+    },
+    preview: {
+      listen: e.LAB_PREVIEW_LISTEN ?? { host: e.HOST, port: e.PORT === 0 || e.PORT === 65535 ? 0 : e.PORT + 1 },
+      origin: e.LAB_PREVIEW_ORIGIN,
+      maxBodyBytes: e.LAB_PREVIEW_MAX_BODY,
+      firstByteTimeoutMs: e.LAB_PREVIEW_FIRST_BYTE_TIMEOUT,
+      connectionsPerSession: e.LAB_PREVIEW_CONNECTIONS,
     },
     publicOrigin: e.LAB_PUBLIC_ORIGIN,
     allowedOrigins: e.LAB_ALLOWED_ORIGINS,

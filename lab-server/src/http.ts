@@ -7,6 +7,9 @@
  *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
  *   POST    /lab/check     run a challenge's check in the caller's own sandbox (challenges.ts);
  *                          same Origin and cookie rules; OPTIONS as above
+ *   GET     /lab/preview   port preview: the caller's sandbox's published ports (preview/api.ts)
+ *   POST    /lab/preview   a one-time URL on the preview origin for one port (preview/proxy.ts serves it);
+ *                          same cookie rules; GET also from the same origin without Origin (browsers omit it)
  *   GET     /healthz       200 when sandboxes can be created, else 503 with the reasons
  *   GET     /metrics       Prometheus text format (LAB_METRICS_TOKEN: Bearer token required;
  *                          LAB_ADMIN_LISTEN: only on that address, see createAdminHandler)
@@ -31,7 +34,10 @@ import type { Health } from './health.ts';
 import type { Lab } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
-import { LAB_CHECK_PATH, LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
+import { LAB_CHECK_PATH, LAB_PREVIEW_PATH, LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
+import { MAX_PREVIEW_BODY_BYTES, type PreviewApi } from './preview/api.ts';
+import type { PreviewOrigins } from './preview/origins.ts';
+import type { Session } from './sessions.ts';
 import type { StaticSite } from './static-site.ts';
 import type { ClassroomRoutes, OriginGuard } from './classroom/http.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -45,6 +51,8 @@ export interface HttpDeps {
   site: StaticSite;
   checks: Checks;
   log: Logger;
+  /** Port preview (preview/): GET/POST /lab/preview; without it that path is the site's. */
+  previews?: { api: PreviewApi<Session>; origins: PreviewOrigins };
   /** Class mode routes (classroom/http.ts); without them those paths are the site's. */
   classroom?: ClassroomRoutes;
 }
@@ -328,6 +336,47 @@ export function createRequestHandler(deps: HttpDeps) {
     done(verdict, headers);
   }
 
+  /**
+   * GET/POST LAB_PREVIEW_PATH: Origin (403; a GET may come without one from
+   * the same origin: browsers send none there), cookie (401 none, 404 no live
+   * session), then preview/api.ts (400, 409 booting, 429, 502, 200). Every
+   * refusal is logged.
+   */
+  async function preview(req: IncomingMessage, res: ServerResponse, previews: NonNullable<HttpDeps['previews']>): Promise<void> {
+    if (req.method === 'OPTIONS') return preflight(req, res, 'GET, POST');
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'GET, POST, OPTIONS' }).end();
+      return;
+    }
+    const site = req.headers['sec-fetch-site'];
+    const sameOriginGet = req.method === 'GET' && !req.headers.origin && (site === undefined || site === 'same-origin');
+    const headers = sameOriginGet ? {} : allowOrigin(req, res, 'preview');
+    if (!headers) return;
+    const refuse = (status: number, error: ErrorCode, detail: string, extra: Record<string, string> = {}, session?: string) => {
+      log.warn({ session, status, error, detail, ip: policy.clientIp(req) }, 'preview request refused');
+      httpError(res, status, error, detail, { ...headers, ...extra });
+    };
+    if (lab.isShuttingDown) return refuse(503, 'shutting-down', 'server is shutting down', { 'Retry-After': '10' });
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (!token) return refuse(401, 'no-session', 'no session cookie');
+    const session = lab.lookup(token);
+    if (!session) return refuse(404, 'no-session', 'no such session');
+    let answer;
+    if (req.method === 'GET') answer = await previews.api.list(session, lab.sandboxOf(session));
+    else {
+      const body = await readBody(req, MAX_PREVIEW_BODY_BYTES);
+      if (body === undefined) return refuse(413, 'bad-message', `body over ${MAX_PREVIEW_BODY_BYTES} bytes`, { Connection: 'close' }, session.id);
+      // The host name the page used (or LAB_PUBLIC_ORIGIN's): the preview origin is on it unless LAB_PREVIEW_ORIGIN says otherwise.
+      const own = URL.parse(policy.ownOrigin(req) ?? '');
+      const origin = previews.origins.forLab(own?.host ?? req.headers.host ?? 'localhost', own ? own.protocol === 'https:' : policy.isHttps(req));
+      answer = await previews.api.open(session, lab.sandboxOf(session), body, origin);
+    }
+    if ('error' in answer) {
+      return refuse(answer.status, answer.error, answer.detail, answer.retryAfter ? { 'Retry-After': String(answer.retryAfter) } : {}, session.id);
+    }
+    json(res, 200, answer.body, headers);
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
@@ -338,6 +387,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (path === LAB_SESSION_PATH) return session(req, res);
       if (path === LAB_CHECK_PATH) return await check(req, res);
+      if (path === LAB_PREVIEW_PATH && deps.previews) return await preview(req, res, deps.previews);
       if (deps.classroom?.owns(path)) return await deps.classroom.handle(req, res, classGuard);
       if (path === '/healthz') {
         const result = await health.check();

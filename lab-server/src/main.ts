@@ -26,10 +26,15 @@ import { CountedCaps } from './counted-caps.ts';
 import { raiseNofile } from './fd-limit.ts';
 import { Gateway } from './gateway.ts';
 import { Health } from './health.ts';
-import { createAdminHandler, createRequestHandler } from './http.ts';
+import { createAdminHandler, createRequestHandler, hostGuard } from './http.ts';
 import { Lab } from './lab.ts';
 import { Metrics } from './metrics.ts';
 import { OriginPolicy, clientKey, normalizeIp } from './origin.ts';
+import { PreviewApi } from './preview/api.ts';
+import { PreviewOrigins } from './preview/origins.ts';
+import { PreviewProxy, UPSTREAM_KEEPALIVE_MS } from './preview/proxy.ts';
+import { PreviewRegistry } from './preview/registry.ts';
+import type { Session } from './sessions.ts';
 import { CloseCode } from './protocol.ts';
 import { createDataVolumes } from './sandbox/data-volume.ts';
 import { createEgressFirewall } from './sandbox/egress-firewall.ts';
@@ -140,7 +145,42 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const gateway = new Gateway({ lab, policy, metrics, config, log: log.child({ part: 'ws' }) });
   // A page served under another name than LAB_PUBLIC_ORIGIN (a site built with PUBLIC_LAB_URL) may still reach the labs.
   const labOrigins = config.publicOrigin ? [config.publicOrigin, config.publicOrigin.replace(/^http/, 'ws')] : [];
-  const site = new StaticSite(config.siteDir, { connectSources: labOrigins });
+  // Port preview (issue 11): a listener of its own = a separate origin (preview/proxy.ts); its port and
+  // the lab's are known once both listen (below), and read when a request needs them.
+  let previewPort = 0;
+  let labPort = 0;
+  const previewOrigins = new PreviewOrigins({
+    configured: config.preview.origin,
+    labOrigins: config.publicOrigin ? [config.publicOrigin, ...config.allowedOrigins] : [],
+    ports: () => ({ preview: previewPort, lab: labPort }),
+  });
+  const previewRegistry = new PreviewRegistry<Session>();
+  const previewPolicy = new OriginPolicy({
+    publicOrigin: config.preview.origin,
+    allowedOrigins: [],
+    trustedProxies: config.trustedProxies,
+    allowedHosts: config.allowedHosts,
+  });
+  const previewLog = log.child({ part: 'preview' });
+  const previewProxy = new PreviewProxy<Session>({
+    registry: previewRegistry,
+    ports: driver,
+    sandboxOf: (session) => lab.sandboxOf(session),
+    origins: previewOrigins,
+    isHttps: (req) => previewPolicy.isHttps(req),
+    refuseForeignHost: hostGuard(previewPolicy, metrics, previewLog),
+    isShuttingDown: () => lab.isShuttingDown,
+    limits: {
+      maxBodyBytes: config.preview.maxBodyBytes,
+      firstByteTimeoutMs: config.preview.firstByteTimeoutMs,
+      connectionsPerSession: config.preview.connectionsPerSession,
+      keepAliveMs: UPSTREAM_KEEPALIVE_MS,
+    },
+    metrics,
+    log: previewLog,
+  });
+  const previewApi = new PreviewApi<Session>({ registry: previewRegistry, ports: driver });
+  const site = new StaticSite(config.siteDir, { connectSources: labOrigins, frameSources: () => previewOrigins.frameSources() });
   // Challenges: the check scripts, read once; a request names one by id (challenges.ts).
   const catalog = loadChallenges(config.checks.dir);
   if (catalog.missing) log.warn({ dir: config.checks.dir }, 'no challenges directory (LAB_CHALLENGES_DIR): every check is 404');
@@ -153,7 +193,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     outputBytes: config.checks.outputBytes,
     perMinute: config.checks.perMinute,
   });
-  const handler = createRequestHandler({ config, lab, policy, metrics, health, site, checks, log: log.child({ part: 'http' }) });
+  const handler = createRequestHandler({
+    config,
+    lab,
+    policy,
+    metrics,
+    health,
+    site,
+    checks,
+    log: log.child({ part: 'http' }),
+    previews: { api: previewApi, origins: previewOrigins },
+  });
   const server = createServer(
     {
       // Trickled headers were cut only after 72-86 s (Node's 60 s, checked every 30 s).
@@ -171,6 +221,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => socket.destroy());
+  // The preview origin's listener: the same timeouts, and the same connection caps (below).
+  const previewServer = createServer(
+    {
+      headersTimeout: config.connections.headersTimeoutMs,
+      requestTimeout: config.connections.requestTimeoutMs,
+      keepAliveTimeout: config.connections.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => previewProxy.handle(req, res),
+  );
+  previewServer.setTimeout(config.connections.socketIdleTimeoutMs, (socket: Socket) => {
+    metrics.connectionTimeouts.inc({ kind: 'idle' });
+    socket.destroy();
+  });
+  previewServer.on('upgrade', (req, socket, head) => previewProxy.handleUpgrade(req, socket, head));
+  previewServer.on('clientError', (_err, socket) => socket.destroy());
 
   // Connection caps, at accept: the process keeps LAB_FD_RESERVE descriptors for
   // Docker (its sockets and exec streams) and files whatever clients do. Behind
@@ -178,7 +244,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // client (its own limits apply, README), only globally.
   const connections = new CountedCaps(maxConnections, config.connections.perClient);
   const refusedLog = new Map<string, { count: number; at: number }>();
-  server.on('connection', (socket: Socket) => {
+  const capConnection = (socket: Socket) => {
     const peer = normalizeIp(socket.remoteAddress ?? 'unknown');
     const proxy = policy.isTrustedProxyAddress(peer);
     const key = proxy ? `proxy ${peer}` : clientKey(peer);
@@ -205,7 +271,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return;
     }
     socket.once('close', () => connections.release(key));
-  });
+  };
+  server.on('connection', capConnection);
+  previewServer.on('connection', capConnection);
 
   // --- start -----------------------------------------------------------------
   try {
@@ -238,6 +306,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   pool.refill();
 
   await new Promise<void>((resolve, reject) => {
+    previewServer.once('error', reject);
+    previewServer.listen(config.preview.listen.port, config.preview.listen.host, () => resolve());
+  });
+  const previewAddress = previewServer.address();
+  previewPort = typeof previewAddress === 'object' && previewAddress ? previewAddress.port : config.preview.listen.port;
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
@@ -263,6 +337,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  labPort = port;
+  log.info({ port: previewPort, host: config.preview.listen.host, origin: config.preview.origin }, 'port preview listening');
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   log.info({ url, site: config.siteDir, instance: config.instance, warmPool: config.sandbox.warmPool }, 'lab server listening');
   // For the person who typed `npm start`: the one line that matters, readable.
@@ -281,6 +357,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
       server.close();
       server.closeAllConnections();
+      previewProxy.close();
+      previewServer.close();
+      previewServer.closeAllConnections();
       admin?.close();
       admin?.closeAllConnections();
       log.info({ left: pool.ownedIds().size }, 'shut down');

@@ -26,8 +26,8 @@
  *   injected does), no plugins, no <base>, and `frame-ancestors 'none'`
  *   (plus X-Frame-Options for old browsers): no other site may frame the
  *   lessons (clickjacking a 실행 button). Styles may be inline (Starlight
- *   and xterm.js set style attributes). A port preview will need its own
- *   frame-src later.
+ *   and xterm.js set style attributes). Frames: only the port preview's
+ *   origin (`frame-src`, preview/origins.ts), nothing else.
  */
 import { createReadStream } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -96,7 +96,11 @@ function destroyWithSocket(socket: Socket, stream: { destroy(): void; once(e: 'c
 }
 
 /** The page's policy: `inlineScripts` are the SHA-256 sources of its own inline scripts. */
-export function contentSecurityPolicy(inlineScripts: readonly string[], connectSources: readonly string[] = []): string {
+export function contentSecurityPolicy(
+  inlineScripts: readonly string[],
+  connectSources: readonly string[] = [],
+  frameSources: readonly string[] = [],
+): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'wasm-unsafe-eval'${inlineScripts.map((h) => ` '${h}'`).join('')}`,
@@ -104,6 +108,7 @@ export function contentSecurityPolicy(inlineScripts: readonly string[], connectS
     "img-src 'self' data:",
     "font-src 'self' data:",
     `connect-src 'self'${connectSources.map((c) => ` ${c}`).join('')}`,
+    ...(frameSources.length ? [`frame-src ${frameSources.join(' ')}`] : []),
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -139,10 +144,13 @@ export class StaticSite {
 
   /** Besides 'self', where pages may connect (the labs' origin, when it is another: LAB_PUBLIC_ORIGIN). */
   private readonly connectSources: string[];
+  /** What pages may frame: the port preview's origin (preview/origins.ts; its port is known once it listens). */
+  private readonly frameSources: () => readonly string[];
 
-  constructor(root: string, opts: { connectSources?: string[] } = {}) {
+  constructor(root: string, opts: { connectSources?: string[]; frameSources?: () => readonly string[] } = {}) {
     this.root = path.resolve(root);
     this.connectSources = opts.connectSources ?? [];
+    this.frameSources = opts.frameSources ?? (() => []);
   }
 
   /** Resolves a URL path to a file inside the root, or a redirect, or nothing. */
@@ -218,7 +226,7 @@ export class StaticSite {
     };
     if (type.startsWith('text/html')) {
       const html = found.size <= MAX_MEMORY_FILE ? (await this.contents(found, etag)).toString('utf8') : '';
-      headers['Content-Security-Policy'] = contentSecurityPolicy(inlineScriptHashes(html), this.connectSources);
+      headers['Content-Security-Policy'] = contentSecurityPolicy(inlineScriptHashes(html), this.connectSources, this.frameSources());
     }
     if (status === 200 && req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers).end();

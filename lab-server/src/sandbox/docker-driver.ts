@@ -35,9 +35,21 @@ import type { DataVolumes } from './data-volume.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
 import { runCheckExec } from './check-exec.ts';
 import { runExec } from './exec.ts';
+import { listPortsExec, openPortExec, type ExecSocket } from './port-exec.ts';
 import { raiseHostInotifyLimits } from './host-limits.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
-import type { CheckOutcome, CheckRun, DiskUsage, OwnedObject, ProgressFn, SandboxDriver, SandboxHandle, Shell } from './driver.ts';
+import type {
+  CheckOutcome,
+  CheckRun,
+  DiskUsage,
+  OwnedObject,
+  PortListing,
+  ProgressFn,
+  SandboxDriver,
+  SandboxHandle,
+  SandboxPorts,
+  Shell,
+} from './driver.ts';
 import type { SandboxStats, SandboxUsage } from './driver.ts';
 import { SANDBOX_DISK_DIR, SANDBOX_READY, SANDBOX_SHELL, sandboxCreateSpec, sandboxUsernsOwner } from './spec.ts';
 
@@ -88,7 +100,7 @@ export function usageFromStats(s: EngineStats): SandboxUsage {
   return { cpuPercent: Math.round(cpuPercent * 10) / 10, memoryBytes: Math.max(0, usage - (cache < usage ? cache : 0)) };
 }
 
-export class DockerSandboxDriver implements SandboxDriver {
+export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
   private readonly docker: Docker;
   private readonly naming: Naming;
   private readonly opts: DockerDriverOptions;
@@ -291,6 +303,16 @@ export class DockerSandboxDriver implements SandboxDriver {
   /** A challenge check (check-exec.ts says how it is bounded). */
   runCheck(sandbox: SandboxHandle, run: CheckRun): Promise<CheckOutcome> {
     return runCheckExec(this.docker, sandbox.containerId, run);
+  }
+
+  /** A port preview connection (port-exec.ts: one exec of lab-port per upstream connection). */
+  openPort(sandbox: SandboxHandle, port: number): Promise<ExecSocket> {
+    return openPortExec(this.docker, sandbox.containerId, port);
+  }
+
+  /** The inner engine's published ports (port-exec.ts: `lab-port list`, bounded). */
+  listPorts(sandbox: SandboxHandle): Promise<PortListing> {
+    return listPortsExec(this.docker, sandbox.containerId);
   }
 
   async destroy(sandboxId: string): Promise<void> {

@@ -5,7 +5,7 @@
  * specific (flags, labels, exec, cgroups) lives in docker-driver.ts.
  */
 import type { Duplex } from 'node:stream';
-import type { SandboxPhase } from '../protocol.ts';
+import type { PublishedPort, SandboxPhase } from '../protocol.ts';
 
 /** Boot progress: a phase and a 0..1 fraction, monotonic within one boot. */
 export type ProgressFn = (phase: SandboxPhase, progress: number) => void;
@@ -68,6 +68,23 @@ export interface CheckOutcome {
   output: string;
   /** Bytes discarded beyond the limit. */
   discarded: number;
+}
+
+/** What a sandbox's inner engine publishes (port preview): its ports, and how many containers run at all. */
+export interface PortListing {
+  ports: PublishedPort[];
+  containers: number;
+}
+
+/**
+ * The port preview's way into sandboxes (lab-server/src/preview), beside
+ * SandboxDriver so the lab's own fakes need not know it.
+ */
+export interface SandboxPorts {
+  /** One TCP connection to 127.0.0.1:port in the sandbox's inner world, as a byte stream; `stderr` says why it failed. */
+  openPort(sandbox: SandboxHandle, port: number): Promise<Duplex & { readonly stderr: string }>;
+  /** The inner engine's published TCP ports (read from inside, bounded in time and size) and whether each accepts connections. */
+  listPorts(sandbox: SandboxHandle): Promise<PortListing>;
 }
 
 export interface SandboxDriver {
