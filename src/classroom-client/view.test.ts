@@ -78,6 +78,7 @@ test('each learner row says connection, sandbox state, lesson, per-lesson ✓ / 
 test('a lesson cell reads as words for screen readers', () => {
   assert.equal(lessonCell('x', { ok: 1, expectedFail: 0, fail: 0 }, '첫 수업').label, '첫 수업: 성공 1, 예상대로 실패 0, 실패 0');
   assert.equal(lessonCell('x', undefined, '첫 수업').failed, false);
+  assert.equal(lessonCell('x', { ok: 2, expectedFail: 0, fail: 1 }, '첫 수업').text, '✓ 2 · ✗ 1', 'zero counts are left out');
   assert.equal(formatCpu(42.4), '42%');
   assert.equal(formatMemory(null), '–');
 });

@@ -12,7 +12,7 @@ import { RESULT_MARK, classKo } from './messages.ko.ts';
 
 export interface LessonCell {
   lesson: string;
-  /** "✓ 3 · 예상대로 실패 1 · ✗ 0", or "–" when nothing ran. */
+  /** "✓ 3 · 예상대로 실패 1 · ✗ 2" (counts above zero only), or "–" when nothing ran. */
   text: string;
   /** Screen-reader wording of the same counts. */
   label: string;
@@ -44,7 +44,8 @@ const COUNT_ORDER: { key: 'ok' | 'expectedFail' | 'fail'; result: SnippetResult 
 export function lessonCell(lesson: string, counts: LessonTally | undefined, title: string): LessonCell {
   const c = counts ?? { ok: 0, expectedFail: 0, fail: 0 };
   const total = c.ok + c.expectedFail + c.fail;
-  const parts = COUNT_ORDER.map(({ key, result }) => `${RESULT_MARK[result]} ${c[key]}`);
+  // Only the counts that are not zero: five lessons side by side still fit 1280 px.
+  const parts = COUNT_ORDER.filter(({ key }) => c[key] > 0).map(({ key, result }) => `${RESULT_MARK[result]} ${c[key]}`);
   return {
     lesson,
     text: total === 0 ? classKo.console.unknown : parts.join(' · '),
