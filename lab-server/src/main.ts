@@ -45,6 +45,10 @@ import { Reconciler } from './sandbox/reconciler.ts';
 import { sandboxDriverFromConfig } from './sandbox/docker-driver.ts';
 import { hubCacheSpec, mirrorSpec } from './sandbox/spec.ts';
 import { StaticSite } from './static-site.ts';
+import { AdminAuth } from './classroom/auth.ts';
+import { createClassroomRoutes } from './classroom/http.ts';
+import { ClassroomSeats } from './classroom/seats.ts';
+import { SqliteStore } from './classroom/store.ts';
 
 export interface RunningServer {
   url: string;
@@ -116,6 +120,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const metrics: Metrics = new Metrics({ stats: () => lab.stats(), connections: () => connections.size });
   metrics.sessionsCapacity.set(config.sessions.maxSessions);
   const lab = new Lab({ config, pool, driver, metrics, log: log.child({ part: 'lab' }) });
+  // Class mode (issue 13): classes, rosters, progress and help in LAB_DB_PATH (kept across restarts), the
+  // instructor's login, and the lab side of a class (seats instead of per-IP caps, queue, warm pool, warnings).
+  const classStore = new SqliteStore(config.classroom.dbPath);
+  const classLog = log.child({ part: 'class' });
+  const adminAuth = await AdminAuth.open(classStore, config.classroom.adminToken, classLog);
+  const classSeats = new ClassroomSeats({ config, lab, pool, store: classStore, stats: driver, metrics, log: classLog });
 
   const mirror = new Mirror(docker, mirrorSpec(), naming.labels('mirror'), log.child({ part: 'mirror' }));
   const reconciler = new Reconciler(
@@ -193,6 +203,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     outputBytes: config.checks.outputBytes,
     perMinute: config.checks.perMinute,
   });
+  const classRoutes = createClassroomRoutes({ config, store: classStore, lab: classSeats, auth: adminAuth, policy, metrics, log: classLog });
+  classSeats.onChange(() => classRoutes.changed());
   const handler = createRequestHandler({
     config,
     lab,
@@ -203,6 +215,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     checks,
     log: log.child({ part: 'http' }),
     previews: { api: previewApi, origins: previewOrigins },
+    classroom: classRoutes,
   });
   const server = createServer(
     {
@@ -303,6 +316,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   reconciler.start(config.reconcileIntervalMs);
   lab.start();
+  classSeats.start();
   pool.refill();
 
   await new Promise<void>((resolve, reject) => {
@@ -355,6 +369,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       gateway.close(CloseCode.ShuttingDown, 'shutting down');
       // Anything whose removal failed is an orphan now: one last pass.
       await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      classSeats.stop();
+      classRoutes.close();
       server.close();
       server.closeAllConnections();
       previewProxy.close();
@@ -362,6 +378,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       previewServer.closeAllConnections();
       admin?.close();
       admin?.closeAllConnections();
+      classStore.close();
       log.info({ left: pool.ownedIds().size }, 'shut down');
     })();
     return stopping;

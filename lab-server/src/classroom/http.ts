@@ -114,8 +114,8 @@ export interface ClassroomRoutes {
   /** Whether `path` is a class-mode route (../http.ts dispatches on it). */
   owns(path: string): boolean;
   handle(req: IncomingMessage, res: ServerResponse, guard: OriginGuard): Promise<void>;
-  /** Something of the class changed outside these routes: push a snapshot to its feeds now. */
-  changed(classId: string): void;
+  /** Something changed outside these routes (the lab: connect, queue): push fresh snapshots to the class's feeds, or every feed's. */
+  changed(classId?: string): void;
   /** Ends every feed (shutdown). */
   close(): void;
 }
@@ -334,6 +334,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     push(classId, false).catch((err) => log.error({ err, class: classId }, 'live feed update failed'));
   }
 
+  /** Every class with an open feed gets a fresh comparison. */
   function tick(): void {
     for (const classId of new Set([...feeds].map((f) => f.classId))) changed(classId);
   }
@@ -630,7 +631,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
   return {
     owns,
     handle,
-    changed,
+    changed: (classId?: string) => (classId === undefined ? tick() : changed(classId)),
     close() {
       for (const feed of [...feeds]) endFeed(feed);
     },
