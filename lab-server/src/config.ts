@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parsePrepull } from './sandbox/prepull.ts';
 import { SANDBOX_IMAGE } from './sandbox/spec.ts';
 
 /** LAB_MAX_SESSIONS when unset, before capacity.ts lowers it to what the host holds. */
@@ -293,6 +294,20 @@ export const EnvSchema = z
       }),
     LAB_WARM_POOL: int(1, 0, 100).describe('booted sandboxes waiting for sessions'),
     LAB_BOOT_CONCURRENCY: int(2, 1, 64).describe('boots at once (session boots go first)'),
+    LAB_PREPULL: z
+      .string()
+      .default('nginx,busybox:1.29,busybox')
+      .transform((v, ctx) => {
+        try {
+          return parsePrepull(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .describe(
+        "lesson images a warm-pool sandbox pulls from the mirror while it waits, so the reader's first `docker run` finds them (sandbox/prepull.ts; disk per pooled sandbox: the images' size); `off` for none",
+      ),
     LAB_BOOT_TIMEOUT: duration('60s', 1000).describe('a boot that takes longer fails'),
     LAB_RECONCILE_INTERVAL: duration('60s', 1000).describe('orphan sweep (also once at start, before listening)'),
     LAB_SHUTDOWN_TIMEOUT: duration('20s', 1000).describe('SIGTERM/SIGINT to exit, hard bound'),
@@ -463,6 +478,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       runtime: e.LAB_RUNTIME,
       warmPool: e.LAB_WARM_POOL,
       bootConcurrency: e.LAB_BOOT_CONCURRENCY,
+      prepull: e.LAB_PREPULL,
       bootTimeoutMs: e.LAB_BOOT_TIMEOUT,
     },
     classroom: {

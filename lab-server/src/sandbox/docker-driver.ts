@@ -35,6 +35,7 @@ import type { DataVolumes } from './data-volume.ts';
 import type { EgressFirewall } from './egress-firewall.ts';
 import { runCheckExec } from './check-exec.ts';
 import { runExec } from './exec.ts';
+import { prepull } from './prepull.ts';
 import { listPortsExec, openPortExec, type ExecSocket } from './port-exec.ts';
 import { raiseHostInotifyLimits } from './host-limits.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
@@ -74,6 +75,8 @@ export function sandboxDriverFromConfig(opts: DockerDriverOptions): DockerSandbo
 
 /** The spare shell's TTY until a page says its size (the first attach resizes it). */
 const SPARE_SHELL_SIZE = { cols: 80, rows: 24 } as const;
+/** A pre-pull that takes longer is given up (the mirror is local: nginx takes 1-3 s). */
+const PREPULL_TIMEOUT_MS = 120_000;
 /** Longest a boot waits for the spare shell's first byte (it takes 40-250 ms; a slow host must not hold the sandbox back). */
 const SPARE_SHELL_WAIT_MS = 2000;
 
@@ -184,6 +187,14 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       await this.firstOutput(spare).catch((err) =>
         this.log.warn({ sandbox: sandboxId, err }, 'spare shell failed; the first terminal starts its own'),
       );
+      // Pool boots only (prepull.ts says why); not awaited: the sandbox is ready now and a reader may share the pull.
+      const images = this.opts.sandbox.prepull;
+      if (sessionLabel === undefined && images.length > 0) {
+        prepull(this.docker, container.id, images, PREPULL_TIMEOUT_MS).then(
+          (ms) => this.log.info({ sandbox: sandboxId, images, ms }, 'lesson images pre-pulled'),
+          (err) => this.log.warn({ sandbox: sandboxId, images, err }, 'pre-pull failed (the reader pulls on first use)'),
+        );
+      }
       return handle;
     } catch (err) {
       await this.destroy(sandboxId).catch((cleanupErr) => this.log.warn({ sandbox: sandboxId, err: cleanupErr }, 'cleanup after failed boot'));
