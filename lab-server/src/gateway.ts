@@ -6,6 +6,7 @@
  *
  * Upgrade checks, in order (each refusal counted in lab_rejected_total):
  *   Host       not one of our names            -> HTTP 421, no upgrade (DNS rebinding, origin.ts)
+ *   path       MIRROR_WS_PATH                 -> the instructor's mirror (classroom/mirror.ts checks the rest)
  *   path       not LAB_WS_PATH                -> HTTP 404, no upgrade
  *   Origin     missing or not allowed          -> HTTP 403, no upgrade
  *   protocol   LAB_SUBPROTOCOL not offered     -> HTTP 400, no upgrade
@@ -14,7 +15,9 @@
  *   no cookie / unknown session                -> Unauthorized / NoSuchSession
  *   a session that recently ended              -> why: Idle, Expired, SandboxFailed
  *   over LAB_WS_PER_SESSION / LAB_WS_PER_CLIENT -> OverCapacity (measured before: 2,000
- *                                                 sockets on one cookie were all accepted and held)
+ *                                                 sockets on one cookie were all accepted and held);
+ *                                                 a class learner's sockets count per session only
+ *                                                 (a class of 30 behind one NAT, issue 13)
  *   no hello within LAB_WS_HELLO_TIMEOUT       -> ProtocolError (was 30 s)
  *
  * Input backpressure: when a terminal says its shell's input queue is full
@@ -37,6 +40,7 @@ import {
   LAB_SUBPROTOCOL,
   LAB_WS_PATH,
   Limits,
+  MIRROR_WS_PATH,
   SESSION_COOKIE,
   encode,
   parseClientMessage,
@@ -71,6 +75,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   config: Config;
   log: Logger;
+  /** Class mode: the instructor's read-only terminal mirrors (classroom/mirror.ts). */
+  mirrors?: { handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void };
 }
 
 export class Gateway {
@@ -119,6 +125,7 @@ export class Gateway {
     const { metrics, policy, log } = this.deps;
     const path = (req.url ?? '').split('?')[0];
     if (this.foreignHost(req)) return refuse(socket, 421, 'Misdirected Request');
+    if (path === MIRROR_WS_PATH && this.deps.mirrors) return this.deps.mirrors.handleUpgrade(req, socket, head);
     if (path !== LAB_WS_PATH) return refuse(socket, 404, 'Not Found');
     const verdict = policy.check(req);
     if (!verdict.ok) {
@@ -158,19 +165,20 @@ export class Gateway {
       return ws.close(token ? CloseCode.NoSuchSession : CloseCode.Unauthorized, token ? 'no such session' : 'no session cookie');
     }
     // Caps: per client (its IP or /64) and per session, counted until the socket closes.
-    const client = clientKey(this.deps.policy.clientIp(req));
-    const byClient = this.perClient.take(client);
+    // A learner's session holds a seat of its class, not a share of its address (the class's NAT).
+    const client = session.owner ? undefined : clientKey(this.deps.policy.clientIp(req));
+    const byClient = client === undefined ? { ok: true } : this.perClient.take(client);
     if (!byClient.ok)
-      return this.overCap(ws, 'ws-client-cap', `at most ${this.perClient.maxPerKey} sockets per client (LAB_WS_PER_CLIENT)`, { client });
+      return this.overCap(ws, 'ws-client-cap', `at most ${this.perClient.maxPerKey} sockets per client (LAB_WS_PER_CLIENT)`, { client: client! });
     const bySession = this.perSession.take(session.id);
     if (!bySession.ok) {
-      this.perClient.release(client);
+      if (client !== undefined) this.perClient.release(client);
       return this.overCap(ws, 'ws-session-cap', `at most ${this.perSession.maxPerKey} sockets per session (LAB_WS_PER_SESSION)`, {
         session: session.id,
       });
     }
     ws.once('close', () => {
-      this.perClient.release(client);
+      if (client !== undefined) this.perClient.release(client);
       this.perSession.release(session.id);
     });
     new Connection(ws, session, this.deps, this.inputPaused);

@@ -2,7 +2,10 @@
  * HTTP routes of the lab server:
  *
  *   POST    /lab/session   create (or resume) the caller's session; sets the HttpOnly cookie
- *                          (503 over-capacity at the caps, 429 when a client churns sessions)
+ *                          (503 over-capacity at the caps, 429 when a client churns sessions);
+ *                          a class learner's (lab_learner cookie) holds a seat instead: 202 queued
+ *                          while none is free, 410 class-ended; LAB_ANONYMOUS_LABS=off: 403
+ *                          class-only for everyone else (classroom/seats.ts)
  *   DELETE  /lab/session   end it now (the page's "reset" and tests)
  *   OPTIONS /lab/session   CORS preflight, only for LAB_ALLOWED_ORIGINS
  *   POST    /lab/check     run a challenge's check in the caller's own sandbox (challenges.ts);
@@ -39,6 +42,8 @@ import { MAX_PREVIEW_BODY_BYTES, type PreviewApi } from './preview/api.ts';
 import type { PreviewOrigins } from './preview/origins.ts';
 import type { Session } from './sessions.ts';
 import type { StaticSite } from './static-site.ts';
+import type { ClassroomSeats } from './classroom/seats.ts';
+import { LEARNER_COOKIE, type QueuedResponse } from './protocol.ts';
 import type { ClassroomRoutes, OriginGuard } from './classroom/http.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -55,6 +60,8 @@ export interface HttpDeps {
   previews?: { api: PreviewApi<Session>; origins: PreviewOrigins };
   /** Class mode routes (classroom/http.ts); without them those paths are the site's. */
   classroom?: ClassroomRoutes;
+  /** Class mode, the lab side: learners' sessions hold seats (classroom/seats.ts). */
+  seats?: Pick<ClassroomSeats, 'learnerFor' | 'request'>;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -240,7 +247,7 @@ export function createRequestHandler(deps: HttpDeps) {
   /** What the class-mode routes borrow: this Origin guard and the cookie rule. */
   const classGuard: OriginGuard = { allowOrigin, preflight, secure: secureCookie };
 
-  function session(req: IncomingMessage, res: ServerResponse): void {
+  async function session(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'OPTIONS') return preflight(req, res, 'POST, DELETE');
     if (req.method !== 'POST' && req.method !== 'DELETE') {
       res.writeHead(405, { Allow: 'POST, DELETE, OPTIONS' }).end();
@@ -260,10 +267,17 @@ export function createRequestHandler(deps: HttpDeps) {
       return httpError(res, 503, 'shutting-down', 'server is shutting down', { ...headers, 'Retry-After': '10' });
     }
     const idleTimeoutMs = config.sessions.idleTimeoutMs;
+    const learner = await deps.seats?.learnerFor(readCookie(req.headers.cookie, LEARNER_COOKIE));
+    if (learner) return learnerSession(req, res, learner, existing, headers);
     if (existing) {
       const body: SessionResponse = { resumed: true, expiresAt: existing.expiresAt, idleTimeoutMs };
       // The cookie itself is not re-sent: the token is only ever written once.
       return json(res, 200, body, headers);
+    }
+    if (!config.classroom.anonymousLabs) {
+      metrics.classRefused.inc({ reason: 'class-only' });
+      log.info({ ip: policy.clientIp(req) }, 'session refused: labs are for class members (LAB_ANONYMOUS_LABS=off)');
+      return httpError(res, 403, 'class-only', 'labs are for learners who joined a class (LAB_ANONYMOUS_LABS=off)', headers);
     }
     const client = clientKey(policy.clientIp(req));
     if (!creations.allow(client)) {
@@ -280,6 +294,46 @@ export function createRequestHandler(deps: HttpDeps) {
     const maxAge = Math.max(1, Math.floor((created.session.expiresAt - Date.now()) / 1000));
     const body: SessionResponse = { resumed: false, expiresAt: created.session.expiresAt, idleTimeoutMs };
     json(res, 201, body, { ...headers, 'Set-Cookie': cookie(req, created.token, maxAge) });
+  }
+
+  /**
+   * A class learner's POST: a seat of the class, not the per-address caps
+   * (classroom/seats.ts): 201/200 with the session, 202 QueuedResponse while
+   * no seat or sandbox is free (the page asks again every few seconds), 410
+   * when the class is over, 429 when the learner churns sessions (the
+   * creation limit, per learner). An anonymous session of the same browser
+   * is ended: the learner's takes its place.
+   */
+  async function learnerSession(
+    req: IncomingMessage,
+    res: ServerResponse,
+    learner: Parameters<ClassroomSeats['request']>[0],
+    existing: ReturnType<Lab['lookup']>,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    if (existing && !existing.owner) lab.endSession(existing, 'ended');
+    const current = existing?.owner ? existing : undefined;
+    const answer = await deps.seats!.request(learner, clientKey(policy.clientIp(req)), current, () => creations.allow(`learner ${learner.id}`));
+    switch (answer.kind) {
+      case 'class-ended':
+        return httpError(res, 410, 'class-ended', answer.detail, headers);
+      case 'rate-limited':
+        metrics.reject('rate-limited');
+        return httpError(res, 429, 'rate-limited', 'too many new sessions for this learner', { ...headers, 'Retry-After': '60' });
+      case 'queued': {
+        const body: QueuedResponse = { queued: true, position: answer.position, etaSeconds: answer.etaSeconds };
+        return json(res, 202, body, { ...headers, 'Retry-After': '3' });
+      }
+      case 'session': {
+        const { session: s, token } = answer;
+        const body: SessionResponse = { resumed: answer.result !== 'created', expiresAt: s.expiresAt, idleTimeoutMs: config.sessions.idleTimeoutMs };
+        if (!token) return json(res, 200, body, headers);
+        const maxAge = Math.max(1, Math.floor((s.expiresAt - Date.now()) / 1000));
+        return json(res, answer.result === 'created' ? 201 : 200, body, { ...headers, 'Set-Cookie': cookie(req, token, maxAge) });
+      }
+      default:
+        answer satisfies never;
+    }
   }
 
   /**
@@ -385,7 +439,7 @@ export function createRequestHandler(deps: HttpDeps) {
         res.writeHead(421, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' }).end(refused);
         return;
       }
-      if (path === LAB_SESSION_PATH) return session(req, res);
+      if (path === LAB_SESSION_PATH) return await session(req, res);
       if (path === LAB_CHECK_PATH) return await check(req, res);
       if (path === LAB_PREVIEW_PATH && deps.previews) return await preview(req, res, deps.previews);
       if (deps.classroom?.owns(path)) return await deps.classroom.handle(req, res, classGuard);

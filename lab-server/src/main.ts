@@ -26,7 +26,7 @@ import { CountedCaps } from './counted-caps.ts';
 import { raiseNofile } from './fd-limit.ts';
 import { Gateway } from './gateway.ts';
 import { Health } from './health.ts';
-import { createAdminHandler, createRequestHandler, hostGuard } from './http.ts';
+import { createAdminHandler, createRequestHandler, hostGuard, readCookie } from './http.ts';
 import { Lab } from './lab.ts';
 import { Metrics } from './metrics.ts';
 import { OriginPolicy, clientKey, normalizeIp } from './origin.ts';
@@ -35,7 +35,7 @@ import { PreviewOrigins } from './preview/origins.ts';
 import { PreviewProxy, UPSTREAM_KEEPALIVE_MS } from './preview/proxy.ts';
 import { PreviewRegistry } from './preview/registry.ts';
 import type { Session } from './sessions.ts';
-import { CloseCode } from './protocol.ts';
+import { ADMIN_COOKIE, CloseCode } from './protocol.ts';
 import { createDataVolumes } from './sandbox/data-volume.ts';
 import { createEgressFirewall } from './sandbox/egress-firewall.ts';
 import { Naming } from './sandbox/labels.ts';
@@ -47,6 +47,7 @@ import { hubCacheSpec, mirrorSpec } from './sandbox/spec.ts';
 import { StaticSite } from './static-site.ts';
 import { AdminAuth } from './classroom/auth.ts';
 import { createClassroomRoutes } from './classroom/http.ts';
+import { MirrorHub } from './classroom/mirror.ts';
 import { ClassroomSeats } from './classroom/seats.ts';
 import { SqliteStore } from './classroom/store.ts';
 
@@ -114,7 +115,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     driver,
     { target: config.sandbox.warmPool, concurrency: config.sandbox.bootConcurrency, bootTimeoutMs: config.sandbox.bootTimeoutMs },
     log.child({ part: 'pool' }),
-    { onBooted: (s) => metrics.bootSeconds.observe(s.bootMs / 1000) },
+    { onBooted: (s) => metrics.bootSeconds.observe(s.bootMs / 1000), onAcquire: (source) => metrics.sandboxAcquired.inc({ source }) },
   );
   // Read at scrape time only, when `lab` and `connections` exist.
   const metrics: Metrics = new Metrics({ stats: () => lab.stats(), connections: () => connections.size });
@@ -152,7 +153,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     mirrorProblem: () => (config.mirror ? mirror.problem() : Promise.resolve(undefined)),
     stats: () => lab.stats(),
   });
-  const gateway = new Gateway({ lab, policy, metrics, config, log: log.child({ part: 'ws' }) });
+  // The instructor's read-only terminal mirrors (admin cookie, Origin), closed when that login ends.
+  const classMirrors = new MirrorHub({
+    lab,
+    policy,
+    metrics,
+    log: classLog.child({ part: 'mirror' }),
+    adminOf: (req) => adminAuth.session(readCookie(req.headers.cookie, ADMIN_COOKIE)),
+  });
+  adminAuth.onEnd((id) => classMirrors.loggedOut(id));
+  const gateway = new Gateway({ lab, policy, metrics, config, log: log.child({ part: 'ws' }), mirrors: classMirrors });
   // A page served under another name than LAB_PUBLIC_ORIGIN (a site built with PUBLIC_LAB_URL) may still reach the labs.
   const labOrigins = config.publicOrigin ? [config.publicOrigin, config.publicOrigin.replace(/^http/, 'ws')] : [];
   // Port preview (issue 11): a listener of its own = a separate origin (preview/proxy.ts); its port and
@@ -216,6 +226,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log: log.child({ part: 'http' }),
     previews: { api: previewApi, origins: previewOrigins },
     classroom: classRoutes,
+    seats: classSeats,
   });
   const server = createServer(
     {
@@ -367,6 +378,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // Keep listening meanwhile: /healthz answers 503 and new sockets get ShuttingDown.
       await lab.shutdown(deadline);
       gateway.close(CloseCode.ShuttingDown, 'shutting down');
+      classMirrors.close();
       // Anything whose removal failed is an orphan now: one last pass.
       await Promise.race([reconciler.runOnce().catch(() => 0), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
       classSeats.stop();

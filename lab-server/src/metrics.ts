@@ -213,7 +213,7 @@ export class Metrics {
     this.classMirrors = new client.Gauge({ name: 'lab_class_mirrors', help: "Instructors' read-only terminal mirrors open", registers });
     this.classMirrorsClosed = new client.Counter({
       name: 'lab_class_mirrors_closed_total',
-      help: 'Mirrors closed or refused, by reason: ended (the learner session), left (the instructor), slow (fell behind), cap, no-session, auth, origin',
+      help: 'Mirrors closed or refused, by reason: ended (the learner session), left (the instructor closed it), logout, slow (fell behind), cap, no-session, auth, origin, bad-request, shutdown',
       labelNames: ['reason'],
       registers,
     });

@@ -59,7 +59,9 @@ export type SeatAnswer =
   /** A session: `token` when the caller needs a (new) session cookie. */
   | { kind: 'session'; session: Session; token: string | undefined; result: 'created' | 'resumed' | 'rebound' }
   | { kind: 'queued'; position: number; etaSeconds: number }
-  | { kind: 'class-ended'; detail: string };
+  | { kind: 'class-ended'; detail: string }
+  /** It was the learner's turn, but `allowCreate` said no (sessions churned: DELETE, POST, ...). */
+  | { kind: 'rate-limited' };
 
 export interface SeatsDeps {
   config: Config;
@@ -138,9 +140,10 @@ export class ClassroomSeats implements ClassroomLab {
 
   /**
    * A learner asks for a session (POST /lab/session). `current` is the
-   * session the request's own session cookie names, if any.
+   * session the request's own session cookie names, if any; `allowCreate`
+   * is asked right before a new session (and its boot) would be made.
    */
-  async request(learner: LearnerRecord, client: string, current: Session | undefined): Promise<SeatAnswer> {
+  async request(learner: LearnerRecord, client: string, current: Session | undefined, allowCreate: () => boolean = () => true): Promise<SeatAnswer> {
     const { lab, metrics } = this.deps;
     const cls = await this.deps.store.getClass(learner.classId);
     const now = this.clock();
@@ -160,6 +163,10 @@ export class ClassroomSeats implements ClassroomLab {
     const joined = this.queue.touch(learner.id, cls.id);
     const dropped = this.queue.prune();
     if (this.queue.mayGo(learner.id, cls.id, this.room())) {
+      if (!allowCreate()) {
+        metrics.classSessions.inc({ result: 'rate-limited' });
+        return { kind: 'rate-limited' };
+      }
       this.queue.remove(learner.id);
       // Lower the warm target first: the sandbox this session takes is not replaced.
       this.retarget(cls.id);
