@@ -581,7 +581,8 @@ export type ExtendRequest = z.infer<typeof ExtendRequest>;
 export const LearnerEndsAt = z.object({ id: ClassroomId, endsAt: z.number().int() });
 export type LearnerEndsAt = z.infer<typeof LearnerEndsAt>;
 
-export const JoinRequest = z.object({ code: JoinCode, name: z.string().max(ClassLimits.nameMax * 4) }).strict();
+/** `name` is checked by nameProblem (so a long name is `bad-name`, not `bad-message`); the body limit bounds it. */
+export const JoinRequest = z.object({ code: JoinCode, name: z.string() }).strict();
 export type JoinRequest = z.infer<typeof JoinRequest>;
 export const JoinResponse = z.object({
   learner: z.object({ id: ClassroomId, name: z.string(), endsAt: z.number().int() }),

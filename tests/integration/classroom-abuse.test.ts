@@ -167,7 +167,7 @@ describe('class mode: bad input and abuse', () => {
 
   test('names: empty, too long, control characters are 400 bad-name; markup is 400 name-markup, never stored', async () => {
     const cls = await newClass({ seats: 10 });
-    for (const name of ['', '   ', '가'.repeat(41), 'tab\there', 'bell\u0007']) {
+    for (const name of ['', '   ', '가'.repeat(41), '가'.repeat(500), 'tab\there', 'bell\u0007']) {
       await refused(() => api('POST', JOIN_API.join, { body: { code: cls.code, name } }), 400, 'bad-name', joinCounter('bad-name'));
     }
     for (const name of ['<img src=x onerror=alert(1)>', '<script>alert(1)</script>', 'a>b']) {
@@ -299,6 +299,9 @@ describe('class mode: bad input and abuse', () => {
     assert.ok(p95 < 500, `429 p95 ${p95} ms`);
     assert.equal(await metric('lab_class_joins_total', { result: 'rate-limited' }), before429 + limited.length);
     assert.equal((await roster(cls.id)).learners.length, joined);
+    // Logged, but not once per attempt: one line per client a minute.
+    const logged = server.logs.filter((l) => l.includes('class request refused') && l.includes('"rate-limited"')).length;
+    assert.ok(logged >= 1 && logged <= 2, `${logged} log lines for ${limited.length} refusals`);
     storeConsistent();
   });
 });

@@ -25,7 +25,8 @@
  * learner (HELP_PER_MINUTE, PROGRESS_PER_MINUTE), live feeds in all
  * (LAB_CLASS_FEEDS). Every refusal is counted (lab_class_refused_total by
  * code, lab_class_joins_total / lab_class_logins_total by result) and logged
- * with the client and the reason.
+ * with the client and the reason (a client's rate-limit refusals once a
+ * minute: a flood of 1,000 joins wrote 955 warn lines before).
  *
  * Live feed: GET …/classes/:id/events is a text/event-stream of `snapshot`
  * events (ClassSnapshot): at once, right after a change made through these
@@ -203,6 +204,13 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
   const reports = new CreationLimiter(PROGRESS_PER_MINUTE, PROGRESS_PER_MINUTE);
   const feeds = new Set<Feed>();
   let ticker: NodeJS.Timeout | undefined;
+  // Every result shows in /metrics from the start (a dashboard sees 0, not nothing).
+  for (const result of ['joined', 'no-such-class', 'class-full', 'class-ended', 'bad-name', 'name-markup', 'rate-limited', 'bad-message']) {
+    metrics.classJoins.inc({ result }, 0);
+  }
+  for (const result of ['ok', 'bad-token', 'rate-limited', 'bad-message']) metrics.classLogins.inc({ result }, 0);
+  /** Rate-limit refusals come in floods: one log line per client a minute, with how many were left unlogged. */
+  const floodLog = new Map<string, { at: number; unlogged: number }>();
 
   // ---- helpers --------------------------------------------------------------
 
@@ -356,7 +364,6 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     const feed: Feed = { classId: cls.id, session, res, last: '', lastSentAt: 0 };
     feeds.add(feed);
     metrics.classFeeds.set(feeds.size);
-    req.socket.setTimeout(0);
     res.once('close', () => endFeed(feed));
     ticker ??= setInterval(tick, FEED_TICK_MS);
     ticker.unref();
@@ -622,7 +629,20 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       metrics.classRefused.inc({ reason: err.code });
-      log.warn({ path, method, client, status: err.status, error: err.code, detail: err.message }, 'class request refused');
+      const line = { path, method, client, status: err.status, error: err.code, detail: err.message };
+      if (err.code !== 'rate-limited') log.warn(line, 'class request refused');
+      else {
+        const seen = floodLog.get(client);
+        if (seen && now() - seen.at < MIN) seen.unlogged++;
+        else {
+          if (floodLog.size > 10_000) floodLog.clear();
+          floodLog.set(client, { at: now(), unlogged: 0 });
+          log.warn(
+            { ...line, unloggedBefore: seen?.unlogged ?? 0 },
+            'class request refused (further rate-limit refusals of this client are logged once a minute)',
+          );
+        }
+      }
       if (res.headersSent) return void res.destroy();
       send(res, err.status, { error: err.code, detail: err.message }, { ...headers, ...err.headers });
     }
