@@ -13,6 +13,11 @@ import {
   parseServerMessage,
   type ClientMessage as ClientMessageT,
   type ServerMessage as ServerMessageT,
+  CreateClassRequest,
+  HelpRequest,
+  JoinRequest,
+  nameProblem,
+  rosterLimit,
 } from './protocol.ts';
 
 const clientExamples: ClientMessageT[] = [
@@ -29,6 +34,7 @@ const serverExamples: ServerMessageT[] = [
   { type: 'exit', code: 130 },
   { type: 'error', code: 'bad-message', detail: 'x' },
   { type: 'pong', id: 7 },
+  { type: 'notice', kind: 'time-warning', text: '10분 뒤에 실습이 끝납니다', at: 1, endsAt: 600_001 },
 ];
 
 test('every message type of each union parses back to itself (the known types come from the schemas)', () => {
@@ -82,4 +88,24 @@ test('terminal sizes are clamped into the limits, fractions floored', () => {
   assert.deepEqual(clampSize(1, 1), { cols: Limits.minCols, rows: Limits.minRows });
   assert.deepEqual(clampSize(10_000, 10_000), { cols: Limits.maxCols, rows: Limits.maxRows });
   assert.deepEqual(clampSize(80.9, 24.2), { cols: 80, rows: 24 });
+});
+
+test('class mode: display names are trimmed; empty, long or control characters are bad-name, markup is name-markup', () => {
+  assert.equal(nameProblem('  김철수  '), undefined);
+  assert.equal(nameProblem('가'.repeat(40)), undefined);
+  assert.equal(nameProblem('😀'.repeat(40)), undefined, 'characters, not UTF-16 units');
+  for (const bad of ['', '   ', '가'.repeat(41), 'a\u0000b', 'a\nb', 'a\u202eb', 42, undefined])
+    assert.equal(nameProblem(bad), 'bad-name', JSON.stringify(bad));
+  for (const markup of ['<b>', 'a>b', '<img src=x onerror=alert(1)>']) assert.equal(nameProblem(markup), 'name-markup');
+});
+
+test('class mode: join codes are normalised, bodies are strict, a class has a duration or an end, help text is bounded', () => {
+  assert.equal(JoinRequest.parse({ code: ' abc-234 ', name: 'x' }).code, 'ABC234');
+  assert.equal(JoinRequest.safeParse({ code: 'ABC234', name: 'x', classId: 'other' }).success, false);
+  assert.equal(CreateClassRequest.safeParse({ name: '반', seats: 3, durationMinutes: 60 }).success, true);
+  assert.equal(CreateClassRequest.safeParse({ name: '반', seats: 3 }).success, false);
+  assert.equal(CreateClassRequest.safeParse({ name: '반', seats: 3, durationMinutes: 60, endsAt: 1 }).success, false);
+  assert.equal(HelpRequest.parse({ text: '  막혔어요 ' }).text, '막혔어요');
+  assert.equal(HelpRequest.safeParse({ text: '가'.repeat(201) }).success, false);
+  assert.equal(rosterLimit(3), 6);
 });
