@@ -36,7 +36,6 @@ const STDERR_KEEP = 1024;
  */
 export class ExecSocket extends Duplex {
   private readonly raw: Socket;
-  private pending = Buffer.alloc(0);
   /** What the helper printed on stderr (socat: `… Connection refused`), the first STDERR_KEEP bytes. */
   stderr = '';
   bytesIn = 0;
@@ -55,23 +54,40 @@ export class ExecSocket extends Duplex {
     raw.on('timeout', () => this.emit('timeout'));
   }
 
+  /**
+   * Frames may span chunks either way. Payload bytes are passed on as views
+   * of the chunk they arrived in (no copy); only a split 8-byte header is
+   * assembled, and `left` counts what the current frame still owes.
+   */
+  private header: Buffer = Buffer.alloc(0);
+  private left = 0;
+  private kind = 0;
+
   private onData(chunk: Buffer): void {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let blocked = false;
-    while (buf.length >= 8) {
-      const size = buf.readUInt32BE(4);
-      if (buf.length < 8 + size) break;
-      const kind = buf[0];
-      const payload = buf.subarray(8, 8 + size);
-      buf = buf.subarray(8 + size);
-      if (kind === 1) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.left === 0) {
+        const need = 8 - this.header.length;
+        const take = chunk.subarray(at, at + need);
+        at += take.length;
+        this.header = this.header.length ? Buffer.concat([this.header, take]) : take;
+        if (this.header.length < 8) break;
+        this.kind = this.header[0]!;
+        this.left = this.header.readUInt32BE(4);
+        this.header = Buffer.alloc(0);
+        continue;
+      }
+      const payload = chunk.subarray(at, at + this.left);
+      at += payload.length;
+      this.left -= payload.length;
+      if (this.kind === 1) {
         this.bytesIn += payload.length;
         if (!this.push(payload)) blocked = true;
-      } else if (kind === 2 && this.stderr.length < STDERR_KEEP) {
+      } else if (this.kind === 2 && this.stderr.length < STDERR_KEEP) {
         this.stderr += payload.toString('utf8').slice(0, STDERR_KEEP - this.stderr.length);
       }
     }
-    this.pending = Buffer.from(buf);
     if (blocked) this.raw.pause();
   }
 

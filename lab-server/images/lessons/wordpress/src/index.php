@@ -1,22 +1,10 @@
 <?php
-// Lab stand-in for WordPress: shows the configuration the container got and
-// whether the database answers (the real WordPress would show its installer).
-require __DIR__ . '/wp-config.php';
-mysqli_report(MYSQLI_REPORT_OFF);
-$host = DB_HOST;
-$port = 3306;
-if (strpos($host, ':') !== false) { [$host, $p] = explode(':', $host, 2); $port = (int)$p; }
-$db = @mysqli_connect($host, DB_USER, DB_PASSWORD, '', $port);
-if ($db) {
-  @mysqli_query($db, 'CREATE DATABASE IF NOT EXISTS `' . mysqli_real_escape_string($db, DB_NAME) . '`');
-  $status = 'connected to ' . htmlspecialchars(DB_HOST) . ' as ' . htmlspecialchars(DB_USER) . ', database ' . htmlspecialchars(DB_NAME);
-} else {
-  $status = 'Error establishing a database connection (' . htmlspecialchars(DB_HOST) . ')';
-}
+// Lab stand-in for WordPress: like a WordPress that is not installed yet, the
+// front page redirects to the installer, by an absolute URL built from the
+// request's Host (as WordPress's wp_guess_url does). The short body is ours:
+// `curl localhost:8080/` without -L still shows what answered.
+$host = $_SERVER['HTTP_HOST'] ?? 'localhost';
+header('Location: http://' . $host . '/wp-admin/install.php', true, 302);
 ?><!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>WordPress &rsaquo; Installation</title></head>
-<body>
-<h1>WordPress</h1>
-<p>WordPress <?= htmlspecialchars(WP_VERSION_LAB) ?> (lab stand-in), PHP <?= PHP_VERSION ?></p>
-<p>Database: <?= $status ?></p>
-</body></html>
+<html lang="en"><head><meta charset="utf-8"><title>WordPress</title></head>
+<body><p>WordPress is not installed yet: <a href="/wp-admin/install.php">/wp-admin/install.php</a></p></body></html>
