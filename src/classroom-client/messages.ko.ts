@@ -27,6 +27,7 @@ export const classKo = {
     seatsBad: '자리 수는 1 이상의 정수로 입력하세요.',
     durationBad: '수업 시간(분)은 1 이상의 정수로 입력하세요.',
     nameEmpty: '수업 이름을 입력하세요.',
+    nameBad: (max: number) => `수업 이름은 ${max}자까지, <, > 기호 없이 입력하세요.`,
     startBad: '시작 시간을 올바르게 입력하세요.',
     classMeta: (seats: number, start: string, end: string) => `자리 ${seats}개 · ${start} ~ ${end}`,
     ended: '끝난 수업',

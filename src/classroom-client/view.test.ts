@@ -121,6 +121,8 @@ test('the 새 수업 form: the first wrong field with its Korean text, else the 
     return r.ok ? null : [r.field, r.message];
   };
   assert.deepEqual(wrong({ name: '   ' }), ['name', '수업 이름을 입력하세요.']);
+  assert.deepEqual(wrong({ name: '<b>1반</b>' }), ['name', '수업 이름은 80자까지, <, > 기호 없이 입력하세요.']);
+  assert.equal(wrong({ name: '가'.repeat(81) })?.[0], 'name');
   assert.equal(wrong({ seats: '0' })?.[0], 'seats');
   assert.equal(wrong({ seats: '2.5' })?.[0], 'seats');
   assert.equal(wrong({ durationMinutes: '' })?.[0], 'durationMinutes');

@@ -6,7 +6,14 @@
  * learners' own typing).
  */
 import type { SnippetResult } from '../../lab-server/src/classroom/types.ts';
-import type { ClassSnapshot, CreateClassRequest, LearnerView, LessonTally } from '../../lab-server/src/protocol.ts';
+import {
+  ClassLimits,
+  ClassName,
+  type ClassSnapshot,
+  type CreateClassRequest,
+  type LearnerView,
+  type LessonTally,
+} from '../../lab-server/src/protocol.ts';
 import { formatBytes } from '../lab-client/messages.ko.ts';
 import { RESULT_MARK, classKo } from './messages.ko.ts';
 
@@ -147,6 +154,7 @@ const positiveInt = (s: string) => (/^\s*\d+\s*$/.test(s) && Number(s) >= 1 ? Nu
 export function classRequest(form: ClassForm, parseLocal: (value: string) => number = (v) => new Date(v).getTime()): FormResult {
   const name = form.name.trim();
   if (name === '') return { ok: false, field: 'name', message: classKo.console.nameEmpty };
+  if (!ClassName.safeParse(name).success) return { ok: false, field: 'name', message: classKo.console.nameBad(ClassLimits.classNameMax) };
   const seats = positiveInt(form.seats);
   if (seats === null) return { ok: false, field: 'seats', message: classKo.console.seatsBad };
   const durationMinutes = positiveInt(form.durationMinutes);
