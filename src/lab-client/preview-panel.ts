@@ -261,7 +261,6 @@ export class PortList {
   private readonly status: HTMLElement;
   private readonly list: HTMLUListElement;
   private readonly panelHost: HTMLElement;
-  private links: TicketLink[] = [];
   private panel: PreviewPanel | null = null;
   private generation = 0;
   private shown = false;
@@ -286,8 +285,6 @@ export class PortList {
   load(): void {
     this.shown = true;
     const generation = ++this.generation;
-    for (const l of this.links) l.stop();
-    this.links = [];
     this.status.textContent = ko.preview.listLoading;
     void this.deps.list().then((answer) => {
       if (generation !== this.generation) return;
@@ -305,8 +302,6 @@ export class PortList {
   hide(): void {
     this.shown = false;
     this.generation++;
-    for (const l of this.links) l.stop();
-    this.links = [];
     this.panel?.close();
   }
 
@@ -326,11 +321,33 @@ export class PortList {
       ko.preview.open(p.port),
     );
     open.addEventListener('click', () => this.openPanel(p.port, open));
-    const link = new TicketLink(p.port, this.deps, ko.preview.newTabShort);
-    this.links.push(link);
-    item.append(open, link.element);
-    link.refresh();
+    const tab = el(
+      'button',
+      { type: 'button', 'data-lab-preview-tab': String(p.port), title: ko.preview.newTabTitle(p.port) },
+      ko.preview.newTabShort,
+    );
+    tab.addEventListener('click', () => this.openTab(p.port));
+    item.append(open, tab);
     return item;
+  }
+
+  /**
+   * 새 탭 from the list: the tab is opened at once (inside the click, so no
+   * popup blocker stops it), cut off from this page (`opener = null`, as
+   * rel=noopener does), and sent to a ticket asked for only now. Holding a
+   * ticket per listed port would cost the sandbox a port listing each, at
+   * every refresh of the list.
+   */
+  private openTab(port: number): void {
+    const tab = window.open('', '_blank');
+    if (tab) tab.opener = null;
+    void this.deps.open(port).then((answer) => {
+      if (answer.kind === 'opened' && tab) tab.location.replace(answer.url);
+      else {
+        tab?.close();
+        if (answer.kind === 'error') this.status.textContent = answer.message;
+      }
+    });
   }
 
   private openPanel(port: number, opener: HTMLButtonElement): void {

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { declaredPorts, isPreviewUrl, listPorts, panelView, PREVIEW_WAIT_MS, refusal, requestPreview, type OpenAnswer } from './preview.ts';
+import {
+  declaredPorts,
+  isPreviewUrl,
+  listPorts,
+  panelView,
+  PREVIEW_WAIT_MS,
+  refusal,
+  requestPreview,
+  TICKET_REFRESH_MS,
+  type OpenAnswer,
+} from './preview.ts';
+import { TICKET_TTL_MS } from '../../lab-server/src/preview/registry.ts';
 import { ko } from './messages.ko.ts';
 
 const LAB = 'http://localhost:4321';
@@ -119,4 +130,8 @@ test('declared ports: what the build wrote, nothing else', () => {
   assert.deepEqual(declaredPorts('8080 8443'), [8080, 8443]);
   assert.deepEqual(declaredPorts(undefined), []);
   assert.deepEqual(declaredPorts('0 70000 x 80'), [80]);
+});
+
+test('the 새 탭 link replaces its ticket well before the server forgets it', () => {
+  assert.ok(TICKET_REFRESH_MS <= TICKET_TTL_MS - 10_000, `${TICKET_REFRESH_MS} ms vs a ${TICKET_TTL_MS} ms ticket`);
 });
