@@ -100,7 +100,9 @@ export function siteSnippets(): SiteSnippet[] {
             .relative(dist, full)
             .replace(/index\.html$/, '')
             .replace(/\.html$/, '/');
-        for (const m of html.matchAll(/<button\b[^>]*\bdata-lab-run\b[^>]*>/g)) {
+        // Attribute values may hold `>` (a heredoc's `cat > file`): a tag ends only outside quotes.
+        for (const m of html.matchAll(/<button\b(?:[^>"']|"[^"]*"|'[^']*')*>/g)) {
+          if (!/\sdata-lab-run[\s=>]/.test(m[0])) continue;
           const code = /\bdata-code="([^"]*)"/.exec(m[0])?.[1];
           if (code !== undefined) out.push({ page: rel, code: decodeEntities(code) });
         }
