@@ -31,8 +31,18 @@ export class FakeDriver implements SandboxDriver, SandboxStats {
     this.created.push(id);
     return { id, containerId: `c-${id}`, createdAt: 0, bootMs: 1 };
   }
+  /** Every shell opened, in order: push() into one is shell output; `typed` is what was written to it. */
+  readonly shells: Array<{ stream: Duplex; typed: Buffer[] }> = [];
   async openShell(): Promise<Shell> {
-    const stream = new Duplex({ read() {}, write: (_c, _e, cb) => cb() });
+    const typed: Buffer[] = [];
+    const stream = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _e, cb) => {
+        typed.push(chunk);
+        cb();
+      },
+    });
+    this.shells.push({ stream, typed });
     return { stream, exited: new Promise(() => undefined), resize: async () => undefined, close: () => stream.destroy() };
   }
   async destroy(id: string) {
