@@ -120,3 +120,25 @@ test('shutdown ends every session with ShuttingDown and refuses new ones', async
   assert.deepEqual(lab.createSession('client-a'), { ok: false, reason: 'global-cap' });
   assert.equal(lab.sessions.whyEnded(undefined), undefined);
 });
+
+test('session events follow a session from creation to its end, and a notice reaches the dock and the terminal', async () => {
+  const { lab } = setup();
+  const events: string[] = [];
+  lab.onEvent((e) => events.push(e.type));
+  const created = lab.createSession('client-a', { owner: { learnerId: 'l1', classId: 'c1' }, endsAt: Date.now() + 60_000 });
+  assert.ok(created.ok);
+  const { session } = created;
+  assert.equal(lab.phaseOf(session), 'booting');
+  const socket = new FakeSocket();
+  lab.join(session, socket);
+  await lab.attach(session, socket, hello, () => undefined);
+  assert.equal(lab.phaseOf(session), 'ready');
+  assert.equal(lab.isConnected(session), true);
+  lab.notify(session, { type: 'notice', kind: 'instructor', text: '안녕하세요', at: 1 }, '[line]');
+  assert.deepEqual(socket.control.at(-1), { type: 'notice', kind: 'instructor', text: '안녕하세요', at: 1 });
+  assert.match(socket.output, /\[line\]$/);
+  lab.leave(session, socket, socket);
+  lab.endSession(session, 'ended-by-instructor');
+  assert.deepEqual(events, ['created', 'terminal', 'connected', 'disconnected', 'ended']);
+  assert.equal(lab.phaseOf(session), undefined);
+});

@@ -1,8 +1,8 @@
 /**
  * Class mode's lab side (issue 13) against the real engine, through real
  * HTTP and WebSockets: a class of 3 seats and 4 learners from one address
- * (127.0.0.1, with LAB_MAX_SESSIONS_PER_CLIENT=1: seats replace the
- * per-address cap). The start button boots 3 warm sandboxes; the 3 first
+ * (127.0.0.1, with LAB_MAX_SESSIONS_PER_CLIENT=1 and LAB_WS_PER_CLIENT=2:
+ * seats replace the per-address caps). The start button boots 3 warm sandboxes; the 3 first
  * learners' sessions take them (lab_sandbox_acquired_total{source="warm"},
  * no boot on their path); the 4th is queued (202, position 1) and gets the
  * seat its poll finds free once the instructor ends a learner (close 4015).
@@ -72,6 +72,8 @@ describe('class mode: seats, queue, warm pool, mirror, end', () => {
       LAB_DB_PATH: path.join(dir, 'lab.db'),
       LAB_MAX_SESSIONS: '6',
       LAB_MAX_SESSIONS_PER_CLIENT: '1',
+      // Learners' sockets count per session, not per address: 4 learners' terminals and a reader's fit under 2.
+      LAB_WS_PER_CLIENT: '2',
       LAB_WARM_POOL: '0',
     });
     admin = await instructorLogin(server, TOKEN);
