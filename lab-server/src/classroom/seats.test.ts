@@ -94,6 +94,17 @@ test('one session per learner: the same cookie resumes it, a second browser gets
   assert.equal(lab.sessions.whyEnded(other.token)?.reason, 'ended-by-instructor', 'both cookies learn why');
 });
 
+test('two tabs asking at the same moment share one session, and no one else is pushed into the queue', async (t) => {
+  const { lab, classroom, join } = await setup(t, {}, 2);
+  const learner = await join();
+  const [a, b] = await Promise.all([classroom.request(learner, NAT, undefined), classroom.request(learner, NAT, undefined)]);
+  assert.equal(session(a).session, session(b).session);
+  assert.deepEqual([session(a).result, session(b).result].sort(), ['created', 'rebound']);
+  assert.equal(lab.sessions.size, 1);
+  assert.equal(classroom.queue.size, 0);
+  assert.equal(session(await classroom.request(await join(), NAT, undefined)).result, 'created', 'the second seat is still free');
+});
+
 test('a queued place is kept by polling and given up after 30 s without one', async (t) => {
   const { classroom, join } = await setup(t, {}, 2);
   for (let i = 0; i < 2; i++) session(await classroom.request(await join(), NAT, undefined));

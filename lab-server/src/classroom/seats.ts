@@ -153,13 +153,8 @@ export class ClassroomSeats implements ClassroomLab {
       return { kind: 'class-ended', detail: !cls || cls.endedAt !== null ? 'the class has ended' : "the learner's time is over" };
     }
     this.seatsOf.set(cls.id, cls.seats);
-    const existing = lab.sessions.forLearner(learner.id);
-    if (existing) {
-      if (this.queue.remove(learner.id)) this.changed();
-      const same = current === existing;
-      metrics.classSessions.inc({ result: same ? 'resumed' : 'rebound' });
-      return { kind: 'session', session: existing, token: same ? undefined : lab.sessions.rebind(existing), result: same ? 'resumed' : 'rebound' };
-    }
+    const existing = this.resume(learner, current);
+    if (existing) return existing;
     const joined = this.queue.touch(learner.id, cls.id);
     const dropped = this.queue.prune();
     if (this.queue.mayGo(learner.id, cls.id, this.room())) {
@@ -177,7 +172,10 @@ export class ClassroomSeats implements ClassroomLab {
         this.changed();
         return { kind: 'session', session: created.session, token: created.token, result: 'created' };
       }
-      // Shutting down or a race with another request: wait like everyone else.
+      // Another tab of this learner got there first (both awaited the store): share its session.
+      const raced = this.resume(learner, current);
+      if (raced) return raced;
+      // Shutting down, or the last slot went to someone else meanwhile: wait like everyone else.
       this.queue.touch(learner.id, cls.id);
       this.retarget();
     }
@@ -187,6 +185,21 @@ export class ClassroomSeats implements ClassroomLab {
     if (joined) this.log.info({ learner: learner.id, class: cls.id, position, etaSeconds }, 'learner queued: no free seat or sandbox');
     if (joined || dropped.length > 0) this.changed();
     return { kind: 'queued', position, etaSeconds };
+  }
+
+  /** The learner's live session, for this cookie (resumed) or another browser's (a new token for it). */
+  private resume(learner: LearnerRecord, current: Session | undefined): SeatAnswer | undefined {
+    const existing = this.deps.lab.sessions.forLearner(learner.id);
+    if (!existing) return undefined;
+    if (this.queue.remove(learner.id)) this.changed();
+    const same = current === existing;
+    this.deps.metrics.classSessions.inc({ result: same ? 'resumed' : 'rebound' });
+    return {
+      kind: 'session',
+      session: existing,
+      token: same ? undefined : this.deps.lab.sessions.rebind(existing),
+      result: same ? 'resumed' : 'rebound',
+    };
   }
 
   /** Free seats per class and free session slots, for the queue. */
