@@ -80,6 +80,8 @@ import { JoinRefused, type ClassRecord, type ClassroomLab, type ClassroomStore, 
 
 /** Help requests per learner and minute (as many at once): one press is one request. */
 export const HELP_PER_MINUTE = 6;
+/** Open (not cleared) help requests per learner: more presses wait until the instructor clears one (429). */
+export const HELP_OPEN_MAX = 3;
 /** Progress reports per learner and minute (as many at once): a snippet run is seconds long. */
 export const PROGRESS_PER_MINUTE = 120;
 /** How often open feeds are compared with a fresh snapshot. */
@@ -334,7 +336,9 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
         endFeed(feed);
         continue;
       }
-      if (force || feed.last !== key || t - feed.lastSentAt >= ClassLimits.snapshotEveryMs) writeEvent(feed, snapshot, key);
+      // Due by the tick nearest the heartbeat interval (never a whole tick late).
+      const due = t - feed.lastSentAt >= ClassLimits.snapshotEveryMs - FEED_TICK_MS / 2;
+      if (force || feed.last !== key || due) writeEvent(feed, snapshot, key);
     }
   }
 
@@ -589,6 +593,9 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     if (learnerOver(learner, cls, t)) throw new Refusal(410, 'class-ended', 'the class is over');
     if (!helps.allow(learner.id)) throw new Refusal(429, 'rate-limited', 'too many help requests', { 'Retry-After': '60' });
     const { text } = await body(req, HelpRequest);
+    const open = (await store.listHelp(cls.id)).filter((h) => h.learnerId === learner.id).length;
+    if (open >= HELP_OPEN_MAX)
+      throw new Refusal(429, 'rate-limited', `${open} help requests of this learner are still open`, { 'Retry-After': '60' });
     const record = await store.addHelp({ learnerId: learner.id, classId: cls.id, text, at: t });
     metrics.classHelp.inc();
     log.info({ class: cls.id, learner: learner.id, help: record.id }, 'help requested');

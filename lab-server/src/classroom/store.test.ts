@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { JOIN_CODE_ALPHABET, rosterLimit } from '../protocol.ts';
-import { SCHEMA_VERSION, SqliteStore } from './store.ts';
+import { PROGRESS_ROWS_MAX, SCHEMA_VERSION, SqliteStore } from './store.ts';
 import { JoinRefused } from './types.ts';
 
 const MIN = 60_000;
@@ -208,5 +208,25 @@ test('a cleared help request leaves the open list, and clearing twice keeps the 
   assert.equal((await store.listHelp(cls.id, true)).find((h) => h.id === h1.id)?.clearedAt, T0 + 10);
   assert.deepEqual(await store.getHelp(h1.id), { ...h1, clearedAt: T0 + 10 });
   assert.equal(await store.getHelp('no-such-help'), undefined);
+  store.close();
+});
+
+test('a learner keeps at most PROGRESS_ROWS_MAX snippets: later new ones are dropped, known ones still update', async () => {
+  const store = new SqliteStore(':memory:');
+  const cls = await store.createClass(aClass());
+  const l = await store.addLearner(aLearner(cls.id));
+  const snippet = (i: number) => i.toString(16).padStart(12, '0');
+  for (let i = 0; i < PROGRESS_ROWS_MAX + 5; i++) {
+    await store.recordProgress({ learnerId: l.id, lesson: 'lessons/flood', snippet: snippet(i), result: 'fail', at: T0 + i });
+  }
+  await store.recordProgress({ learnerId: l.id, lesson: 'lessons/flood', snippet: snippet(0), result: 'ok', at: T0 + 2 * MIN });
+  const rows = await store.listProgress(cls.id);
+  assert.equal(rows.length, PROGRESS_ROWS_MAX);
+  assert.equal(rows.find((r) => r.snippet === snippet(0))?.result, 'ok');
+  assert.equal(
+    rows.some((r) => r.snippet === snippet(PROGRESS_ROWS_MAX)),
+    false,
+  );
+  assert.equal((await store.getLearner(l.id))?.lastSeenAt, T0 + 2 * MIN);
   store.close();
 });

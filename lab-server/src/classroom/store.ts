@@ -17,7 +17,10 @@
  *   one `BEGIN IMMEDIATE` transaction, so two joins (even from two processes
  *   sharing the file) cannot both take the last place.
  * - Progress keeps the latest result per (learner, lesson, snippet): the
- *   instructor's table counts snippets, not runs.
+ *   instructor's table counts snippets, not runs. A learner has at most
+ *   PROGRESS_ROWS_MAX of them (the whole course has 71 runnable snippets in
+ *   4 lessons): a script inventing snippet ids cannot grow the file without
+ *   bound; later new ids are dropped, known ones still update.
  *
  * Every method is synchronous underneath (DatabaseSync); the interface is
  * async so a networked store can replace this one.
@@ -75,6 +78,8 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const ADMIN_TOKEN_KEY = 'admin-token-sha256';
+/** Distinct (lesson, snippet) rows kept per learner. */
+export const PROGRESS_ROWS_MAX = 1000;
 
 /** An opaque id: 96 random bits, base64url (16 characters). */
 export const newId = () => randomBytes(12).toString('base64url');
@@ -185,6 +190,8 @@ export class SqliteStore implements ClassroomStore {
         `INSERT INTO progress (learner_id, lesson, snippet, result, at) VALUES (:learnerId, :lesson, :snippet, :result, :at)
          ON CONFLICT (learner_id, lesson, snippet) DO UPDATE SET result = excluded.result, at = excluded.at`,
       ),
+      progressRows: p('SELECT count(*) AS n FROM progress WHERE learner_id = ?'),
+      progressKnown: p('SELECT 1 AS known FROM progress WHERE learner_id = ? AND lesson = ? AND snippet = ?'),
       touchLearner: p('UPDATE learners SET current_lesson = ?, last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
       listProgress: p('SELECT p.* FROM progress p JOIN learners l ON l.id = p.learner_id WHERE l.class_id = ? ORDER BY p.learner_id, p.lesson, p.at'),
       insertHelp: p('INSERT INTO help (id, learner_id, class_id, text, at) VALUES (:id, :learnerId, :classId, :text, :at)'),
@@ -333,10 +340,16 @@ export class SqliteStore implements ClassroomStore {
     if (sets.length > 0) this.db.prepare(`UPDATE learners SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
   }
 
-  /** The snippet's latest result, and the learner's current lesson and last activity, in one transaction. */
+  /**
+   * The snippet's latest result, and the learner's current lesson and last
+   * activity, in one transaction; a new snippet past PROGRESS_ROWS_MAX only
+   * moves the activity.
+   */
   async recordProgress(p: ProgressRecord): Promise<void> {
     this.transaction(() => {
-      this.sql.upsertProgress.run({ learnerId: p.learnerId, lesson: p.lesson, snippet: p.snippet, result: p.result, at: p.at });
+      const full = (this.sql.progressRows.get(p.learnerId) as { n: number }).n >= PROGRESS_ROWS_MAX;
+      if (!full || this.sql.progressKnown.get(p.learnerId, p.lesson, p.snippet))
+        this.sql.upsertProgress.run({ learnerId: p.learnerId, lesson: p.lesson, snippet: p.snippet, result: p.result, at: p.at });
       this.sql.touchLearner.run(p.lesson, p.at, p.learnerId);
     });
   }
