@@ -35,7 +35,7 @@ import { LabConnection, type ConnectionState } from './connection.ts';
 import { Dock } from './dock.ts';
 import { statusFor } from './status.ts';
 import { OutputAcks, OutputFlow } from './flow.ts';
-import { Limits } from '../../lab-server/src/protocol.ts';
+import { LAB_SUBPROTOCOL, Limits } from '../../lab-server/src/protocol.ts';
 import { ko } from './messages.ko.ts';
 import { CommandTracker, type TrackerEvent } from './osc133.ts';
 import { isDone, judgeRun, readExpectation, type Expectation } from './outcome.ts';
@@ -218,6 +218,7 @@ export class PageLab {
       },
       'main',
       sessionFetch,
+      takeWebSocket,
     );
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
     void this.membership.checked.then((member) => {
@@ -515,12 +516,31 @@ void loadLabStyles();
  * connection's first POST takes this response instead of asking again.
  */
 let earlySession: { url: string; response: Promise<Response> } | undefined;
+/**
+ * ...and the first WebSocket, opened as soon as that request has a session
+ * (201 new, 200 resumed; not a class queue's 202), so its handshake runs
+ * while xterm is created instead of after. Taken once by the connection.
+ */
+let earlySocket: { url: string; ws: WebSocket } | undefined;
 const SESSION_POST: RequestInit = { method: 'POST', credentials: 'include', headers: { accept: 'application/json' } };
 function startSessionEarly(): void {
-  const url = labEndpoints(configuredLabUrl(), location.href).sessionUrl;
-  const response = fetch(url, SESSION_POST);
-  response.catch(() => undefined); // the connection reads the failure when it takes it
-  earlySession = { url, response };
+  const { sessionUrl, wsUrl } = labEndpoints(configuredLabUrl(), location.href);
+  const response = fetch(sessionUrl, SESSION_POST);
+  response.then(
+    (r) => {
+      if (r.status === 200 || r.status === 201) earlySocket = { url: wsUrl, ws: new WebSocket(wsUrl, LAB_SUBPROTOCOL) };
+    },
+    () => undefined, // the connection reads the failure when it takes the response
+  );
+  earlySession = { url: sessionUrl, response };
+}
+/** WebSocket for the connection: the early socket once (if still usable), then a new one. */
+function takeWebSocket(url: string, protocol: string): WebSocket {
+  const early = earlySocket;
+  earlySocket = undefined;
+  if (early && early.url === url && early.ws.readyState <= WebSocket.OPEN) return early.ws;
+  early?.ws.close();
+  return new WebSocket(url, protocol);
 }
 /** fetch for the connection: the early session response once, then the network. */
 function sessionFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
