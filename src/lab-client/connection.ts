@@ -110,6 +110,8 @@ export class LabConnection {
   private readonly size: SizeSource;
   private readonly events: ConnectionEvents;
   private readonly fetchImpl: typeof fetch;
+  /** May hand over a socket opened earlier (index.ts opens the first one while the terminal is created); it may be open already. */
+  private readonly openWebSocket: (url: string, protocol: string) => WebSocket;
   /** Set while a user action (new sandbox) replaces the connection, so old socket closes are ignored. */
   private generation = 0;
 
@@ -119,12 +121,14 @@ export class LabConnection {
     events: ConnectionEvents,
     terminal = 'main',
     fetchImpl: typeof fetch = fetch.bind(globalThis),
+    openWebSocket: (url: string, protocol: string) => WebSocket = (url, protocol) => new WebSocket(url, protocol),
   ) {
     this.endpoints = endpoints;
     this.size = size;
     this.events = events;
     this.terminal = terminal;
     this.fetchImpl = fetchImpl;
+    this.openWebSocket = openWebSocket;
     this.input = new InputQueue(
       {
         send: (frame) => this.ws?.send(frame),
@@ -307,7 +311,7 @@ export class LabConnection {
     this.setState({ kind: 'connecting', step: 'socket' });
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.endpoints.wsUrl, LAB_SUBPROTOCOL);
+      ws = this.openWebSocket(this.endpoints.wsUrl, LAB_SUBPROTOCOL);
     } catch {
       this.scheduleRetry('unreachable');
       return;
@@ -328,6 +332,8 @@ export class LabConnection {
       this.sendControl({ type: 'hello', terminal: this.terminal, cols, rows, resumeFrom: this.cursor.resumeFrom });
       this.startKeepalive(ws);
     };
+    // A socket opened before this connection took it: its open event is gone, the hello goes now.
+    if (ws.readyState === WebSocket.OPEN) queueMicrotask(() => ws === this.ws && !opened && ws.onopen?.(new Event('open')));
     ws.onmessage = (event: MessageEvent) => {
       if (ws !== this.ws) return;
       this.lastMessageAt = Date.now();
