@@ -1,0 +1,235 @@
+/**
+ * Port preview end to end (issue 11): a reader presses 실행 on the lesson's
+ * `docker run -d --name nginx -p 8080:80 nginx`, then 미리보기 :8080, and
+ * reads "Welcome to nginx!" in the panel under the snippet and in a new
+ * tab; a second reader (another browser context, with a session of its own)
+ * gets 404 for the first reader's preview; a port whose program starts late
+ * shows "기다리는 중" and then the page; the WordPress stand-in (published
+ * with `-p 80`, a port the engine picks) opens from the dock's 포트 list
+ * through its redirect; and a page served from the reader's sandbox whose
+ * script tries the lab's cookie and `/lab/session` gets neither (the lab
+ * server logs the refused `Origin: null`). Built site + real lab server +
+ * real sandbox + Chromium.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import { LAB_SESSION_PATH } from '../../lab-server/src/protocol.ts';
+import { ko } from '../../src/lab-client/messages.ko.ts';
+import { FRAME_SANDBOX } from '../../src/lab-client/preview-panel.ts';
+import {
+  clickRun,
+  findSnippet,
+  launchBrowser,
+  newPage,
+  snippetResult,
+  startLab,
+  terminalText,
+  typeInTerminal,
+  waitForPrompt,
+  waitForTerminal,
+  type Lab,
+} from './harness.ts';
+
+let lab: Lab;
+let browser: Browser;
+let reader: BrowserContext;
+let page: Page & { errors: string[] };
+
+before(async () => {
+  lab = await startLab({ LAB_WARM_POOL: '1' });
+  browser = await launchBrowser();
+  reader = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await newPage(reader);
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+/** The document inside a preview panel's iframe, once it shows `text`. */
+async function frameShowing(panel: string, text: string, timeout = 60_000): Promise<Frame> {
+  await page.waitForSelector(`${panel}[data-state="ready"] iframe`, { timeout });
+  const frame = await (await page.$(`${panel} iframe`))!.contentFrame();
+  assert.ok(frame, 'the panel has an iframe with a document');
+  await frame.waitForFunction((t) => document.body?.innerText.includes(t) ?? false, text, { timeout, polling: 200 });
+  return frame;
+}
+
+/** Runs a shell line in the reader's terminal and waits for its prompt. */
+async function shell(line: string, done: RegExp): Promise<void> {
+  await waitForPrompt(page, 120_000);
+  await typeInTerminal(page, `${line}\r`);
+  await waitForTerminal(page, (t) => done.test(t), 180_000);
+  await waitForPrompt(page, 120_000);
+}
+
+/** Opens the dock's 포트 list and presses 미리보기 on `port`; returns the dock panel's selector. */
+async function previewFromDock(port: number): Promise<string> {
+  const toggle = page.locator('.lab-dock [data-action="ports"]');
+  if ((await toggle.getAttribute('aria-expanded')) === 'true') await page.locator('[data-lab-ports-reload]').click();
+  else await toggle.click();
+  const open = page.locator(`.lab-ports__list [data-lab-preview-open="${port}"]`);
+  await open.waitFor({ timeout: 30_000 });
+  await open.click();
+  return `.lab-dock .lab-preview[data-lab-preview="${port}"]`;
+}
+
+test('nginx -p 8080:80: 미리보기 shows "Welcome to nginx!" under the snippet and in a new tab; another reader gets 404', async () => {
+  const snippet = findSnippet(/^docker run -d --name nginx -p 8080:80 nginx$/m);
+  await page.goto(`${lab.url}${snippet.page}`);
+  // The snippet sits in a collapsed <details> (a script's listing): open it as a reader would.
+  await page.evaluate((code) => {
+    const button = [...document.querySelectorAll<HTMLElement>('button[data-lab-run]')].find((b) => b.dataset.code === code)!;
+    for (let d = button.closest('details'); d; d = d.parentElement?.closest('details') ?? null) d.open = true;
+  }, snippet.code);
+  const id = await clickRun(page, snippet.code);
+  const wrapper = `[data-lab-snippet="${id}"]`;
+  assert.equal(await page.locator(`${wrapper} [data-lab-preview-open]`).count(), 0, 'no 미리보기 before the run');
+  assert.equal((await snippetResult(page, id, 240_000)).state, 'ok');
+
+  const open = page.locator(`${wrapper} [data-lab-preview-open="8080"]`);
+  assert.equal(await open.textContent(), ko.preview.open(8080));
+  await open.click();
+  assert.equal(await open.getAttribute('aria-expanded'), 'true');
+  const panel = `${wrapper} .lab-preview[data-lab-preview="8080"]`;
+  const frame = await frameShowing(panel, 'Welcome to nginx!');
+  assert.equal(await page.locator(`${panel} iframe`).getAttribute('sandbox'), FRAME_SANDBOX);
+  assert.doesNotMatch(FRAME_SANDBOX, /allow-same-origin/);
+  assert.equal(await page.locator(`${panel} [role="status"]`).textContent(), ko.preview.ready(8080));
+  const previewOrigin = new URL(frame.url()).origin;
+  assert.notEqual(previewOrigin, lab.url, 'the preview is served from another origin');
+
+  // 새 탭에서 열기: a plain link with a ticket of its own; it holds a fresh one after the click.
+  const link = page.locator(`${panel} .lab-preview__tab`);
+  assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+  const used = await link.getAttribute('href');
+  const [tab] = await Promise.all([reader.waitForEvent('page'), link.click()]);
+  await tab.waitForLoadState('load');
+  assert.match(await tab.locator('body').innerText(), /Welcome to nginx!/);
+  assert.equal(await tab.evaluate(() => window.opener), null);
+  const previewUrl = tab.url();
+  assert.equal(new URL(previewUrl).origin, previewOrigin);
+  await page.waitForFunction(([sel, old]) => document.querySelector(sel)?.getAttribute('href') !== old, [
+    `${panel} .lab-preview__tab`,
+    used,
+  ] as const);
+
+  // A second reader, with a session of their own, cannot open the first reader's preview (nor the used ticket).
+  const other = await browser.newContext();
+  try {
+    const session = await other.request.post(`${lab.url}${LAB_SESSION_PATH}`, { headers: { origin: lab.url } });
+    assert.ok(session.ok(), `the second reader has a session (${session.status()})`);
+    const stranger = await other.newPage();
+    for (const url of [previewUrl, used!]) {
+      const response = await stranger.goto(url);
+      assert.equal(response?.status(), 404, url);
+      assert.doesNotMatch(await stranger.locator('body').innerText(), /Welcome to nginx!/);
+    }
+  } finally {
+    await other.close();
+  }
+  await tab.close();
+
+  // At 375 px the panel and its controls fit the phone's width.
+  await page.setViewportSize({ width: 375, height: 800 });
+  const fit = await page.evaluate((sel) => {
+    const panel = document.querySelector(sel)!;
+    const rights = [panel, ...panel.querySelectorAll('button, a, iframe')].map((e) => e.getBoundingClientRect().right);
+    return { page: document.documentElement.scrollWidth, widest: Math.max(...rights) };
+  }, panel);
+  assert.ok(fit.page <= 375 && fit.widest <= 375, JSON.stringify(fit));
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // 닫기 removes the panel and gives the button back.
+  await page.locator(`${panel} [data-lab-preview-close]`).click();
+  assert.equal(await page.locator(panel).count(), 0);
+  assert.equal(await open.getAttribute('aria-expanded'), 'false');
+});
+
+test('a port whose program is not listening yet: "기다리는 중…" first, then the page', async () => {
+  // nginx starts only once the test creates /tmp/go in the container: the wait does not depend on timing.
+  await shell(
+    `docker run -d --name late -p 8082:80 nginx sh -c 'until [ -e /tmp/go ]; do sleep 0.2; done; exec nginx -g "daemon off;"' && echo late-started`,
+    /late-started/,
+  );
+  const panel = await previewFromDock(8082);
+  await page.waitForSelector(`${panel}[data-state="waiting"]`, { timeout: 30_000 });
+  assert.equal(await page.locator(`${panel} [role="status"]`).textContent(), ko.preview.waiting(8082));
+  assert.equal(await page.locator(`${panel} iframe`).count(), 0, 'no page while nothing answers');
+  await shell('docker exec late touch /tmp/go && echo go-sent', /go-sent/);
+  await frameShowing(panel, 'Welcome to nginx!');
+});
+
+test("a previewed page's script reads no lab cookie and cannot call /lab/session", async () => {
+  const cookiesBefore = await reader.cookies(lab.url);
+  assert.ok(
+    cookiesBefore.some((c) => c.name.startsWith('lab_')),
+    `the reader has a lab cookie to steal: ${cookiesBefore.map((c) => c.name)}`,
+  );
+  // A page the sandbox serves that tries both, and writes what it got into its body.
+  const probe = `<!doctype html><title>probe</title><pre id="out">running</pre><script>
+const out = {};
+try { out.cookie = 'read: ' + document.cookie; } catch (e) { out.cookie = 'blocked: ' + e.name; }
+const call = (method) => fetch(${JSON.stringify(lab.url + LAB_SESSION_PATH)}, { method, credentials: 'include' })
+  .then((r) => r.text().then((t) => 'status ' + r.status + ' ' + t.slice(0, 200)), (e) => 'blocked: ' + e.name);
+Promise.all([call('POST'), call('GET')]).then(([post, get]) => {
+  out.post = post; out.get = get;
+  document.getElementById('out').textContent = 'done ' + JSON.stringify(out);
+});
+</script>`;
+  const b64 = Buffer.from(probe).toString('base64');
+  await shell(
+    `mkdir -p probe && echo ${b64} | base64 -d > probe/index.html && docker run -d --name probe -p 8081:80 -v "$PWD/probe":/usr/share/nginx/html:ro nginx && echo probe-started`,
+    /probe-started/,
+  );
+  const panel = await previewFromDock(8081);
+  const frame = await frameShowing(panel, 'done ');
+  const out = JSON.parse((await frame.locator('#out').innerText()).replace(/^done /, '')) as Record<string, string>;
+  assert.doesNotMatch(out.cookie!, /lab_/, 'no lab cookie in the preview');
+  assert.match(out.cookie!, /^blocked: SecurityError$|^read: $/, out.cookie);
+  for (const call of [out.post!, out.get!]) assert.doesNotMatch(call, /^status 2/, `the lab answered the preview: ${call}`);
+  // The lab server saw the POST and refused it for its origin ("null": an opaque, sandboxed origin).
+  const log = readFileSync(lab.logFile, 'utf8');
+  assert.match(log, /"origin":"null"[^\n]*session request refused: origin|session request refused: origin[^\n]*"origin":"null"/);
+  const cookiesAfter = await reader.cookies(lab.url);
+  assert.deepEqual(
+    cookiesAfter.filter((c) => c.name.startsWith('lab_')).map((c) => [c.name, c.value]),
+    cookiesBefore.filter((c) => c.name.startsWith('lab_')).map((c) => [c.name, c.value]),
+    'the lab session is unchanged',
+  );
+});
+
+test("the WordPress stand-in (published with -p 80) opens from the dock's 포트 list, through its redirect", async () => {
+  const snippet = findSnippet(/sh provision\.sh client1/);
+  await page.goto(`${lab.url}${snippet.page}`);
+  const id = await clickRun(page, snippet.code);
+  assert.equal((await snippetResult(page, id, 300_000)).state, 'ok');
+  // `-p 80`: the engine picked the host port; only the dock's list knows it.
+  assert.equal(await page.locator(`[data-lab-snippet="${id}"] [data-lab-preview-open]`).count(), 0);
+  await page.locator('.lab-dock [data-action="ports"]').click();
+  const row = page.locator('.lab-ports__list li', { hasText: 'wp_client1' });
+  await row.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+    const list = await page.locator('.lab-dock__ports').innerText();
+    const tail = (await terminalText(page)).split('\n').slice(-15).join('\n');
+    throw new Error(`${e.message}\nport list: ${list}\nterminal:\n${tail}`);
+  });
+  const port = Number(await row.getAttribute('data-lab-port'));
+  assert.ok(port > 0, `wp_client1 publishes a port: ${port}`);
+  await row.locator('[data-lab-preview-open]').click();
+  const frame = await frameShowing(`.lab-dock .lab-preview[data-lab-preview="${port}"]`, 'WordPress');
+  assert.equal(await frame.title(), 'WordPress › Installation');
+  // It got there by the app's own redirect (302 to an absolute URL built from Host, placed under the preview's capability).
+  assert.match(new URL(frame.url()).pathname, /^\/[A-Za-z0-9_-]{43}\/wp-admin\/install\.php$/);
+  assert.match(await frame.locator('body').innerText(), /Database: connected to mysql/);
+  // The list's 새 탭: its own tab, cut off from the lab page.
+  const [tab] = await Promise.all([reader.waitForEvent('page'), row.locator('[data-lab-preview-tab]').click()]);
+  await tab.waitForURL((url) => url.protocol.startsWith('http') && !url.pathname.startsWith('/__lab/'), { timeout: 30_000 });
+  await tab.waitForLoadState('load');
+  assert.equal(await tab.title(), 'WordPress › Installation');
+  assert.equal(await tab.evaluate(() => window.opener), null);
+  await tab.close();
+  assert.deepEqual(page.errors, []);
+});
