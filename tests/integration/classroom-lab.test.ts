@@ -183,3 +183,48 @@ describe('class mode: seats, queue, warm pool, mirror, end', () => {
     assert.equal(await metric(server, 'lab_class_warm_target'), 0);
   });
 });
+
+describe('class mode: labs for class members only, and a learner churning sessions', () => {
+  let server: LabServer;
+  const dbDir = mkdtempSync(path.join(tmpdir(), 'lab-class-only-it-'));
+
+  before(async () => {
+    server = await startTestServer({
+      LAB_ADMIN_TOKEN: TOKEN,
+      LAB_DB_PATH: path.join(dbDir, 'lab.db'),
+      LAB_ANONYMOUS_LABS: 'off',
+      LAB_SESSION_BURST: '2',
+      LAB_SESSION_RATE: '0.1',
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    removeOwned(server.instance);
+    rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  test('LAB_ANONYMOUS_LABS=off: a reader who has not joined gets 403 class-only, a learner gets a session', async () => {
+    const anonymous = await newSession(server);
+    assert.equal(anonymous.status, 403);
+    assert.deepEqual((anonymous.body as { error: string }).error, 'class-only');
+    assert.equal(anonymous.cookie, '', 'no session cookie');
+    assert.equal(await metric(server, 'lab_class_refused_total', { reason: 'class-only' }), 1);
+
+    const admin = await instructorLogin(server, TOKEN);
+    const cls = await createClass(server, admin, { name: '회원 전용', seats: 2, durationMinutes: 30 });
+    const learner = await joinClass(server, cls.code, '학생');
+    const first = await learnerSession(server, learner);
+    assert.equal(first.status, 201, JSON.stringify(first.json));
+    // The page's reset (DELETE) and 실행 again, as fast as a script can: the creation limit is per learner.
+    assert.equal((await call(server, 'DELETE', '/lab/session', { cookie: first.cookie })).status, 204);
+    assert.equal((await learnerSession(server, learner)).status, 201);
+    const again = await learnerSession(server, learner);
+    assert.equal(again.status, 200, 'the same session, resumed');
+    assert.equal((await call(server, 'DELETE', '/lab/session', { cookie: again.cookie })).status, 204);
+    const churned = await learnerSession(server, learner);
+    assert.equal(churned.status, 429, JSON.stringify(churned.json));
+    assert.equal(churned.json.error, 'rate-limited');
+    const other = await learnerSession(server, await joinClass(server, cls.code, '옆자리'));
+    assert.equal(other.status, 201, 'another learner behind the same address is not limited by it');
+  });
+});
