@@ -14,10 +14,11 @@ import { connect } from 'node:net';
 import { request } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { HttpError, LAB_PREVIEW_PATH, LAB_SESSION_PATH, PreviewList, PreviewOpened } from '../../lab-server/src/protocol.ts';
+import { HttpError, LAB_PREVIEW_PATH, LAB_SESSION_PATH, PreviewList } from '../../lab-server/src/protocol.ts';
 import { startTestServer } from './test-server.ts';
 import { removeOwned, type LabServer } from '../support/lab-server.ts';
 import { endSession, openTerminal, type LabTerminal } from '../support/terminal.ts';
+import { previewUrl, redeemTicket, requestPreview } from '../support/preview.ts';
 
 interface Answer {
   status: number;
@@ -77,27 +78,16 @@ let preview: string;
 let a: Reader;
 let b: Reader;
 
-async function openPreview(reader: Reader, port: number): Promise<PreviewOpened> {
-  const res = await fetch(new URL(LAB_PREVIEW_PATH, server.url), {
-    method: 'POST',
-    headers: { origin: server.origin, cookie: reader.cookie, 'content-type': 'application/json' },
-    body: JSON.stringify({ port }),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return PreviewOpened.parse(await res.json());
-}
+const openPreview = (reader: Reader, port: number) => requestPreview(server, reader.cookie, port);
 
 /** Opens `port` for `reader` as the page does: POST, then the ticket URL; resolves with the capability path (`/<cap>/`). */
 async function capabilityPath(reader: Reader, port: number): Promise<string> {
-  const opened = await openPreview(reader, port);
-  const answer = await get(opened.url, { headers: { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'iframe' } });
-  assert.equal(answer.status, 303);
-  const setCookie = String(answer.headers['set-cookie'] ?? '');
-  assert.match(setCookie, /^lab_preview_owner=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax/);
-  reader.owner = setCookie.split(';')[0]!;
-  const location = String(answer.headers.location);
-  assert.match(location, /^\/[A-Za-z0-9_-]{43}\/$/);
-  return location;
+  const redeemed = await redeemTicket((await openPreview(reader, port)).url);
+  assert.equal(redeemed.status, 303);
+  assert.match(redeemed.setCookie, /^lab_preview_owner=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax/);
+  assert.match(redeemed.path, /^\/[A-Za-z0-9_-]{43}\/$/);
+  reader.owner = redeemed.owner;
+  return redeemed.path;
 }
 
 /** The owner's browser loading a preview page (the URL as typed: Sec-Fetch-Site none, with its cookie). */
@@ -111,10 +101,8 @@ async function until(term: LabTerminal, command: string, ms = 60_000): Promise<v
 describe('port preview', { timeout: 600_000 }, () => {
   before(async () => {
     server = await startTestServer();
-    const line = server.logs.map((l) => JSON.parse(l) as { msg?: string; port?: number }).find((l) => l.msg === 'port preview listening');
-    previewPort = line?.port ?? 0;
-    assert.ok(previewPort > 0, 'the preview listener says its port');
-    preview = `http://127.0.0.1:${previewPort}`;
+    preview = previewUrl(server);
+    previewPort = Number(new URL(preview).port);
     const [ta, tb] = await Promise.all([openTerminal(server), openTerminal(server)]);
     a = { ...ta, owner: '' };
     b = { ...tb, owner: '' };

@@ -149,9 +149,11 @@ export class PreviewProxy<S extends SessionLike> {
       return undefined;
     };
     const keep = agent.keepSocketAlive.bind(agent);
+    // After the default (which resets the timeout to the Agent's own, none): an idle upstream connection ends after keepAliveMs.
     agent.keepSocketAlive = (socket) => {
+      const kept = keep(socket);
       (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(keepAliveMs);
-      return keep(socket);
+      return kept;
     };
     const reuse = agent.reuseSocket.bind(agent);
     agent.reuseSocket = (socket, req) => {
