@@ -129,7 +129,9 @@ async function main() {
   const bigPreview = summary(big).median;
   const bigBare = summary(bare).median;
   const line = (what: string, s: Summary, opened: number) =>
-    console.log(`${what} (n=${s.n}): median ${fmt(s.median)}  p95 ${fmt(s.p95)}  ratio ${(s.median / d.median).toFixed(1)}x  (${opened} new upstream execs)`);
+    console.log(
+      `${what} (n=${s.n}): median ${fmt(s.median)}  p95 ${fmt(s.p95)}  ratio ${(s.median / d.median).toFixed(1)}x  (${opened} new upstream execs)`,
+    );
   console.log(`first byte, direct curl in the sandbox (n=${d.n}): median ${fmt(d.median)}  p95 ${fmt(d.p95)}`);
   line('first byte, preview, kept-alive upstream', w, e1 - e0);
   line('first byte, preview, after the upstream idled out', c, e2 - e1);
