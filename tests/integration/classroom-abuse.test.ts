@@ -296,7 +296,7 @@ describe('class mode: bad input and abuse', () => {
     console.log(
       `# 1,000 join attempts in ${Math.round(elapsed)} ms: ${limited.length} × 429 (p95 ${p95.toFixed(1)} ms), ${joined} joined, ${wrong} wrong code`,
     );
-    assert.ok(p95 < 500, `429 p95 ${p95} ms`);
+    assert.ok(p95 < 1000, `429 p95 ${p95} ms`);
     assert.equal(await metric('lab_class_joins_total', { result: 'rate-limited' }), before429 + limited.length);
     assert.equal((await roster(cls.id)).learners.length, joined);
     // Logged, but not once per attempt: one line per client a minute.
@@ -331,6 +331,21 @@ describe('class mode: a restart keeps classes, roster, progress and help', () =>
       });
       assert.equal(progress.status, 204);
       assert.equal((await api('POST', LAB_HELP_PATH, { cookie: learnerCookie, body: { text: '질문 있어요' } })).status, 201);
+      // An instructor's live feed is open when the server stops: shutdown ends it.
+      const feed = await fetch(new URL(`${CLASS_API.classes}/${classId}/events`, first.url), { headers: { cookie: admin } });
+      assert.equal(feed.status, 200);
+      const reader = feed.body!.getReader();
+      await reader.read();
+      const stopped = first.stop();
+      const ended = await Promise.race([
+        (async () => {
+          while (!(await reader.read().catch(() => ({ done: true }))).done);
+          return true;
+        })(),
+        sleep(20_000).then(() => false),
+      ]);
+      assert.ok(ended, 'the live feed ended with the server');
+      await stopped;
     } finally {
       await first.stop();
       removeOwned(first.instance);

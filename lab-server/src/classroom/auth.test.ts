@@ -96,3 +96,14 @@ test('at most MAX_SESSIONS admin sessions: the oldest goes first', async () => {
   assert.ok(auth.session(cookies.at(-1)));
   store.close();
 });
+
+test('a LOG_LEVEL that hides warnings does not hide the generated token: it goes to stderr', async () => {
+  const store = new SqliteStore(':memory:');
+  const written: string[] = [];
+  const quiet = pino({ level: 'error' }, { write: () => assert.fail('nothing at error level expected') });
+  const auth = await AdminAuth.open(store, undefined, quiet, Date.now, { write: (text: string) => written.push(text) });
+  const token = /token \(shown this once.*?\): (\S+)/.exec(written.join(''))?.[1];
+  assert.ok(token, written.join(''));
+  assert.ok(auth.login(token).ok);
+  store.close();
+});

@@ -46,7 +46,13 @@ export class AdminAuth {
    * The auth of this server: LAB_ADMIN_TOKEN (`configured`), else the stored
    * hash, else a new token, logged once (the only place it ever appears).
    */
-  static async open(store: ClassroomStore, configured: string | undefined, log: Logger, clock: () => number = Date.now): Promise<AdminAuth> {
+  static async open(
+    store: ClassroomStore,
+    configured: string | undefined,
+    log: Logger,
+    clock: () => number = Date.now,
+    stderr: { write(text: string): unknown } = process.stderr,
+  ): Promise<AdminAuth> {
     if (configured) {
       const hash = sha256(configured);
       if ((await store.adminTokenHash()) !== hash) await store.setAdminTokenHash(hash);
@@ -61,9 +67,10 @@ export class AdminAuth {
     const token = randomBytes(32).toString('base64url');
     const hash = sha256(token);
     await store.setAdminTokenHash(hash);
-    log.warn(
-      `instructor login token (shown this once, keep it; only its hash is stored): ${token}  — log in at /instructor/; set LAB_ADMIN_TOKEN to choose your own`,
-    );
+    const line = `instructor login token (shown this once, keep it; only its hash is stored): ${token}  — log in at /instructor/; set LAB_ADMIN_TOKEN to choose your own`;
+    // A LOG_LEVEL above warn would hide the only copy: then it goes to stderr as plain text.
+    if (log.isLevelEnabled('warn')) log.warn(line);
+    else stderr.write(`lab server: ${line}\n`);
     return new AdminAuth(hash, clock);
   }
 
