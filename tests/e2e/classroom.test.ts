@@ -226,6 +226,20 @@ test(
     await instructor.getByRole('button', { name: `${LEARNERS[1]}: 해결로 표시` }).click();
     await until('the help request to be cleared', async () => (await helpItem.count()) === 0, 15_000);
 
+    // --- a message to all: shown in each connected learner's dock, as text
+    await instructor.getByLabel('모든 참가자에게 메시지').fill('10분 쉬고 <3장>부터 합니다');
+    await instructor.getByRole('button', { name: '보내기', exact: true }).click();
+    const notice = learners[2]!.locator('.lab-dock__notice');
+    await notice.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await notice.textContent(), `${ko.classroom.notice.instructor}: 10분 쉬고 <3장>부터 합니다`);
+
+    // --- the CSV export: Excel's BOM, a row per learner and lesson with the names as typed
+    const csv = await instructor.context().request.get(await instructor.locator('[data-csv]').evaluate((a) => (a as HTMLAnchorElement).href));
+    assert.equal(csv.status(), 200);
+    const csvText = (await csv.body()).toString('utf8');
+    assert.ok(csvText.startsWith('\uFEFF'), 'UTF-8 BOM for Excel');
+    for (const name of LEARNERS) assert.ok(csvText.includes(name), `${name} in the CSV`);
+
     // --- a seat frees: the instructor ends the first learner; the fourth connects by itself and its 실행 runs
     await instructor.getByRole('button', { name: `${LEARNERS[0]}: 세션 끝내기` }).click();
     await until('the first learner to be told', async () => (await dockStatus(first)) === ko.error.endedByInstructor, 30_000);
