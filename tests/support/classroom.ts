@@ -44,7 +44,7 @@ export async function instructorLogin(server: LabEndpoint, token: string): Promi
 export async function createClass(
   server: LabEndpoint,
   admin: string,
-  body: { name: string; seats: number; durationMinutes: number },
+  body: { name: string; seats: number; durationMinutes: number; startsAt?: number },
 ): Promise<ClassView> {
   return ClassView.parse(expect(await call(server, 'POST', CLASS_API.classes, { cookie: admin, body }), 201, 'create class').json);
 }
