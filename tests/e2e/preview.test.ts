@@ -20,6 +20,7 @@ import { ko } from '../../src/lab-client/messages.ko.ts';
 import { FRAME_SANDBOX } from '../../src/lab-client/preview-panel.ts';
 import {
   clickRun,
+  countOccurrences,
   findSnippet,
   launchBrowser,
   newPage,
@@ -58,11 +59,16 @@ async function frameShowing(panel: string, text: string, timeout = 60_000): Prom
   return frame;
 }
 
-/** Runs a shell line in the reader's terminal and waits for its prompt. */
-async function shell(line: string, done: RegExp): Promise<void> {
+/**
+ * Runs a shell line in the reader's terminal and waits until it has succeeded:
+ * it ends with `echo <marker>-$((40+2))`, so the echo of the typed line itself
+ * (which says `$((40+2))`) is never taken for the output `<marker>-42`.
+ */
+async function shell(line: string, marker: string): Promise<void> {
   await waitForPrompt(page, 120_000);
-  await typeInTerminal(page, `${line}\r`);
-  await waitForTerminal(page, (t) => done.test(t), 180_000);
+  const before = countOccurrences(await terminalText(page), `${marker}-42`);
+  await typeInTerminal(page, `${line} && echo ${marker}-$((40+2))\r`);
+  await waitForTerminal(page, (t) => countOccurrences(t, `${marker}-42`) > before, 180_000);
   await waitForPrompt(page, 120_000);
 }
 
@@ -72,7 +78,9 @@ async function previewFromDock(port: number): Promise<string> {
   if ((await toggle.getAttribute('aria-expanded')) === 'true') await page.locator('[data-lab-ports-reload]').click();
   else await toggle.click();
   const open = page.locator(`.lab-ports__list [data-lab-preview-open="${port}"]`);
-  await open.waitFor({ timeout: 30_000 });
+  await open.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+    throw new Error(`${e.message}\nport list: ${await page.locator('.lab-dock__ports').innerText()}`);
+  });
   await open.click();
   return `.lab-dock .lab-preview[data-lab-preview="${port}"]`;
 }
@@ -104,6 +112,7 @@ test('nginx -p 8080:80: 미리보기 shows "Welcome to nginx!" under the snippet
 
   // 새 탭에서 열기: a plain link with a ticket of its own; it holds a fresh one after the click.
   const link = page.locator(`${panel} .lab-preview__tab`);
+  await link.waitFor({ timeout: 30_000 }); // shown once its own ticket has come
   assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
   const used = await link.getAttribute('href');
   const [tab] = await Promise.all([reader.waitForEvent('page'), link.click()]);
@@ -151,15 +160,12 @@ test('nginx -p 8080:80: 미리보기 shows "Welcome to nginx!" under the snippet
 
 test('a port whose program is not listening yet: "기다리는 중…" first, then the page', async () => {
   // nginx starts only once the test creates /tmp/go in the container: the wait does not depend on timing.
-  await shell(
-    `docker run -d --name late -p 8082:80 nginx sh -c 'until [ -e /tmp/go ]; do sleep 0.2; done; exec nginx -g "daemon off;"' && echo late-started`,
-    /late-started/,
-  );
+  await shell(`docker run -d --name late -p 8082:80 nginx sh -c 'until [ -e /tmp/go ]; do sleep 0.2; done; exec nginx -g "daemon off;"'`, 'late');
   const panel = await previewFromDock(8082);
   await page.waitForSelector(`${panel}[data-state="waiting"]`, { timeout: 30_000 });
   assert.equal(await page.locator(`${panel} [role="status"]`).textContent(), ko.preview.waiting(8082));
   assert.equal(await page.locator(`${panel} iframe`).count(), 0, 'no page while nothing answers');
-  await shell('docker exec late touch /tmp/go && echo go-sent', /go-sent/);
+  await shell('docker exec late touch /tmp/go', 'go');
   await frameShowing(panel, 'Welcome to nginx!');
 });
 
@@ -182,8 +188,8 @@ Promise.all([call('POST'), call('GET')]).then(([post, get]) => {
 </script>`;
   const b64 = Buffer.from(probe).toString('base64');
   await shell(
-    `mkdir -p probe && echo ${b64} | base64 -d > probe/index.html && docker run -d --name probe -p 8081:80 -v "$PWD/probe":/usr/share/nginx/html:ro nginx && echo probe-started`,
-    /probe-started/,
+    `mkdir -p probe && echo ${b64} | base64 -d > probe/index.html && docker run -d --name probe -p 8081:80 -v "$PWD/probe":/usr/share/nginx/html:ro nginx`,
+    'probe',
   );
   const panel = await previewFromDock(8081);
   const frame = await frameShowing(panel, 'done ');
