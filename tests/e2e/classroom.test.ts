@@ -62,8 +62,14 @@ after(async () => {
   rmSync(dbDir, { recursive: true, force: true });
 });
 
+/** Content-Security-Policy violations any page of the test reported (the server's strict CSP must hold on the class pages). */
+const cspViolations: string[] = [];
+
 async function context(width: number, height: number): Promise<BrowserContext> {
   const c = await browser.newContext({ viewport: { width, height } });
+  c.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   contexts.push(c);
   return c;
 }
@@ -233,6 +239,15 @@ test(
     await notice.waitFor({ state: 'visible', timeout: 15_000 });
     assert.equal(await notice.textContent(), `${ko.classroom.notice.instructor}: 10분 쉬고 <3장>부터 합니다`);
 
+    // --- +10분 for the whole class moves its end
+    const endBefore = await instructor.locator('[data-class-meta]').textContent();
+    await instructor.getByRole('button', { name: '모두 +10분' }).click();
+    await until(
+      'the class end to move',
+      async () => (await instructor.locator('[data-console-status]').textContent()) === classKo.console.done.extend,
+    );
+    await until('the new end time', async () => (await instructor.locator('[data-class-meta]').textContent()) !== endBefore, 15_000);
+
     // --- the CSV export: Excel's BOM, a row per learner and lesson with the names as typed
     const csv = await instructor.context().request.get(await instructor.locator('[data-csv]').evaluate((a) => (a as HTMLAnchorElement).href));
     assert.equal(csv.status(), 200);
@@ -246,6 +261,7 @@ test(
     assert.equal((await snippetResult(fourth, ids[SEATS]!, 240_000)).state, 'ok');
     assert.equal(await labState(fourth), 'connected');
     for (const page of learners) assert.deepEqual(page.errors, []);
+    assert.deepEqual(cspViolations, [], 'no CSP violation on /instructor/, /join/ or the lesson pages');
     assert.deepEqual(instructor.errors, []);
 
     // --- restart on the same database: the class, its roster and progress are still there
