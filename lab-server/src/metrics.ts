@@ -188,7 +188,7 @@ export class Metrics {
     // Class mode, lab side (issue 13): classroom/seats.ts, classroom/mirror.ts.
     this.classSessions = new client.Counter({
       name: 'lab_class_sessions_total',
-      help: "Learners' session requests (POST /lab/session with a learner cookie): created, resumed, rebound (a second browser), queued (202), refused (class over)",
+      help: "Learners' session requests (POST /lab/session with a learner cookie): created, resumed, rebound (a second browser), queued (202), refused (class over), rate-limited (churning sessions)",
       labelNames: ['result'],
       registers,
     });

@@ -105,6 +105,18 @@ test('two tabs asking at the same moment share one session, and no one else is p
   assert.equal(session(await classroom.request(await join(), NAT, undefined)).result, 'created', 'the second seat is still free');
 });
 
+test('a learner refused for churning sessions gives up its place instead of holding back the next', async (t) => {
+  const { lab, classroom, join } = await setup(t, {}, 2);
+  const a = session(await classroom.request(await join(), NAT, undefined));
+  session(await classroom.request(await join(), NAT, undefined));
+  const b = await join();
+  assert.equal((await classroom.request(b, NAT, undefined)).kind, 'queued');
+  lab.endSession(a.session, 'ended');
+  assert.deepEqual(await classroom.request(b, NAT, undefined, () => false), { kind: 'rate-limited' });
+  assert.equal(classroom.queue.size, 0);
+  assert.equal(session(await classroom.request(await join(), NAT, undefined)).result, 'created', 'the next learner gets the seat');
+});
+
 test('a queued place is kept by polling and given up after 30 s without one', async (t) => {
   const { classroom, join } = await setup(t, {}, 2);
   for (let i = 0; i < 2; i++) session(await classroom.request(await join(), NAT, undefined));

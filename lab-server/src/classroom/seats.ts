@@ -161,6 +161,9 @@ export class ClassroomSeats implements ClassroomLab {
     const dropped = this.queue.prune();
     if (this.queue.mayGo(learner.id, cls.id, this.room())) {
       if (!allowCreate()) {
+        // It churned sessions: its place goes, so it holds back no one behind it.
+        this.queue.remove(learner.id);
+        if (!joined) this.changed();
         metrics.classSessions.inc({ result: 'rate-limited' });
         return { kind: 'rate-limited' };
       }
