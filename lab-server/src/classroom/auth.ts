@@ -66,7 +66,11 @@ export class AdminAuth {
     }
     const token = randomBytes(32).toString('base64url');
     const hash = sha256(token);
-    await store.setAdminTokenHash(hash);
+    const kept = await store.claimAdminTokenHash(hash);
+    if (kept !== hash) {
+      log.info('instructor login: the token another server printed at its first start (same LAB_DB_PATH)');
+      return new AdminAuth(kept, clock);
+    }
     const line = `instructor login token (shown this once, keep it; only its hash is stored): ${token}  — log in at /instructor/; set LAB_ADMIN_TOKEN to choose your own`;
     // A LOG_LEVEL above warn would hide the only copy: then it goes to stderr as plain text.
     if (log.isLevelEnabled('warn')) log.warn(line);

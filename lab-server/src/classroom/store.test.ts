@@ -230,3 +230,27 @@ test('a learner keeps at most PROGRESS_ROWS_MAX snippets: later new ones are dro
   assert.equal((await store.getLearner(l.id))?.lastSeenAt, T0 + 2 * MIN);
   store.close();
 });
+
+test('servers opening one new file at the same moment migrate it once, and a first admin token is not overwritten', async () => {
+  const file = freshFile();
+  // Separate processes, as two servers would be: each opens the file and claims a first token.
+  const script = `
+    const { SqliteStore } = await import(${JSON.stringify(new URL('./store.ts', import.meta.url).href)});
+    const s = new SqliteStore(process.argv[1]);
+    const mine = 'hash-' + process.pid;
+    const kept = await s.claimAdminTokenHash(mine);
+    process.stdout.write(JSON.stringify({ mine, kept }));
+    s.close();`;
+  const { execFile } = await import('node:child_process');
+  const run = () =>
+    new Promise<{ mine: string; kept: string }>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script, file], (err, out) => (err ? reject(err) : resolve(JSON.parse(out)))),
+    );
+  const results = await Promise.all([run(), run(), run(), run()]);
+  const store = new SqliteStore(file);
+  const stored = await store.adminTokenHash();
+  assert.equal(results.filter((r) => r.mine === r.kept).length, 1, 'exactly one claim won');
+  for (const r of results) assert.equal(r.kept, stored);
+  assert.equal(store.schemaVersion, SCHEMA_VERSION);
+  store.close();
+});

@@ -144,7 +144,8 @@ export class SqliteStore implements ClassroomStore {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new DatabaseSync(file);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    // busy_timeout first: another server opening the same file at once holds the lock for a moment.
+    this.db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     this.migrate();
     this.sql = this.prepareAll();
   }
@@ -154,11 +155,16 @@ export class SqliteStore implements ClassroomStore {
     return num((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
   }
 
+  /** Brings the file to SCHEMA_VERSION; the version is read under the write lock, so two servers opening one new file migrate it once. */
   private migrate(): void {
-    const from = this.schemaVersion;
-    if (from > SCHEMA_VERSION) throw new Error(`lab database schema ${from} is newer than this server's (${SCHEMA_VERSION}); upgrade the server`);
-    if (from === SCHEMA_VERSION) return;
+    const check = (from: number) => {
+      if (from > SCHEMA_VERSION) throw new Error(`lab database schema ${from} is newer than this server's (${SCHEMA_VERSION}); upgrade the server`);
+    };
+    check(this.schemaVersion);
+    if (this.schemaVersion === SCHEMA_VERSION) return;
     this.transaction(() => {
+      const from = this.schemaVersion;
+      check(from);
       for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
@@ -168,6 +174,7 @@ export class SqliteStore implements ClassroomStore {
     const p = (text: string) => this.db.prepare(text);
     return {
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      claimMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       insertClass: p(
         'INSERT INTO classes (id, name, code, seats, starts_at, ends_at, lessons, created_at) VALUES (:id, :name, :code, :seats, :startsAt, :endsAt, :lessons, :createdAt)',
@@ -222,6 +229,11 @@ export class SqliteStore implements ClassroomStore {
 
   async setAdminTokenHash(hash: string): Promise<void> {
     this.sql.setMeta.run(ADMIN_TOKEN_KEY, hash);
+  }
+
+  async claimAdminTokenHash(hash: string): Promise<string> {
+    this.sql.claimMeta.run(ADMIN_TOKEN_KEY, hash);
+    return (await this.adminTokenHash())!;
   }
 
   async createClass(input: Omit<ClassRecord, 'id' | 'code' | 'createdAt' | 'endedAt'>): Promise<ClassRecord> {

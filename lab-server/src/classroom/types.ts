@@ -68,6 +68,8 @@ export interface ClassroomStore {
   /** sha256 hex of the instructor's admin token (auth.ts), or undefined before the first start. */
   adminTokenHash(): Promise<string | undefined>;
   setAdminTokenHash(hash: string): Promise<void>;
+  /** Stores `hash` unless a hash is stored already; answers the one stored (a first start racing another server keeps one token). */
+  claimAdminTokenHash(hash: string): Promise<string>;
   createClass(input: Omit<ClassRecord, 'id' | 'code' | 'createdAt' | 'endedAt'>): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;
   classByCode(code: string): Promise<ClassRecord | undefined>;
