@@ -432,8 +432,8 @@ export class PageLab {
       if (result) this.membership.report(lesson, snippetId, result);
       // It ran (even if not as the lesson expects): what it publishes can be looked at.
       this.previews.snippetRan(snippet);
-    }
       this.portList.snippetRan();
+    }
     job.settle();
     void this.pump();
   }
