@@ -224,8 +224,8 @@ export const EnvSchema = z
     LAB_FD_RESERVE: int(1024, 64, 1_048_576).describe(
       "descriptors kept out of the connection cap for Docker's sockets and exec streams, files, logs",
     ),
-    LAB_MAX_CONNECTIONS_PER_CLIENT: int(64, 1, 1_048_576).describe(
-      'open TCP connections per client (IPv4 address or IPv6 /64); a trusted proxy is not capped per client',
+    LAB_MAX_CONNECTIONS_PER_CLIENT: int(256, 1, 1_048_576).describe(
+      'open TCP connections per client (IPv4 address or IPv6 /64): a class of 30 behind one NAT holds ~30 × (1 WebSocket + up to 6 keep-alive); a trusted proxy is not capped per client',
     ),
     LAB_HEADERS_TIMEOUT: duration('10s', 1000).describe('request headers must be complete by then (408)'),
     LAB_REQUEST_TIMEOUT: duration('30s', 1000).describe('the whole request (headers and body) by then (408); at least `LAB_HEADERS_TIMEOUT`'),

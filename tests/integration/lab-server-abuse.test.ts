@@ -92,7 +92,7 @@ async function slowReaders(port: number, from: string, count: number): Promise<n
  * least 1 s) must stay more than 7 s below it (lab-server/src/config.ts).
  */
 const IDLE_MS = 9000;
-const SHORT_IDLE = { LAB_SOCKET_IDLE_TIMEOUT: `${IDLE_MS}ms`, LAB_CHECK_TIMEOUT: '1s' };
+const SHORT_IDLE = { LAB_SOCKET_IDLE_TIMEOUT: `${IDLE_MS}ms`, LAB_CHECK_TIMEOUT: '1s', LAB_PREVIEW_FIRST_BYTE_TIMEOUT: '1s' };
 
 describe('lab server under abuse', () => {
   let server: LabServer;
