@@ -296,7 +296,7 @@ describe('class mode: bad input and abuse', () => {
     console.log(
       `# 1,000 join attempts in ${Math.round(elapsed)} ms: ${limited.length} × 429 (p95 ${p95.toFixed(1)} ms), ${joined} joined, ${wrong} wrong code`,
     );
-    assert.ok(p95 < 1000, `429 p95 ${p95} ms`);
+    assert.ok(p95 < 2000, `429 p95 ${p95} ms`);
     assert.equal(await metric('lab_class_joins_total', { result: 'rate-limited' }), before429 + limited.length);
     assert.equal((await roster(cls.id)).learners.length, joined);
     // Logged, but not once per attempt: one line per client a minute.
