@@ -13,6 +13,7 @@
  *   in the same sandbox, demultiplexed the same way (ExecSocket).
  *
  * The bench process is the browser: node:http, with the owner cookie.
+ * Prints the rows, then one JSON line with every figure.
  */
 import { request, Agent } from 'node:http';
 import { UPSTREAM_KEEPALIVE_MS } from '../lab-server/src/preview/proxy.ts';
@@ -139,6 +140,14 @@ async function main() {
   console.log(`10 MB: direct curl ${rate(bigDirect)}, preview ${rate(bigPreview)}, bare docker exec stream ${rate(bigBare)}`);
   console.log(
     `throughput ratio preview/direct ${(bigDirect / bigPreview).toFixed(2)}, preview/bare exec stream ${(bigBare / bigPreview).toFixed(2)}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'preview',
+      firstByteMs: { direct: d, keptAlive: w, newExec: c },
+      newExecs: { keptAlive: e1 - e0, afterIdle: e2 - e1 },
+      tenMbMs: { direct: bigDirect, preview: bigPreview, bareExecStream: bigBare },
+    }),
   );
   term.close();
 }
