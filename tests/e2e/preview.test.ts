@@ -4,7 +4,8 @@
  * reads "Welcome to nginx!" in the panel under the snippet and in a new
  * tab; a second reader (another browser context, with a session of its own)
  * gets 404 for the first reader's preview; a port whose program starts late
- * shows "기다리는 중" and then the page; the WordPress stand-in (published
+ * shows "기다리는 중" and then the page, and once its container is removed
+ * says so with what to do; the WordPress stand-in (published
  * with `-p 80`, a port the engine picks) opens from the dock's 포트 list
  * through its redirect; and a page served from the reader's sandbox whose
  * script tries the lab's cookie and `/lab/session` gets neither (the lab
@@ -158,7 +159,7 @@ test('nginx -p 8080:80: 미리보기 shows "Welcome to nginx!" under the snippet
   assert.equal(await open.getAttribute('aria-expanded'), 'false');
 });
 
-test('a port whose program is not listening yet: "기다리는 중…" first, then the page', async () => {
+test('a port whose program is not listening yet: "기다리는 중…" first, then the page; once the container is gone, what to do', async () => {
   // nginx starts only once the test creates /tmp/go in the container: the wait does not depend on timing.
   await shell(`docker run -d --name late -p 8082:80 nginx sh -c 'until [ -e /tmp/go ]; do sleep 0.2; done; exec nginx -g "daemon off;"'`, 'late');
   const panel = await previewFromDock(8082);
@@ -167,6 +168,13 @@ test('a port whose program is not listening yet: "기다리는 중…" first, th
   assert.equal(await page.locator(`${panel} iframe`).count(), 0, 'no page while nothing answers');
   await shell('docker exec late touch /tmp/go', 'go');
   await frameShowing(panel, 'Welcome to nginx!');
+  // The container goes away: 새로 고침 says so at once, with what to do, and shows no page.
+  await shell('docker rm -f late', 'removed');
+  await page.locator(`${panel} [data-lab-preview-reload]`).click();
+  await page.waitForSelector(`${panel}[data-state="message"]`, { timeout: 30_000 });
+  assert.equal(await page.locator(`${panel} [role="status"]`).textContent(), ko.preview.notPublished(8082));
+  assert.equal(await page.locator(`${panel} iframe`).count(), 0);
+  assert.equal(await page.locator(`${panel} .lab-preview__tab`).isVisible(), false);
 });
 
 test("a previewed page's script reads no lab cookie and cannot call /lab/session", async () => {
