@@ -13,12 +13,17 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { LABEL_KIND, LABEL_OWNER } from '../../lab-server/src/sandbox/labels.ts';
 import { after, before, describe, test } from 'node:test';
 import { HttpError, LAB_PREVIEW_PATH, LAB_SESSION_PATH, PreviewList } from '../../lab-server/src/protocol.ts';
 import { startTestServer } from './test-server.ts';
 import { removeOwned, type LabServer } from '../support/lab-server.ts';
 import { endSession, openTerminal, type LabTerminal } from '../support/terminal.ts';
 import { previewUrl, redeemTicket, requestPreview } from '../support/preview.ts';
+
+const run = promisify(execFile);
 
 interface Answer {
   status: number;
@@ -303,6 +308,34 @@ describe('port preview', { timeout: 600_000 }, () => {
     await until(b.term, 'curl -sf localhost:8081 >/dev/null');
     assert.equal((await asOwner(b, await capabilityPath(b, 8081))).status, 200);
     assert.equal((await asOwner(a, await capabilityPath(a, 8081))).status, 502);
+  });
+
+  test('lab-port itself takes a port number and nothing else, and fails closed', async () => {
+    const { stdout } = await run('docker', [
+      'ps',
+      '-q',
+      '--filter',
+      `label=${LABEL_OWNER}=${server.instance}`,
+      '--filter',
+      `label=${LABEL_KIND}=sandbox`,
+    ]);
+    const container = stdout.split('\n')[0]!;
+    assert.ok(container, 'a sandbox of this server');
+    for (const args of [
+      ['connect', '0'],
+      ['connect', '65536'],
+      ['connect', '08080'],
+      ['connect', '8080x'],
+      ['connect', '80 169.254.169.254'],
+      ['connect'],
+      ['sh'],
+    ]) {
+      const refused = await run('docker', ['exec', container, '/usr/local/bin/lab-port', ...args]).then(
+        () => 0,
+        (err: { code?: number }) => err.code,
+      );
+      assert.equal(refused, 111, args.join(' '));
+    }
   });
 
   test('crafted targets and hosts go nowhere', async () => {
