@@ -104,9 +104,11 @@ $('[data-logout]').addEventListener('click', async () => {
 
 let classes: ClassViewType[] = [];
 
-async function showApp(): Promise<void> {
-  const ok = await loadClasses();
-  if (!ok) return;
+async function showApp(preloaded?: ClassViewType[]): Promise<void> {
+  if (preloaded) {
+    classes = preloaded;
+    renderClassList();
+  } else if (!(await loadClasses())) return;
   loginSection.hidden = true;
   app.hidden = false;
   const wanted = /^#class=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
@@ -510,7 +512,7 @@ $('[data-mirror-close]').addEventListener('click', closeMirror);
 
 void (async () => {
   const result = await call(CLASS_API.classes, { schema: ClassList });
-  if (result.ok) await showApp();
+  if (result.ok) await showApp(result.data.classes);
   else if (result.code === 'not-logged-in') showLogin();
   else failed(result);
 })();
