@@ -283,5 +283,11 @@ test(
       Object.entries(after).some(([k, v]) => k.startsWith('lesson:') && v.startsWith('✓ 1')),
       `progress kept: ${JSON.stringify(after)}`,
     );
+
+    // --- a reload keeps the login (the HttpOnly cookie) and reopens the class named in the address
+    await instructor.reload();
+    await instructor.locator('[data-class]').waitFor({ state: 'visible' });
+    assert.equal(await instructor.locator('[data-login]').isHidden(), true, 'no second login');
+    assert.equal(await instructor.locator('[data-class-code]').textContent(), code);
   },
 );
