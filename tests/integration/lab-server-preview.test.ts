@@ -145,6 +145,9 @@ describe('port preview', { timeout: 600_000 }, () => {
         [8085, 'wp', 80, true],
       ],
     );
+    // The lab's pages may frame the preview listener's port (and only frame that).
+    const page = await fetch(new URL('/', server.url));
+    assert.match(String(page.headers.get('content-security-policy')), new RegExp(`frame-src http://\\*:${previewPort} https://\\*:${previewPort};`));
     const foreign = await fetch(new URL(LAB_PREVIEW_PATH, server.url), { headers: { cookie: a.cookie, origin: 'http://evil.example' } });
     assert.equal(foreign.status, 403);
     const none = await fetch(new URL(LAB_PREVIEW_PATH, server.url), { headers: { 'sec-fetch-site': 'same-origin' } });

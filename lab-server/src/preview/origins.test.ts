@@ -19,3 +19,11 @@ test('with LAB_PREVIEW_ORIGIN and a public origin, those and only those', () => 
   assert.deepEqual(o.frameAncestors('preview.example.org', true), ['https://lab.example.org']);
   assert.deepEqual(o.frameSources(), ['https://preview.example.org']);
 });
+
+test("the lab's pages may frame the preview origin and nothing else", async () => {
+  const { contentSecurityPolicy } = await import('../static-site.ts');
+  const csp = contentSecurityPolicy([], [], new PreviewOrigins({ configured: undefined, labOrigins: [], ports }).frameSources());
+  assert.match(csp, /; frame-src http:\/\/\*:4322 https:\/\/\*:4322;/);
+  assert.match(csp, /frame-ancestors 'none'/, 'the lessons themselves are still never framed');
+  assert.doesNotMatch(contentSecurityPolicy([], []), /frame-src/);
+});
