@@ -33,17 +33,26 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Checks, MAX_CHECK_BODY_BYTES, parseCheckRequest, type CheckVerdict } from './challenges.ts';
 import type { Config } from './config.ts';
+import { setCookieHeader } from './cookies.ts';
 import type { Health } from './health.ts';
 import type { Lab } from './lab.ts';
 import type { Metrics } from './metrics.ts';
 import { clientKey, type OriginPolicy } from './origin.ts';
-import { LAB_CHECK_PATH, LAB_PREVIEW_PATH, LAB_SESSION_PATH, SESSION_COOKIE, type ErrorCode, type SessionResponse } from './protocol.ts';
+import {
+  LAB_CHECK_PATH,
+  LAB_PREVIEW_PATH,
+  LAB_SESSION_PATH,
+  LEARNER_COOKIE,
+  SESSION_COOKIE,
+  type ErrorCode,
+  type QueuedResponse,
+  type SessionResponse,
+} from './protocol.ts';
 import { MAX_PREVIEW_BODY_BYTES, type PreviewApi } from './preview/api.ts';
 import type { PreviewOrigins } from './preview/origins.ts';
 import type { Session } from './sessions.ts';
 import type { StaticSite } from './static-site.ts';
 import type { ClassroomSeats } from './classroom/seats.ts';
-import { LEARNER_COOKIE, type QueuedResponse } from './protocol.ts';
 import type { ClassroomRoutes, OriginGuard } from './classroom/http.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -64,7 +73,12 @@ export interface HttpDeps {
   seats?: Pick<ClassroomSeats, 'learnerFor' | 'request'>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** A JSON answer that is never cached; `body` undefined = no content (204s). The one writer of every JSON route. */
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, { 'Cache-Control': 'no-store', ...headers }).end();
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -123,12 +137,57 @@ export function hostGuard(policy: OriginPolicy, metrics: Metrics, log: Logger) {
   };
 }
 
+/**
+ * A cookie's value, or undefined when it is absent OR sent more than once:
+ * the one cookie reader of every route, the gateway and class mode. Twice
+ * means tossed: cookies are not isolated by port (nor, with Domain=, from a
+ * sibling host), so a page the preview origin serves can add
+ * `lab_session=…; Path=/lab/ws` for the lab's host. It cannot replace the
+ * HttpOnly cookie, but the browser sends the longer path first: reading the
+ * first would attach the reader's terminal to a session the page chose;
+ * reading none costs the reader at most a new session.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
+  let value: string | undefined;
   for (const part of header?.split(';') ?? []) {
     const eq = part.indexOf('=');
-    if (eq >= 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    if (value !== undefined) return undefined;
+    value = part.slice(eq + 1).trim();
   }
-  return undefined;
+  return value;
+}
+
+/** The `lab_*` cookie names a Cookie header carries more than once (readCookie reads them as absent). */
+export function tossedCookies(header: string | undefined): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const part of header?.split(';') ?? []) {
+    const name = part.slice(0, Math.max(part.indexOf('='), 0)).trim();
+    if (!name.startsWith('lab_')) continue;
+    if (seen.has(name)) twice.add(name);
+    seen.add(name);
+  }
+  return [...twice];
+}
+
+/**
+ * For the lab listener's requests and upgrades: a request with a tossed
+ * `lab_*` cookie is counted (lab_rejected_total{reason="cookie-tossed"}) and
+ * logged, once a minute per client. readCookie already refuses the value.
+ */
+export function watchTossedCookies(policy: OriginPolicy, metrics: Metrics, log: Logger) {
+  const logged = new Map<string, number>();
+  return function noteTossed(req: IncomingMessage): void {
+    const names = tossedCookies(req.headers.cookie);
+    if (!names.length) return;
+    metrics.reject('cookie-tossed');
+    const ip = policy.clientIp(req);
+    if (Date.now() - (logged.get(ip) ?? 0) < 60_000) return;
+    if (logged.size > 1000) logged.clear();
+    logged.set(ip, Date.now());
+    log.warn({ names, ip, path: (req.url ?? '').slice(0, 200), origin: req.headers.origin }, 'cookie sent twice (tossed by another page of this host): read as absent');
+  }
 }
 
 /**
@@ -199,15 +258,7 @@ export function createRequestHandler(deps: HttpDeps) {
   }
 
   function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
-    const secure = secureCookie(req);
-    return [
-      `${SESSION_COOKIE}=${value}`,
-      'Path=/lab',
-      'HttpOnly',
-      `SameSite=${config.cookie.sameSite}`,
-      `Max-Age=${maxAgeSeconds}`,
-      ...(secure ? ['Secure'] : []),
-    ].join('; ');
+    return setCookieHeader(SESSION_COOKIE, value, { path: '/lab', sameSite: config.cookie.sameSite, secure: secureCookie(req), maxAgeSeconds });
   }
 
   function cors(origin: string | undefined): Record<string, string> {

@@ -45,7 +45,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config.ts';
-import { CreationLimiter, readBody, readCookie } from '../http.ts';
+import { setCookieHeader } from '../cookies.ts';
+import { CreationLimiter, json, readBody, readCookie } from '../http.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientKey, type OriginPolicy } from '../origin.ts';
 import {
@@ -219,31 +220,8 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
 
   // ---- helpers --------------------------------------------------------------
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    if (body === undefined) {
-      res.writeHead(status, { 'Cache-Control': 'no-store', ...headers }).end();
-      return;
-    }
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(text)),
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      ...headers,
-    });
-    res.end(text);
-  }
-
   function cookie(req: IncomingMessage, guard: OriginGuard, name: string, value: string, cookiePath: string, maxAgeSeconds: number): string {
-    return [
-      `${name}=${value}`,
-      `Path=${cookiePath}`,
-      'HttpOnly',
-      'SameSite=Lax',
-      `Max-Age=${maxAgeSeconds}`,
-      ...(guard.secure(req) ? ['Secure'] : []),
-    ].join('; ');
+    return setCookieHeader(name, value, { path: cookiePath, sameSite: 'Lax', secure: guard.secure(req), maxAgeSeconds });
   }
 
   /** The body parsed with `schema`: 413 over the limit, 400 `bad-message` when it is not JSON or not the schema. */
@@ -405,7 +383,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     metrics.classLogins.inc({ result: 'ok' });
     log.info({ client }, 'instructor logged in');
     const maxAge = Math.floor((result.expiresAt - now()) / 1000);
-    send(res, 204, undefined, { ...headers, 'Set-Cookie': cookie(req, guard, ADMIN_COOKIE, result.cookie, '/instructor', maxAge) });
+    json(res, 204, undefined, { ...headers, 'Set-Cookie': cookie(req, guard, ADMIN_COOKIE, result.cookie, '/instructor', maxAge) });
   }
 
   async function instructor(
@@ -420,7 +398,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     if (path === CLASS_API.login && method === 'POST') return login(req, res, guard, headers, client);
     if (path === CLASS_API.logout && method === 'POST') {
       auth.logout(readCookie(req.headers.cookie, ADMIN_COOKIE));
-      return send(res, 204, undefined, { ...headers, 'Set-Cookie': cookie(req, guard, ADMIN_COOKIE, '', '/instructor', 0) });
+      return json(res, 204, undefined, { ...headers, 'Set-Cookie': cookie(req, guard, ADMIN_COOKIE, '', '/instructor', 0) });
     }
     const session = admin(req);
     const t = now();
@@ -428,7 +406,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     if (path === CLASS_API.classes) {
       if (method === 'GET') {
         const list: ClassList = { classes: (await store.listClasses()).map(classView) };
-        return send(res, 200, list, headers);
+        return json(res, 200, list, headers);
       }
       if (method !== 'POST') throw new Refusal(405, 'bad-message', 'GET or POST', { Allow: 'GET, POST' });
       const input = await body(req, CreateClassRequest);
@@ -438,7 +416,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
       if (endsAt - startsAt > ClassLimits.durationMaxMinutes * MIN) throw new Refusal(400, 'bad-message', 'a class lasts at most 7 days');
       const cls = await store.createClass({ name: input.name, seats: input.seats, startsAt, endsAt, lessons: input.lessons ?? [] });
       log.info({ class: cls.id, seats: cls.seats, startsAt, endsAt, lessons: cls.lessons.length }, 'class created');
-      return send(res, 201, classView(cls), headers);
+      return json(res, 201, classView(cls), headers);
     }
 
     const parts = path.split('/').slice(3); // ['', 'instructor', 'api', kind, id, action?]
@@ -447,7 +425,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
 
     if (kind === 'classes') {
       const cls = await classById(id);
-      if (action === undefined && method === 'GET') return send(res, 200, await buildSnapshot(store, (l) => lab.live(l), cls, t), headers);
+      if (action === undefined && method === 'GET') return json(res, 200, await buildSnapshot(store, (l) => lab.live(l), cls, t), headers);
       if (action === 'events' && method === 'GET') return openFeed(req, res, session, cls);
       if (action === 'progress.csv' && method === 'GET') {
         const csv = await progressCsv(store, cls);
@@ -469,20 +447,20 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
           log.info({ class: cls.id }, 'class ended by the instructor');
           changed(cls.id);
         }
-        return send(res, 204, undefined, headers);
+        return json(res, 204, undefined, headers);
       }
       if (action === 'start') {
         if (classOver(cls, t)) throw new Refusal(410, 'class-ended', 'the class is over');
         lab.prewarm(cls);
         log.info({ class: cls.id, seats: cls.seats }, 'class started by the instructor: warming sandboxes');
-        return send(res, 204, undefined, headers);
+        return json(res, 204, undefined, headers);
       }
       if (action === 'message') {
         const { text } = await body(req, ClassMessageRequest);
         if (classOver(cls, t)) throw new Refusal(410, 'class-ended', 'the class is over');
         lab.broadcast(cls.id, text);
         log.info({ class: cls.id, chars: text.length }, 'instructor message sent');
-        return send(res, 204, undefined, headers);
+        return json(res, 204, undefined, headers);
       }
       if (action === 'extend') {
         const { minutes } = await body(req, ExtendRequest);
@@ -493,7 +471,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
         for (const l of await store.listLearners(cls.id)) lab.extended(l.id, l.endsAt);
         log.info({ class: cls.id, minutes, endsAt }, 'class extended');
         changed(cls.id);
-        return send(res, 200, classView((await store.getClass(cls.id))!), headers);
+        return json(res, 200, classView((await store.getClass(cls.id))!), headers);
       }
       throw new Refusal(404, 'not-found', 'no such route');
     }
@@ -517,10 +495,10 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
         log.info({ class: cls.id, learner: learner.id, minutes, endsAt }, 'learner extended');
         changed(cls.id);
         const answer: LearnerEndsAt = { id: learner.id, endsAt };
-        return send(res, 200, answer, headers);
+        return json(res, 200, answer, headers);
       } else throw new Refusal(404, 'not-found', 'no such route');
       changed(cls.id);
-      return send(res, 204, undefined, headers);
+      return json(res, 204, undefined, headers);
     }
 
     if (kind === 'help' && action === 'clear') {
@@ -529,7 +507,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
       if (!request) throw new Refusal(404, 'not-found', 'no such help request');
       await store.clearHelp(id, t);
       changed(request.classId);
-      return send(res, 204, undefined, headers);
+      return json(res, 204, undefined, headers);
     }
     throw new Refusal(404, 'not-found', 'no such route');
   }
@@ -571,7 +549,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     log.info({ class: cls.id, learner: learner.id, client }, 'learner joined');
     changed(cls.id);
     const maxAge = Math.floor((learner.endsAt + LEARNER_COOKIE_GRACE_MS - t) / 1000);
-    send(res, 201, joinResponse(learner, cls), { ...headers, 'Set-Cookie': cookie(req, guard, LEARNER_COOKIE, token, '/', maxAge) });
+    json(res, 201, joinResponse(learner, cls), { ...headers, 'Set-Cookie': cookie(req, guard, LEARNER_COOKIE, token, '/', maxAge) });
   }
 
   async function progress(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): Promise<void> {
@@ -581,13 +559,13 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     const t = now();
     if (!learner || !cls || learnerOver(learner, cls, t)) {
       metrics.classProgress.inc({ stored: 'no' });
-      return send(res, 204, undefined, headers);
+      return json(res, 204, undefined, headers);
     }
     if (!reports.allow(learner.id)) throw new Refusal(429, 'rate-limited', 'too many progress reports', { 'Retry-After': '30' });
     await store.recordProgress({ learnerId: learner.id, lesson: report.lesson, snippet: report.snippet, result: report.result, at: t });
     metrics.classProgress.inc({ stored: 'yes' });
     changed(cls.id);
-    send(res, 204, undefined, headers);
+    json(res, 204, undefined, headers);
   }
 
   async function help(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): Promise<void> {
@@ -604,7 +582,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
     log.info({ class: cls.id, learner: learner.id, help: record.id }, 'help requested');
     changed(cls.id);
     const answer: HelpCreated = { id: record.id, at: record.at };
-    send(res, 201, answer, headers);
+    json(res, 201, answer, headers);
   }
 
   // ---- dispatch -------------------------------------------------------------
@@ -631,7 +609,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
       if (path === JOIN_API.me && method === 'GET') {
         const { learner, cls } = await learnerWithClass(req);
         if (learnerOver(learner, cls, now())) throw new Refusal(410, 'class-ended', 'the class is over');
-        return send(res, 200, joinResponse(learner, cls), headers);
+        return json(res, 200, joinResponse(learner, cls), headers);
       }
       if (path === LAB_PROGRESS_PATH && method === 'POST') return await progress(req, res, headers);
       if (path === LAB_HELP_PATH && method === 'POST') return await help(req, res, headers);
@@ -654,7 +632,7 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
         }
       }
       if (res.headersSent) return void res.destroy();
-      send(res, err.status, { error: err.code, detail: err.message }, { ...headers, ...err.headers });
+      json(res, err.status, { error: err.code, detail: err.message }, { ...headers, ...err.headers });
     }
   }
 
