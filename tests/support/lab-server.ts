@@ -11,12 +11,15 @@
  * - Its own LAB_INSTANCE, so its Docker objects are labelled as its own and
  *   no other server's reconciler removes them; `removeOwned(instance)` cleans
  *   up after it (the shared mirror stays).
+ * - Its own class-mode database (LAB_DB_PATH in a temporary directory,
+ *   removed when it exits) unless the caller names one.
  * - Every log line is kept in `logs` (tests read them), optionally copied to
  *   a file (e2e artifacts) and warnings echoed to stderr (the lesson runner).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from './paths.ts';
 
@@ -77,7 +80,16 @@ export interface LabServer {
 
 export async function startLabServer(options: StartOptions = {}): Promise<LabServer> {
   const instance = options.instance ?? newInstance();
-  const env = { PORT: '0', HOST: '127.0.0.1', LAB_INSTANCE: instance, LOG_LEVEL: 'info', ...options.env };
+  // Class mode's database: a file of this server's own unless the caller names one (a restart test names it twice).
+  const ownDb = options.env?.LAB_DB_PATH ? undefined : mkdtempSync(path.join(tmpdir(), `lab-db-${instance}-`));
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LAB_INSTANCE: instance,
+    LOG_LEVEL: 'info',
+    ...(ownDb ? { LAB_DB_PATH: path.join(ownDb, 'lab.db') } : {}),
+    ...options.env,
+  };
   if (QUIET_LEVELS.has(env.LOG_LEVEL))
     throw new Error(`LOG_LEVEL=${env.LOG_LEVEL} would hide the "${LISTENING}" line the starter reads the URL from`);
   if (options.logFile) mkdirSync(path.dirname(options.logFile), { recursive: true });
@@ -85,6 +97,7 @@ export async function startLabServer(options: StartOptions = {}): Promise<LabSer
   const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  if (ownDb) void exited.then(() => rmSync(ownDb, { recursive: true, force: true }));
   let onListening: (url: string) => void = () => undefined;
   const listening = new Promise<string>((resolve) => (onListening = resolve));
 
