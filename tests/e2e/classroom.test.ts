@@ -6,8 +6,9 @@
  * then presses 샌드박스 미리 준비 (the warm pool grows to 3). Four learners
  * (four browser contexts, all from 127.0.0.1, so one IP as behind a
  * classroom NAT) join at /join/ and press 실행: three get terminals served
- * from the warm pool, the fourth sees its place in the queue and gets a
- * terminal by itself once the instructor ends a learner's session. The
+ * from the warm pool, the fourth sees its place in the queue (kept across a
+ * reload) and gets a terminal by itself once the instructor ends a
+ * learner's session. The
  * instructor sees progress after a 실행, mirrors a learner's terminal (the
  * same output), receives a help request (with markup in it, shown as text)
  * and clears it. The lab server is restarted on the same LAB_DB_PATH and the
@@ -198,6 +199,9 @@ test(
     await until('the fourth learner to see its place in the queue', async () => (await dockStatus(fourth)).startsWith('대기 순번 1번'));
     assert.equal(await labState(fourth), 'queued');
     await fourth.screenshot({ path: path.join(ARTIFACTS, 'classroom-queued-375.png') });
+    // The place is the learner's (the server keys it by the learner cookie): a reload keeps it.
+    await fourth.reload();
+    await until('the place to be kept across a reload', async () => (await dockStatus(fourth).catch(() => '')).startsWith('대기 순번 1번'), 30_000);
 
     // --- the instructor's live table: 4 learners, progress after 실행, a queue of 1
     await until('the table to show the learners and their progress', async () => {
@@ -258,8 +262,8 @@ test(
     // --- a seat frees: the instructor ends the first learner; the fourth connects by itself and its 실행 runs
     await instructor.getByRole('button', { name: `${LEARNERS[0]}: 세션 끝내기` }).click();
     await until('the first learner to be told', async () => (await dockStatus(first)) === ko.error.endedByInstructor, 30_000);
-    assert.equal((await snippetResult(fourth, ids[SEATS]!, 240_000)).state, 'ok');
-    assert.equal(await labState(fourth), 'connected');
+    await until('the fourth learner to connect by itself', async () => (await labState(fourth)) === 'connected', 120_000);
+    assert.equal((await snippetResult(fourth, await clickRun(fourth, snippet.code), 240_000)).state, 'ok');
     for (const page of learners) assert.deepEqual(page.errors, []);
     assert.deepEqual(cspViolations, [], 'no CSP violation on /instructor/, /join/ or the lesson pages');
     assert.deepEqual(instructor.errors, []);
