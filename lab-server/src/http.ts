@@ -186,8 +186,11 @@ export function watchTossedCookies(policy: OriginPolicy, metrics: Metrics, log: 
     if (Date.now() - (logged.get(ip) ?? 0) < 60_000) return;
     if (logged.size > 1000) logged.clear();
     logged.set(ip, Date.now());
-    log.warn({ names, ip, path: (req.url ?? '').slice(0, 200), origin: req.headers.origin }, 'cookie sent twice (tossed by another page of this host): read as absent');
-  }
+    log.warn(
+      { names, ip, path: (req.url ?? '').slice(0, 200), origin: req.headers.origin },
+      'cookie sent twice (tossed by another page of this host): read as absent',
+    );
+  };
 }
 
 /**

@@ -26,7 +26,7 @@ import { CountedCaps } from './counted-caps.ts';
 import { raiseNofile } from './fd-limit.ts';
 import { Gateway } from './gateway.ts';
 import { Health } from './health.ts';
-import { createAdminHandler, createRequestHandler, hostGuard, readCookie } from './http.ts';
+import { createAdminHandler, createRequestHandler, hostGuard, readCookie, watchTossedCookies } from './http.ts';
 import { Lab } from './lab.ts';
 import { Metrics } from './metrics.ts';
 import { OriginPolicy, clientKey, normalizeIp } from './origin.ts';
@@ -215,6 +215,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const classRoutes = createClassroomRoutes({ config, store: classStore, lab: classSeats, auth: adminAuth, policy, metrics, log: classLog });
   classSeats.onChange(() => classRoutes.changed());
+  // A lab_* cookie sent twice was added by another page of this host (the preview): counted and logged here, read as absent everywhere.
+  const noteTossed = watchTossedCookies(policy, metrics, log.child({ part: 'http' }));
   const handler = createRequestHandler({
     config,
     lab,
@@ -236,14 +238,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
       keepAliveTimeout: config.connections.keepAliveTimeoutMs,
       connectionsCheckingInterval: 1000,
     },
-    (req, res) => void handler(req, res),
+    (req, res) => {
+      noteTossed(req);
+      void handler(req, res);
+    },
   );
   // A reader that stopped reading moves no byte: closed after this (WebSockets clear it; ws pings them).
   server.setTimeout(config.connections.socketIdleTimeoutMs, (socket: Socket) => {
     metrics.connectionTimeouts.inc({ kind: 'idle' });
     socket.destroy();
   });
-  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    noteTossed(req);
+    gateway.handleUpgrade(req, socket, head);
+  });
   server.on('clientError', (_err, socket) => socket.destroy());
   // The preview origin's listener: the same timeouts, and the same connection caps (below).
   const previewServer = createServer(

@@ -26,7 +26,9 @@ export type RejectReason =
   /** No hello within LAB_WS_HELLO_TIMEOUT. */
   | 'no-hello'
   /** /metrics without the LAB_METRICS_TOKEN. */
-  | 'metrics-auth';
+  | 'metrics-auth'
+  /** A `lab_*` cookie sent twice (another page of the host added one with another Path): read as absent (http.ts readCookie). */
+  | 'cookie-tossed';
 
 /** Where the gauges read live state: the lab, and open TCP connections (HTTP and WebSocket). */
 export interface GaugeSources {
@@ -49,10 +51,6 @@ export class Metrics {
   readonly inputPaused: client.Counter;
   readonly sessionsCapacity: client.Gauge;
   readonly checks: client.Counter<'result'>;
-  readonly previewOpens: client.Counter;
-  readonly previewBytes: client.Counter<'direction'>;
-  readonly previewErrors: client.Counter<'reason'>;
-  readonly previewConnections: client.Counter;
   /** Class mode, lab side (classroom/seats.ts, classroom/mirror.ts). */
   readonly classSessions: client.Counter<'result'>;
   readonly classQueue: client.Gauge;
@@ -62,6 +60,10 @@ export class Metrics {
   readonly classMirrors: client.Gauge;
   readonly classMirrorsClosed: client.Counter<'reason'>;
   readonly sandboxAcquired: client.Counter<'source'>;
+  readonly previewOpens: client.Counter;
+  readonly previewBytes: client.Counter<'direction'>;
+  readonly previewErrors: client.Counter<'reason'>;
+  readonly previewConnections: client.Counter;
   readonly classJoins: client.Counter<'result'>;
   readonly classLogins: client.Counter<'result'>;
   readonly classHelp: client.Counter;
@@ -162,29 +164,6 @@ export class Metrics {
       registers,
     });
     for (const result of ['passed', 'failed', 'timeout', 'refused']) this.checks.inc({ result }, 0);
-    // Port preview (issue 11): preview/proxy.ts.
-    this.previewOpens = new client.Counter({
-      name: 'lab_preview_opens_total',
-      help: 'Port previews opened (a one-time ticket redeemed on the preview origin)',
-      registers,
-    });
-    this.previewBytes = new client.Counter({
-      name: 'lab_preview_bytes_total',
-      help: 'Bytes through port previews: down = from the sandbox to the browser, up = request bodies and WebSocket input',
-      labelNames: ['direction'],
-      registers,
-    });
-    this.previewErrors = new client.Counter({
-      name: 'lab_preview_errors_total',
-      help: 'Port preview requests answered with an error, by reason (not-found, owner, refused, timeout, too-large, busy, booting, bad-request, upstream-error, shutting-down)',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.previewConnections = new client.Counter({
-      name: 'lab_preview_upstream_connections_total',
-      help: 'Upstream connections into sandboxes for port previews (one docker exec of lab-port each; kept alive between requests)',
-      registers,
-    });
     // Class mode, lab side (issue 13): classroom/seats.ts, classroom/mirror.ts.
     this.classSessions = new client.Counter({
       name: 'lab_class_sessions_total',
@@ -224,6 +203,29 @@ export class Metrics {
       registers,
     });
     for (const source of ['warm', 'takeover', 'boot']) this.sandboxAcquired.inc({ source }, 0);
+    // Port preview (issue 11): preview/proxy.ts.
+    this.previewOpens = new client.Counter({
+      name: 'lab_preview_opens_total',
+      help: 'Port previews opened (a one-time ticket redeemed on the preview origin)',
+      registers,
+    });
+    this.previewBytes = new client.Counter({
+      name: 'lab_preview_bytes_total',
+      help: 'Bytes through port previews: down = from the sandbox to the browser, up = request bodies and WebSocket input',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.previewErrors = new client.Counter({
+      name: 'lab_preview_errors_total',
+      help: 'Port preview requests answered with an error, by reason (not-found, owner, refused, timeout, too-large, busy, booting, bad-request, upstream-error, shutting-down)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.previewConnections = new client.Counter({
+      name: 'lab_preview_upstream_connections_total',
+      help: 'Upstream connections into sandboxes for port previews (one docker exec of lab-port each; kept alive between requests)',
+      registers,
+    });
     // Class mode (issue 13): classroom/http.ts.
     this.classJoins = new client.Counter({
       name: 'lab_class_joins_total',

@@ -10,10 +10,18 @@
  *
  * - Root-relative links and absolute links to the app's own host
  *   (WordPress: `/wp-admin/`, `http://<host>/wp-admin/install.php`, its
- *   stylesheets) arrive without the prefix. Every preview response says
- *   `Referrer-Policy: unsafe-url`, so such a request carries the page it came
- *   from in `Referer`; when that names a capability, the answer is 307 to the
- *   same path under it (capabilityFromReferer). Without one: 404.
+ *   stylesheets) arrive without the prefix. The preview is a real origin of
+ *   its own (not an opaque one, see proxy.ts), so the browser sends its
+ *   same-origin Referer and its cookies with them; every preview response
+ *   says `Referrer-Policy: same-origin` (full Referer on the preview origin,
+ *   none to other sites: the capability never leaks in a Referer, which
+ *   `unsafe-url` did). placeRootRequest: the capability the Referer names,
+ *   else the one in LAST_COOKIE (the owner's last opened preview: an app
+ *   page with `<meta name="referrer" content="no-referrer">`); the answer is
+ *   307 to the same path under it. Neither: 404. Measured in Chromium
+ *   (tests/e2e/preview.test.ts): with the former opaque origin (CSP
+ *   `sandbox`) no Referer and no cookie came, and every root-relative
+ *   asset was a 404 (`net::ERR_BLOCKED_BY_ORB`).
  * - `Location` headers (absolute to the app's host, or root-relative) are
  *   rewritten under the prefix (rewriteLocation).
  * - The upstream sees `Host: <the preview origin's host>`, so an app that
@@ -28,12 +36,24 @@
  * the capability's port, on 127.0.0.1 inside the owner's sandbox.
  */
 
+import { setCookieHeader } from '../cookies.ts';
+
 /** 32 bytes of base64url. */
 export const CAPABILITY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** The one-time ticket exchange that sets the owner cookie (registry.ts). */
 export const OPEN_PATH = '/__lab/open';
-/** The preview origin's owner cookie (HttpOnly, SameSite=Lax, Path=/). */
+/** The preview origin's owner cookie (HttpOnly, SameSite=Lax, Path=/): required on every request (proxy.ts). */
 export const OWNER_COOKIE = 'lab_preview_owner';
+/** The capability the owner last opened (HttpOnly, SameSite=Lax, Path=/): where a root-relative request without a usable Referer goes. */
+export const LAST_COOKIE = 'lab_preview_last';
+
+/** A cookie of the preview origin: Path=/, HttpOnly, SameSite=Lax (its own requests are same-site), Secure over HTTPS. */
+export const previewCookie = (name: string, value: string, https: boolean) =>
+  setCookieHeader(name, value, { path: '/', sameSite: 'Lax', secure: https });
+
+/** A navigation (the frame's or a tab's document): it records its capability in LAST_COOKIE. */
+export const isDocumentLoad = (secFetchDest: string | undefined) =>
+  secFetchDest === 'document' || secFetchDest === 'iframe' || secFetchDest === 'frame';
 
 export type Target =
   | { kind: 'open'; ticket: string }
@@ -75,6 +95,17 @@ export function capabilityFromReferer(referer: string | undefined, previewOrigin
   return CAPABILITY_PATTERN.test(first) ? first : undefined;
 }
 
+/**
+ * The capability a request without the prefix belongs to: the one its
+ * same-origin Referer names, else the owner's last opened one (the value of
+ * LAST_COOKIE), else none. Pure.
+ */
+export function placeRootRequest(referer: string | undefined, lastCapability: string | undefined, previewOrigin: string): string | undefined {
+  const named = capabilityFromReferer(referer, previewOrigin);
+  if (named) return named;
+  return lastCapability && CAPABILITY_PATTERN.test(lastCapability) ? lastCapability : undefined;
+}
+
 export interface LocationContext {
   capability: string;
   /** The preview origin as the browser sees it (`https://preview.example.org`). */
@@ -88,7 +119,7 @@ export interface LocationContext {
  * absolute ones to the app's own host (the preview origin, or
  * localhost/127.0.0.1 on the previewed port) move under the capability;
  * relative ones stay (they resolve under it already); other hosts stay
- * (the browser leaves the preview, sandboxed as before).
+ * (the browser leaves the preview).
  */
 export function rewriteLocation(location: string, ctx: LocationContext): string {
   const prefix = `/${ctx.capability}`;
@@ -164,14 +195,16 @@ export function upstreamRequestHeaders(headers: Record<string, string | string[]
   return out;
 }
 
-/** `sandbox` without allow-same-origin: the preview runs in an opaque origin (no cookies, no storage, `Origin: null`). */
-export const PREVIEW_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-popups-to-escape-sandbox';
-
-/** The headers every preview response carries (pages.ko.ts's own pages too). */
+/**
+ * The headers every preview response carries (pages.ko.ts's own pages too):
+ * only the lab may frame it; the full Referer on the preview origin (placement,
+ * placeRootRequest), none elsewhere. No CSP `sandbox`: its opaque origin sent
+ * neither Referer nor cookies, so root-relative requests could not be placed.
+ */
 export function previewSecurityHeaders(frameAncestors: readonly string[]): Record<string, string> {
   return {
-    'Content-Security-Policy': `${PREVIEW_SANDBOX}; frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
-    'Referrer-Policy': 'unsafe-url',
+    'Content-Security-Policy': `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
+    'Referrer-Policy': 'same-origin',
   };
 }
 
@@ -199,20 +232,4 @@ export function previewResponseHeaders(
   }
   for (const [name, value] of Object.entries(previewSecurityHeaders(ctx.frameAncestors))) out.push(name, value);
   return out;
-}
-
-/**
- * Whether a request for a live capability may go through, given whose
- * owner cookie it carries (`match`: this capability's session, `other`:
- * another live session, `none`: no cookie, or one of no live session) and
- * its `Sec-Fetch-Site`. Another reader's cookie: never. No cookie: only a
- * request some page made (the sandboxed preview's own subresources and
- * navigations, which carry no SameSite cookie); not a URL typed, pasted or
- * bookmarked (`Sec-Fetch-Site: none`) and not a client that sends no
- * Sec-Fetch headers at all (scripts, curl). Pure.
- */
-export function ownerAllows(owner: 'match' | 'other' | 'none', secFetchSite: string | undefined): boolean {
-  if (owner === 'other') return false;
-  if (owner === 'match') return true;
-  return secFetchSite !== undefined && secFetchSite !== 'none';
 }

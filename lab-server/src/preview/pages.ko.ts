@@ -1,7 +1,7 @@
 /**
  * The preview origin's own pages (Korean): what the reader sees in the
  * preview panel or tab when the preview cannot show the app. Served with the
- * same sandbox CSP as every preview response (proxy.ts). Pages for states
+ * same security headers as every preview response (addressing.ts). Pages for states
  * that usually pass by themselves (nothing listening yet, the sandbox still
  * booting, a slow first answer) reload themselves a bounded number of times
  * (the attempt count lives in the URL's fragment, which is never sent).

@@ -3,26 +3,32 @@
  * origin from the lab, LAB_PREVIEW_ORIGIN behind a proxy) that shows what a
  * reader's inner containers serve, to that reader only.
  *
- * Why a separate origin AND `Content-Security-Policy: sandbox` (without
- * allow-same-origin) on every response: the sandbox serves arbitrary HTML
- * and JavaScript. In an opaque origin it has no cookies and no storage of
- * any origin, and its requests to the lab carry `Origin: null`, which every
- * lab route refuses (403). The separate origin also keeps it off the lab's
- * paths even in a browser that ignores the CSP sandbox, and `frame-ancestors`
- * lets only the lab frame it.
+ * Why a separate origin (and not an opaque one): the sandbox serves
+ * arbitrary HTML and JavaScript. On an origin of its own it cannot read the
+ * lab page's DOM, cannot read the lab's cookies (all HttpOnly: lab_session,
+ * lab_learner, lab_admin, and this origin's own lab_preview_*), and its
+ * requests to the lab carry its own Origin, which no lab route allows (403;
+ * CORS grants it nothing). `frame-ancestors` lets only the lab frame it. The
+ * first version added `Content-Security-Policy: sandbox` (an opaque origin):
+ * in Chromium that origin sent no Referer and no SameSite cookie, so every
+ * root-relative asset of an app was a 404 (WordPress without its CSS). Cookies
+ * are not isolated by port, so a previewed script can still add a
+ * `lab_session` cookie with another Path for the lab's host; the lab reads a
+ * cookie sent twice as absent (http.ts readCookie, counted as cookie-tossed).
  *
  * Who sees what (addressing.ts, registry.ts): `/<capability>/…` where the
  * capability is minted for the session's owner by POST /lab/preview, with
  * a one-time ticket (`/__lab/open?ticket=…`) that sets an owner cookie on
- * this origin. Another reader's owner cookie: 404. No cookie: only for
- * requests a page made (the opaque-origin preview sends no SameSite cookie
- * with its own subresources and navigations), not for a URL typed or pasted
- * (`Sec-Fetch-Site: none`) nor for a client without Sec-Fetch headers: 404.
- * Decided so because the capability is the secret (32 random bytes, never
- * in the lab page's URL); the cookie turns a leaked link into a 404 for
- * every browser but the owner's. A client that forges Sec-Fetch headers and
- * holds a leaked capability sees the leaker's own app while the session
- * lives, nothing else: the target never chooses where a connection goes.
+ * this origin. EVERY request (documents, subresources, upgrades, the 307 of a
+ * root-relative one) needs the owner cookie of the capability's session:
+ * none, another reader's, or a guessed capability is a 404. The preview's own
+ * requests are same-origin, so they carry it. Decided so because the
+ * capability is the secret (32 random bytes, never in the lab page's URL);
+ * the cookie turns a leaked link into a 404 for every browser but the owner's.
+ * The cookie is SameSite=Lax: the inline panel needs the preview origin to be
+ * same-site as the lab (another port, or a sibling host name of the same
+ * registrable domain); on another site the frame's cookie is a third-party
+ * one that browsers block (새 탭 still works).
  *
  * Where a request goes: only to 127.0.0.1:<the capability's port> inside the
  * capability's session's sandbox, through SandboxPorts.openPort (an exec of
@@ -45,10 +51,12 @@ import { readCookie } from '../http.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SandboxHandle, SandboxPorts } from '../sandbox/driver.ts';
 import {
+  LAST_COOKIE,
   OWNER_COOKIE,
-  capabilityFromReferer,
-  ownerAllows,
+  isDocumentLoad,
   parseTarget,
+  placeRootRequest,
+  previewCookie,
   previewResponseHeaders,
   previewSecurityHeaders,
   upstreamRequestHeaders,
@@ -88,6 +96,8 @@ export type PreviewErrorReason = PreviewProblem | 'owner' | 'upstream-error';
 interface PerSession {
   agent: Agent;
   upgrades: Set<Duplex>;
+  /** An upstream connection opened when a ticket was redeemed, per port, for the request the 303 brings next. */
+  spares: Map<number, { stream: Promise<Duplex>; timer: NodeJS.Timeout }>;
 }
 
 interface Routed<S> {
@@ -95,7 +105,12 @@ interface Routed<S> {
   rest: string;
   origin: string;
   ancestors: string[];
+  /** A document load under a prefix other than LAST_COOKIE's: the Set-Cookie that records it. */
+  setLast?: string;
 }
+
+/** Headers of an answer the proxy writes itself (Set-Cookie may be several). */
+type Headers = Record<string, string | string[]>;
 
 const megabytes = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
 
@@ -121,12 +136,49 @@ export class PreviewProxy<S extends SessionLike> {
     if (!entry) return;
     this.sessions.delete(id);
     entry.agent.destroy();
+    for (const spare of entry.spares.values()) {
+      clearTimeout(spare.timer);
+      spare.stream.then(
+        (s) => s.destroy(),
+        () => undefined,
+      );
+    }
     for (const socket of entry.upgrades) socket.destroy();
   }
 
   close(): void {
     clearInterval(this.timer);
     for (const id of [...this.sessions.keys()]) this.drop(id);
+  }
+
+  /** A new upstream connection (one exec of lab-port) into the session's sandbox. */
+  private open(session: S, port: number): Promise<Duplex> {
+    const sandbox = this.deps.sandboxOf(session);
+    if (!sandbox) return Promise.reject(new Error('the session has no sandbox'));
+    this.deps.metrics.previewConnections.inc();
+    return this.deps.ports.openPort(sandbox, port);
+  }
+
+  /**
+   * Opens the upstream connection the page's first request will need while
+   * the browser follows the ticket's 303: a new exec costs ~0.2-0.4 s
+   * (docs/benchmarks.md). Unused after keepAliveMs, it is closed.
+   */
+  private prewarm(grant: Grant<S>): void {
+    const entry = this.perSession(grant);
+    if (entry.spares.has(grant.port) || !this.deps.sandboxOf(grant.session)) return;
+    const stream = this.open(grant.session, grant.port);
+    stream.catch(() => undefined);
+    const timer = setTimeout(() => {
+      if (entry.spares.get(grant.port)?.stream !== stream) return;
+      entry.spares.delete(grant.port);
+      stream.then(
+        (s) => s.destroy(),
+        () => undefined,
+      );
+    }, this.deps.limits.keepAliveMs);
+    timer.unref();
+    entry.spares.set(grant.port, { stream, timer });
   }
 
   private perSession(grant: Grant<S>): PerSession {
@@ -136,16 +188,15 @@ export class PreviewProxy<S extends SessionLike> {
     const { connectionsPerSession: n, keepAliveMs } = this.deps.limits;
     const agent = new Agent({ keepAlive: true, maxSockets: n, maxTotalSockets: n, maxFreeSockets: n, scheduling: 'lifo' });
     agent.createConnection = (options, oncreate) => {
-      const sandbox = this.deps.sandboxOf(session);
       const port = Number(options.port);
-      if (!sandbox) oncreate?.(new Error('the session has no sandbox'), undefined as never);
-      else {
-        this.deps.metrics.previewConnections.inc();
-        this.deps.ports.openPort(sandbox, port).then(
-          (stream) => oncreate?.(null, stream),
-          (err: Error) => oncreate?.(err, undefined as never),
-        );
-      }
+      const spare = entry!.spares.get(port);
+      entry!.spares.delete(port);
+      if (spare) clearTimeout(spare.timer);
+      const stream = spare?.stream.catch(() => this.open(session, port)) ?? this.open(session, port);
+      stream.then(
+        (s) => oncreate?.(null, s),
+        (err: Error) => oncreate?.(err, undefined as never),
+      );
       return undefined;
     };
     const keep = agent.keepSocketAlive.bind(agent);
@@ -160,7 +211,7 @@ export class PreviewProxy<S extends SessionLike> {
       (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
       reuse(socket, req);
     };
-    entry = { agent, upgrades: new Set() };
+    entry = { agent, upgrades: new Set(), spares: new Map() };
     this.sessions.set(session.id, entry);
     return entry;
   }
@@ -194,7 +245,7 @@ export class PreviewProxy<S extends SessionLike> {
   /** Common routing of requests and upgrades: a grant to forward to, or a finished answer. */
   private route(
     req: IncomingMessage,
-    answer: (status: number, problem: PreviewProblem | undefined, headers: Record<string, string>, port?: number) => void,
+    answer: (status: number, problem: PreviewProblem | undefined, headers: Headers, port?: number) => void,
   ): Routed<S> | undefined {
     const refused = this.deps.refuseForeignHost(req);
     if (refused) {
@@ -218,27 +269,35 @@ export class PreviewProxy<S extends SessionLike> {
       const redeemed = req.method === 'GET' ? this.deps.registry.redeem(target.ticket) : undefined;
       if (!redeemed) return refuse('not-found', 'not-found', 'unknown, used or expired ticket');
       const { grant, ownerToken } = redeemed;
-      const cookie = [`${OWNER_COOKIE}=${ownerToken}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', ...(https ? ['Secure'] : [])].join('; ');
       this.deps.metrics.previewOpens.inc();
+      this.prewarm(grant);
       this.deps.log.info({ session: grant.session.id, port: grant.port }, 'preview opened');
-      answer(303, undefined, { Location: `/${grant.capability}/`, 'Set-Cookie': cookie, ...previewSecurityHeaders(ancestors) });
+      answer(303, undefined, {
+        Location: `/${grant.capability}/`,
+        'Set-Cookie': [previewCookie(OWNER_COOKIE, ownerToken, https), previewCookie(LAST_COOKIE, grant.capability, https)],
+        ...previewSecurityHeaders(ancestors),
+      });
       return undefined;
     }
 
-    const capability = target.kind === 'capability' ? target.capability : capabilityFromReferer(firstHeader(req.headers.referer), origin);
+    const cookies = firstHeader(req.headers.cookie);
+    const capability =
+      target.kind === 'capability' ? target.capability : placeRootRequest(firstHeader(req.headers.referer), readCookie(cookies, LAST_COOKIE), origin);
     const grant = capability ? this.deps.registry.resolve(capability) : undefined;
     if (!grant) return refuse('not-found', 'not-found', capability ? 'unknown or ended capability' : 'no capability');
-    const cookieOwner = this.deps.registry.owner(readCookie(firstHeader(req.headers.cookie), OWNER_COOKIE));
-    const owner = cookieOwner === undefined ? 'none' : cookieOwner === grant.session ? 'match' : 'other';
-    if (!ownerAllows(owner, firstHeader(req.headers['sec-fetch-site']))) {
-      return refuse('not-found', 'owner', owner === 'other' ? "another session's owner cookie" : 'no owner cookie on a typed URL', grant.port);
+    const owner = this.deps.registry.owner(readCookie(cookies, OWNER_COOKIE));
+    if (owner !== grant.session) {
+      return refuse('not-found', 'owner', owner ? "another session's owner cookie" : 'no owner cookie', grant.port);
     }
     if (target.kind === 'other') {
       // An absolute or root-relative link of the app, followed from one of its pages: under its capability.
-      answer(307, undefined, { Location: `/${grant.capability}${target.path}`, Vary: 'Referer', ...previewSecurityHeaders(ancestors) });
+      answer(307, undefined, { Location: `/${grant.capability}${target.path}`, Vary: 'Referer, Cookie', ...previewSecurityHeaders(ancestors) });
       return undefined;
     }
-    return { grant, rest: target.rest, origin, ancestors };
+    const recorded = readCookie(cookies, LAST_COOKIE) === grant.capability;
+    const setLast =
+      isDocumentLoad(firstHeader(req.headers['sec-fetch-dest'])) && !recorded ? previewCookie(LAST_COOKIE, grant.capability, https) : undefined;
+    return { grant, rest: target.rest, origin, ancestors, setLast };
   }
 
   /** A request on the preview listener. */
@@ -304,11 +363,14 @@ export class PreviewProxy<S extends SessionLike> {
       clearTimeout(firstByte);
       if (answered) return void up.destroy();
       answered = true;
-      res.writeHead(
-        up.statusCode ?? 502,
-        up.statusMessage,
-        previewResponseHeaders(up.rawHeaders, { capability: grant.capability, previewOrigin: origin, port: grant.port, frameAncestors: ancestors }),
-      );
+      const headers = previewResponseHeaders(up.rawHeaders, {
+        capability: grant.capability,
+        previewOrigin: origin,
+        port: grant.port,
+        frameAncestors: ancestors,
+      });
+      if (routed.setLast) headers.push('Set-Cookie', routed.setLast);
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
       up.on('data', (chunk: Buffer) => this.deps.metrics.previewBytes.inc({ direction: 'down' }, chunk.length));
       pipeline(up, res, () => undefined);
     });
@@ -352,14 +414,14 @@ export class PreviewProxy<S extends SessionLike> {
   /** An `Upgrade` request (WebSocket) on the preview listener: piped both ways once the app answers 101. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const raw = (status: number, problem: PreviewProblem | undefined, headers: Record<string, string>, port?: number) => {
+    const raw = (status: number, problem: PreviewProblem | undefined, headers: Headers, port?: number) => {
       const page = problem ? this.pageFor(problem, port) : undefined;
       const code = page?.status ?? status;
       const body = page?.html ?? '';
       const lines = [`HTTP/1.1 ${code} ${code === 421 ? 'Misdirected Request' : 'Preview'}`, 'Connection: close', 'Cache-Control: no-store'];
       if (page) lines.push('Content-Type: text/html; charset=utf-8');
       lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-      for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+      for (const [name, value] of Object.entries(headers)) for (const one of [value].flat()) lines.push(`${name}: ${one}`);
       socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
     };
     const routed = this.route(req, raw);

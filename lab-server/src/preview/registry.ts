@@ -4,19 +4,17 @@
  *
  * - capability: 32 random bytes (base64url) per (session, port), minted by
  *   POST /lab/preview only for the session's owner (lab cookie + Origin
- *   checked there). It is the preview's address (addressing.ts) and the
- *   only credential subresources need: the sandboxed, opaque-origin page
- *   sends no SameSite cookie with its own requests.
+ *   checked there). It is the preview's address (addressing.ts); alone it
+ *   shows nothing: every request also needs the owner cookie.
  * - ticket: 32 random bytes, one use, TICKET_TTL_MS. The URL POST returns
  *   is `/__lab/open?ticket=…`: it sets the owner cookie on the preview origin
  *   and 303s to `/<capability>/`, so the capability itself never has to be
  *   typed or shared, and a ticket seen later (history, a screenshot) is dead.
  * - owner token: 32 random bytes per session, the value of the preview
- *   origin's `lab_preview_owner` cookie (HttpOnly, SameSite=Lax). Document
- *   loads of `/<capability>/…` (proxy.ts: `Sec-Fetch-Dest: document|iframe`
- *   with `Sec-Fetch-Site: none`, or no Sec-Fetch headers at all: a URL typed or
- *   pasted, a script) need it, bound to the capability's session; a cookie
- *   bound to another session is refused everywhere.
+ *   origin's `lab_preview_owner` cookie (HttpOnly, SameSite=Lax). Every
+ *   request for `/<capability>/…` needs it (proxy.ts), bound to the
+ *   capability's session; a cookie bound to another session is refused
+ *   everywhere.
  *
  * Every lookup checks `ended`: a session that ended answers nothing, at
  * once, before the periodic sweep (forget) frees its entries.
