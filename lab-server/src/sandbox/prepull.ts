@@ -3,12 +3,12 @@
  * for a reader (LAB_PREPULL), so the reader's first `docker run nginx` finds
  * the image there instead of pulling it first.
  *
- * Measured on the 2-core bench machine (npm run bench:sandbox,
+ * Measured on the 2-core bench machine under load (npm run bench:sandbox,
  * docs/benchmarks.md): the first `docker run --rm nginx` in a fresh sandbox
- * took 2.4-3.5 s against ~0.9 s with the image present; after the pre-pull it
- * takes what a second run takes. Cost: the pulled layers on the sandbox's own
- * disk (nginx ~90 MB; busybox 2 MB), i.e. per pooled sandbox, and a second or
- * two of CPU while it waits. Default: the images most snippets use (counted
+ * took 11.2 s (median of 3) against 2.8 s with the image present (ratio 4);
+ * after the pre-pull 1.5 s (ratio 0.5). Cost: 99.6 MiB of pulled layers on
+ * the disk of each sandbox waiting in the pool, and ~6 s of pulling while
+ * it waits. Default: the images most snippets use (counted
  * over content/: nginx in 15 runnable snippets, busybox in 17).
  *
  * Why not one shared read-only store: the inner engine's overlay2 needs its
