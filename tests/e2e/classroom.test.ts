@@ -232,6 +232,7 @@ test(
     assert.match((await helpItem.first().textContent())!, /<img src=x> docker ps가 안 돼요/);
     assert.equal(await instructor.locator('[data-help-list] img').count(), 0, 'the help line is text, never markup');
     assert.equal(await instructor.locator('[data-help-badge]').textContent(), '1');
+    await instructor.screenshot({ path: path.join(ARTIFACTS, 'classroom-console-1280.png'), fullPage: true });
     assert.match((await instructor.locator('[data-console-status]').textContent())!, new RegExp(`도움 요청: ${LEARNERS[1]}`));
     await instructor.getByRole('button', { name: `${LEARNERS[1]}: 해결로 표시` }).click();
     await until('the help request to be cleared', async () => (await helpItem.count()) === 0, 15_000);
