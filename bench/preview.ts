@@ -5,7 +5,8 @@
  * - first byte of nginx's welcome page: BENCH_SAMPLES (20) sequential GETs
  *   on a kept-alive upstream connection (what a page's later requests see),
  *   and BENCH_COLD (5) after the upstream connection went idle (a new
- *   `docker exec` of lab-port each: what the first request sees);
+ *   `docker exec` of lab-port each), and BENCH_COLD ticket URL -> 303 ->
+ *   page loads (what an iframe sees: the exec is opened at the 303);
  * - throughput of a 10 MB response (3 runs, median);
  * - the same inside the sandbox with curl (its own -w timings, in the
  *   reader's shell), and the ratios;
@@ -110,6 +111,17 @@ async function main() {
     cold.push((await timedGet(base, redeemed.owner)).firstByte);
   }
   const e2 = await execs();
+  // What an iframe sees: the ticket URL (303 + owner cookie), then the page, after the upstream idled out.
+  const opened: number[] = [];
+  for (let i = 0; i < COLD; i++) {
+    await sleep(UPSTREAM_KEEPALIVE_MS + 300);
+    const { url } = await requestPreview(server, cookie, 8080);
+    const t0 = performance.now();
+    const ticket = await redeemTicket(url);
+    const page = await timedGet(`${previewUrl(server)}${ticket.path}`, ticket.owner);
+    opened.push(performance.now() - t0 - page.total + page.firstByte);
+  }
+  const e3 = await execs();
   const big: number[] = [];
   for (let i = 0; i < 3; i++) {
     const r = await timedGet(`${base}big.bin`, redeemed.owner);
@@ -136,6 +148,7 @@ async function main() {
   console.log(`first byte, direct curl in the sandbox (n=${d.n}): median ${fmt(d.median)}  p95 ${fmt(d.p95)}`);
   line('first byte, preview, kept-alive upstream', w, e1 - e0);
   line('first byte, preview, after the upstream idled out', c, e2 - e1);
+  line('ticket URL -> 303 -> first byte of the page, after idle', summary(opened), e3 - e2);
   const rate = (ms: number) => `${fmt(ms)} (${mbps(BIG, ms).toFixed(0)} MB/s)`;
   console.log(`10 MB: direct curl ${rate(bigDirect)}, preview ${rate(bigPreview)}, bare docker exec stream ${rate(bigBare)}`);
   console.log(
@@ -145,7 +158,8 @@ async function main() {
     JSON.stringify({
       bench: 'preview',
       firstByteMs: { direct: d, keptAlive: w, newExec: c },
-      newExecs: { keptAlive: e1 - e0, afterIdle: e2 - e1 },
+      opened: summary(opened),
+      newExecs: { keptAlive: e1 - e0, afterIdle: e2 - e1, opened: e3 - e2 },
       tenMbMs: { direct: bigDirect, preview: bigPreview, bareExecStream: bigBare },
     }),
   );

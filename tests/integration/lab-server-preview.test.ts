@@ -17,10 +17,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { LABEL_KIND, LABEL_OWNER } from '../../lab-server/src/sandbox/labels.ts';
 import { after, before, describe, test } from 'node:test';
-import { HttpError, LAB_PREVIEW_PATH, LAB_SESSION_PATH, PreviewList } from '../../lab-server/src/protocol.ts';
+import { CLOSE_CODES, HttpError, LAB_PREVIEW_PATH, LAB_SESSION_PATH, PreviewList } from '../../lab-server/src/protocol.ts';
 import { startTestServer } from './test-server.ts';
 import { removeOwned, type LabServer } from '../support/lab-server.ts';
-import { endSession, openTerminal, type LabTerminal } from '../support/terminal.ts';
+import { LabTerminal, endSession, openTerminal } from '../support/terminal.ts';
 import { previewUrl, redeemTicket, requestPreview } from '../support/preview.ts';
 
 const run = promisify(execFile);
@@ -154,7 +154,7 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.equal(HttpError.parse(await none.json()).error, 'no-session');
   });
 
-  test('nginx -p 8080:80 shows "Welcome to nginx!" with the sandbox CSP, and the ticket works once', async () => {
+  test('nginx -p 8080:80 shows "Welcome to nginx!" framable only by the lab, and the ticket works once', async () => {
     const opened = await openPreview(a, 8080);
     assert.equal(opened.state, 'ready');
     assert.equal(opened.origin, preview);
@@ -165,16 +165,13 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.equal(page.status, 200);
     assert.match(page.body.toString(), /Welcome to nginx!/);
     const csp = String(page.headers['content-security-policy']);
-    assert.match(
-      csp,
-      /^sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-popups-to-escape-sandbox; frame-ancestors http:\/\/127\.0\.0\.1:\d+$/,
-    );
-    assert.doesNotMatch(csp, /allow-same-origin/);
-    assert.equal(page.headers['referrer-policy'], 'unsafe-url');
+    // Only the lab may frame it; its full Referer stays on the preview origin (the capability never leaves in one).
+    assert.match(csp, /^frame-ancestors http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(page.headers['referrer-policy'], 'same-origin');
     const again = await get(opened.url);
     assert.equal(again.status, 404, 'a used ticket is dead');
     assert.match(again.body.toString(), /미리보기를 찾을 수 없습니다/);
-    assert.match(String(again.headers['content-security-policy']), /^sandbox /, 'our own pages are sandboxed too');
+    assert.match(String(again.headers['content-security-policy']), /^frame-ancestors /, 'our own pages carry the same headers');
   });
 
   test("the WordPress stand-in's redirect to its installer and its stylesheet render under the capability", async () => {
@@ -191,16 +188,16 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.ok(css?.startsWith(`${preview}/wp-admin/css/install.css`), css);
     // The browser asks for it at the root, from the installer page (Referer, our unsafe-url policy): 307 under the capability.
     const referer = `${preview}${cap}wp-admin/install.php`;
-    const root = await get(css!, { headers: { referer, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'style' } });
+    const root = await get(css!, { headers: { referer, cookie: a.owner, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'style' } });
     assert.equal(root.status, 307);
     assert.equal(root.headers.location, `${cap}wp-admin/css/install.css?ver=6.4.3`);
     const sheet = await get(`${preview}${root.headers.location}`, {
-      headers: { referer, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'style' },
+      headers: { referer, cookie: a.owner, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'style' },
     });
     assert.equal(sheet.status, 200);
     assert.match(sheet.body.toString(), /wp-core-ui/);
-    // Without a Referer naming a capability, the root is nobody's.
-    assert.equal((await get(css!)).status, 404);
+    // Without the owner's cookie the root is nobody's, whatever the Referer names.
+    assert.equal((await get(css!, { headers: { referer } })).status, 404);
   });
 
   test('a POST body reaches the app whole, and one over LAB_PREVIEW_MAX_BODY is refused', async () => {
@@ -267,7 +264,7 @@ describe('port preview', { timeout: 600_000 }, () => {
       assert.match(got, re);
     };
     await wait(/^HTTP\/1\.1 101 /);
-    assert.match(got, /Content-Security-Policy: sandbox /);
+    assert.match(got, /Content-Security-Policy: frame-ancestors /);
     socket.write('ping-through-the-preview\n');
     await wait(/ping-through-the-preview/);
     socket.destroy();
@@ -359,13 +356,13 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.match(await raw(previewPort, `GET ${cap} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 421 /);
   });
 
-  test("a previewed page's requests to the lab carry Origin: null and are refused; its answers never set lab_ cookies", async () => {
-    // What the opaque-origin page's fetch('/lab/session', {method: 'POST', credentials: 'include'}) sends.
-    const res = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers: { origin: 'null', cookie: a.cookie } });
+  test("a previewed page's requests to the lab carry the preview's Origin and are refused; its answers never set lab_ cookies", async () => {
+    // What a previewed page's fetch('<lab>/lab/session', {method: 'POST', credentials: 'include'}) sends: its own origin.
+    const res = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers: { origin: preview, cookie: a.cookie } });
     assert.equal(res.status, 403);
     const check = await fetch(new URL(LAB_PREVIEW_PATH, server.url), {
       method: 'POST',
-      headers: { origin: 'null', cookie: a.cookie },
+      headers: { origin: preview, cookie: a.cookie },
       body: '{"port":8080}',
     });
     assert.equal(check.status, 403);
@@ -376,7 +373,95 @@ describe('port preview', { timeout: 600_000 }, () => {
     const cap = await capabilityPath(a, 8085);
     const answer = await asOwner(a, `${cap}cookie.php`);
     assert.equal(answer.body.toString(), 'ok');
-    assert.deepEqual(answer.headers['set-cookie'], ['app=1']);
+    // The app's own cookie passes; its lab_session never does (the preview's own lab_preview_* are the only lab_ ones).
+    const set = [answer.headers['set-cookie'] ?? []].flat().map((c) => c.split('=')[0]!);
+    assert.ok(set.includes('app'), String(set));
+    assert.deepEqual(
+      set.filter((name) => name.startsWith('lab_') && !name.startsWith('lab_preview_')),
+      [],
+    );
+  });
+
+  test("every request needs the owner cookie: a page's subresources and upgrades too, not only documents", async () => {
+    const cap = await capabilityPath(a, 8080);
+    // What the page's own requests carry in a browser; without the cookie (the opaque origin's old exemption): 404.
+    for (const dest of ['image', 'style', 'script', 'empty', 'iframe']) {
+      const headers = { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': dest, referer: `${preview}${cap}` };
+      assert.equal((await get(`${preview}${cap}index.html`, { headers })).status, 404, dest);
+      assert.equal((await get(`${preview}${cap}index.html`, { headers: { ...headers, cookie: a.owner } })).status, 200, dest);
+    }
+    const ws = await capabilityPath(a, 9000);
+    const upgrade = (cookie: string) =>
+      raw(
+        previewPort,
+        `GET ${ws}echo HTTP/1.1\r\nHost: 127.0.0.1:${previewPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-Fetch-Site: same-origin\r\n${cookie}\r\n`,
+      );
+    assert.match(await upgrade(''), /^HTTP\/1\.1 404 /);
+    assert.ok(b.owner, "reader B's owner cookie (an earlier test)");
+    assert.match(await upgrade(`Cookie: ${b.owner}\r\n`), /^HTTP\/1\.1 404 /);
+  });
+
+  test('a root-relative request goes under the capability its Referer names, else the last one opened; never without the owner cookie', async () => {
+    const opened = await redeemTicket((await openPreview(a, 8080)).url);
+    const nginx = opened.path;
+    // The ticket exchange sets both cookies: the owner's, and the capability last opened.
+    const last = opened.cookies.find((c) => c.startsWith('lab_preview_last='));
+    assert.equal(last, `lab_preview_last=${nginx.slice(1, -1)}`);
+    a.owner = opened.owner;
+    const wp = await capabilityPath(a, 8085);
+    const referer = `${preview}${wp}wp-admin/install.php`;
+    const root = (headers: Record<string, string>) =>
+      get(`${preview}/wp-admin/css/install.css`, { headers: { 'sec-fetch-site': 'same-origin', ...headers } });
+    // The Referer wins over the cookie.
+    const byReferer = await root({ referer, cookie: `${a.owner}; ${last}` });
+    assert.equal(byReferer.status, 307);
+    assert.equal(byReferer.headers.location, `${wp}wp-admin/css/install.css`);
+    // No Referer (an app page with a no-referrer policy): the last opened capability.
+    const byCookie = await root({ cookie: `${a.owner}; ${last}` });
+    assert.equal(byCookie.status, 307);
+    assert.equal(byCookie.headers.location, `${nginx}wp-admin/css/install.css`);
+    // Neither, a Referer of another origin, or no owner cookie: nobody's.
+    assert.equal((await root({ cookie: a.owner })).status, 404);
+    assert.equal((await root({ cookie: a.owner, referer: `http://evil.example${wp}` })).status, 404);
+    assert.equal((await root({ referer, cookie: last! })).status, 404);
+    // A document load under another prefix records it; a subresource does not.
+    const load = await asOwner(a, wp, { cookie: `${a.owner}; ${last}` });
+    assert.deepEqual(
+      [load.headers['set-cookie'] ?? []].flat().map((c) => c.split(';')[0]),
+      [`lab_preview_last=${wp.slice(1, -1)}`],
+    );
+    assert.match(String(load.headers['set-cookie']), /Path=\/; HttpOnly; SameSite=Lax/);
+    const sub = await get(`${preview}${nginx}`, {
+      headers: { cookie: `${a.owner}; ${last}`, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'image' },
+    });
+    assert.equal(sub.status, 200);
+    assert.equal(sub.headers['set-cookie'], undefined);
+  });
+
+  test('a lab_session cookie sent twice (one tossed by a previewed page) is no session on /lab/session, /lab/ws and /lab/preview', async () => {
+    const count = async () =>
+      Number(/^lab_rejected_total\{reason="cookie-tossed"\} (\d+)/m.exec(await (await fetch(new URL('/metrics', server.url))).text())?.[1] ?? 0);
+    const before = await count();
+    const tossed = 'lab_session=tossed-by-the-preview';
+    // In either order: the browser sends the tossed one (a longer Path) first.
+    for (const cookie of [`${tossed}; ${a.cookie}`, `${a.cookie}; ${tossed}`]) {
+      // DELETE ends the session it reads: it reads none.
+      const del = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'DELETE', headers: { origin: server.origin, cookie } });
+      assert.equal(del.status, 204);
+      const list = await fetch(new URL(LAB_PREVIEW_PATH, server.url), { headers: { cookie, 'sec-fetch-site': 'same-origin' } });
+      assert.equal(list.status, 401);
+      assert.equal(HttpError.parse(await list.json()).error, 'no-session');
+      const term = await LabTerminal.open(server, cookie);
+      assert.equal(await term.closed, CLOSE_CODES.Unauthorized.code);
+    }
+    assert.equal((await count()) - before, 6);
+    assert.ok(server.logs.some((l) => l.includes('cookie sent twice')));
+    // The reader's session is untouched: resumed, and its shell still runs in the same sandbox.
+    const resumed = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers: { origin: server.origin, cookie: a.cookie } });
+    assert.equal(resumed.status, 200);
+    assert.equal(((await resumed.json()) as { resumed: boolean }).resumed, true);
+    assert.match(await a.term.run('docker ps --format {{.Names}} | sort | tr "\\n" " "'), /web wp/);
   });
 
   test('the preview ends with the session', async () => {

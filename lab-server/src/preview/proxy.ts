@@ -192,7 +192,10 @@ export class PreviewProxy<S extends SessionLike> {
       const spare = entry!.spares.get(port);
       entry!.spares.delete(port);
       if (spare) clearTimeout(spare.timer);
-      const stream = spare?.stream.catch(() => this.open(session, port)) ?? this.open(session, port);
+      const fresh = () => this.open(session, port);
+      // A spare that already ended (nothing listened when it connected) would never end again for its request: a new one then.
+      const usable = (s: Duplex) => (s.destroyed || !s.writable ? (s.destroy(), fresh()) : s);
+      const stream = spare ? spare.stream.then(usable, fresh) : fresh();
       stream.then(
         (s) => oncreate?.(null, s),
         (err: Error) => oncreate?.(err, undefined as never),
