@@ -10,16 +10,21 @@
  *     </div></figure>
  *     <section class="lab-preview" data-lab-preview="8080" data-state="loading|waiting|ready|message" aria-label="미리보기: …">
  *       bar: status (role=status, aria-live) · 새 탭에서 열기 (a, target=_blank rel="noopener noreferrer") · 새로 고침 · 닫기
- *       <iframe sandbox="allow-scripts allow-forms allow-popups allow-modals" title=…>   (when ready)
+ *       <iframe sandbox="allow-scripts allow-forms allow-popups allow-modals allow-same-origin allow-downloads" title=…>   (when ready)
  *     </section>
  *
- * Security: what the sandbox serves is untrusted. The iframe's sandbox has
- * no allow-same-origin, so the page runs in an opaque origin (and the preview
- * origin says the same with its own `Content-Security-Policy: sandbox`): no
- * cookies, no storage, and its requests to the lab carry `Origin: null`,
- * which the lab refuses. URLs come only from the lab server's answer and
- * only on the preview origin it names (isPreviewUrl); text is set with
- * textContent, never as HTML.
+ * Security: what the sandbox serves is untrusted. The preview origin is a
+ * different origin from the lab (its own port or LAB_PREVIEW_ORIGIN), and
+ * that is the boundary: the app cannot read this page's DOM or the lab's
+ * HttpOnly cookies, and its requests to the lab carry its own Origin,
+ * which the lab refuses. The iframe keeps a sandbox attribute for what it
+ * still adds (no navigating this tab away, no plugins) and includes
+ * allow-same-origin: that gives the app its OWN origin (cross-origin to
+ * this page), so its same-origin Referer and the preview origin's owner
+ * cookie go with its requests; without it every root-relative asset (a
+ * WordPress stylesheet) was a 404 in Chromium. URLs come only from the
+ * lab server's answer and only on the preview origin it names
+ * (isPreviewUrl); text is set with textContent, never as HTML.
  *
  * Tickets are one-time, so the iframe and the 새 탭 link each hold their
  * own: the link asks for a new one right after it is used.
@@ -33,8 +38,8 @@ export interface PreviewDeps {
   list(): Promise<ListAnswer>;
 }
 
-/** What the iframe may do: run the app's scripts, forms, popups and dialogs; never be same-origin. */
-export const FRAME_SANDBOX = 'allow-scripts allow-forms allow-popups allow-modals';
+/** What the iframe may do: run the app's scripts, forms, popups, dialogs and downloads on its own origin; never navigate the lab's tab. */
+export const FRAME_SANDBOX = 'allow-scripts allow-forms allow-popups allow-modals allow-same-origin allow-downloads';
 
 let nextId = 0;
 const uid = (prefix: string) => `${prefix}-${++nextId}`;

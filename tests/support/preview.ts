@@ -29,13 +29,18 @@ export async function requestPreview(server: LabServer, cookie: string, port: nu
   return PreviewOpened.parse(await res.json());
 }
 
-/** Redeems a ticket URL: the status, the capability path it redirects to (`/<cap>/`) and the owner cookie (`lab_preview_owner=…`). */
-export function redeemTicket(url: string): Promise<{ status: number; path: string; owner: string; setCookie: string }> {
+/**
+ * Redeems a ticket URL: the status, the capability path it redirects to (`/<cap>/`), the owner cookie
+ * (`lab_preview_owner=…`, the first Set-Cookie line) and every cookie it sets (`name=value`).
+ */
+export function redeemTicket(url: string): Promise<{ status: number; path: string; owner: string; setCookie: string; cookies: string[] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'iframe' } }, (res) => {
       res.resume();
-      const setCookie = String(res.headers['set-cookie'] ?? '');
-      resolve({ status: res.statusCode ?? 0, path: String(res.headers.location ?? ''), owner: setCookie.split(';')[0] ?? '', setCookie });
+      const lines = res.headers['set-cookie'] ?? [];
+      const setCookie = lines[0] ?? '';
+      const cookies = lines.map((line) => line.split(';')[0]!);
+      resolve({ status: res.statusCode ?? 0, path: String(res.headers.location ?? ''), owner: cookies[0] ?? '', setCookie, cookies });
     });
     req.on('error', reject);
     req.end();
