@@ -26,58 +26,21 @@ import {
 } from '../../lab-server/src/protocol.ts';
 import { SqliteStore } from '../../lab-server/src/classroom/store.ts';
 import { removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
+import { call, metric, type Answer, type CallOptions } from '../support/classroom.ts';
+import { endpoint } from '../support/terminal.ts';
 import { startTestServer } from './test-server.ts';
 
 const TOKEN = 'integration-instructor-token';
 const dir = mkdtempSync(path.join(tmpdir(), 'lab-class-it-'));
 const dbPath = path.join(dir, 'db', 'lab.db');
 
-interface Call {
-  body?: unknown;
-  cookie?: string;
-  origin?: string | null;
-  raw?: string;
-}
-interface Answer {
-  status: number;
-  json: any;
-  text: string;
-  setCookie: string;
-  ms: number;
-}
-
+/** The class-mode client bound to one server (tests/support/classroom.ts). */
 function client(server: LabServer) {
-  async function api(method: string, route: string, call: Call = {}): Promise<Answer> {
-    const headers: Record<string, string> = {};
-    if (call.origin !== null) headers.origin = call.origin ?? server.origin;
-    if (call.cookie) headers.cookie = call.cookie;
-    if (call.body !== undefined || call.raw !== undefined) headers['content-type'] = 'application/json';
-    const started = performance.now();
-    const res = await fetch(new URL(route, server.url), {
-      method,
-      headers,
-      body: call.raw ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json, text, setCookie: res.headers.get('set-cookie') ?? '', ms: performance.now() - started };
-  }
-  async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(new URL('/metrics', server.url))).text();
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (m && m[1] === name && want.every((w) => (m[2] ?? '').split(',').includes(w))) return Number(m[3]);
-    }
-    return 0;
-  }
-  return { api, metric };
+  const at = endpoint(server.url);
+  return {
+    api: (method: string, route: string, opts: CallOptions = {}): Promise<Answer> => call(at, method, route, opts),
+    metric: (name: string, labels: Record<string, string> = {}) => metric(at, name, labels),
+  };
 }
 const pair = (setCookie: string) => setCookie.split(';')[0]!;
 

@@ -10,16 +10,37 @@ import type { LabEndpoint } from './terminal.ts';
 export interface Answer {
   status: number;
   json: any;
+  text: string;
+  headers: Headers;
   /** `name=value` of each Set-Cookie. */
   cookies: string[];
+  /** The first Set-Cookie as sent (attributes included), or ''. */
+  setCookie: string;
+  /** Milliseconds from sending to the whole body. */
+  ms: number;
 }
 
-/** A request with the page's Origin (same origin unless given) and cookies. */
-export async function call(server: LabEndpoint, method: string, route: string, opts: { body?: unknown; cookie?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { origin: server.origin };
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as is instead of `body` (bad JSON on purpose). */
+  raw?: string;
+  cookie?: string;
+  /** Origin header: the server's own unless given; null sends none. */
+  origin?: string | null;
+}
+
+/** One request as the page makes it (Origin and cookies), the answer read whole: the one class-mode HTTP client of tests and benchmarks. */
+export async function call(server: LabEndpoint, method: string, route: string, opts: CallOptions = {}): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (opts.origin !== null) headers.origin = opts.origin ?? server.origin;
   if (opts.cookie) headers.cookie = opts.cookie;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(new URL(route, server.url), { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+  const started = performance.now();
+  const res = await fetch(new URL(route, server.url), {
+    method,
+    headers,
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -27,7 +48,16 @@ export async function call(server: LabEndpoint, method: string, route: string, o
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, cookies: res.headers.getSetCookie().map((c) => c.split(';')[0]!) };
+  const all = res.headers.getSetCookie();
+  return {
+    status: res.status,
+    json,
+    text,
+    headers: res.headers,
+    cookies: all.map((c) => c.split(';')[0]!),
+    setCookie: all[0] ?? '',
+    ms: performance.now() - started,
+  };
 }
 
 const expect = (a: Answer, status: number, what: string) => {

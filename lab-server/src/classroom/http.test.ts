@@ -10,6 +10,7 @@ import { AdminAuth } from './auth.ts';
 import { HELP_OPEN_MAX, createClassroomRoutes, type ClassroomRoutes, type OriginGuard } from './http.ts';
 import { SqliteStore } from './store.ts';
 import type { ClassRecord, ClassroomLab, LearnerLive } from './types.ts';
+import { call, type CallOptions } from '../../../tests/support/classroom.ts';
 
 const TOKEN = 'instructor-token-for-tests';
 
@@ -100,27 +101,8 @@ after(() => {
   store.close();
 });
 
-interface Call {
-  body?: unknown;
-  cookie?: string;
-  origin?: string | null;
-  raw?: string;
-}
-async function api(method: string, path: string, call: Call = {}) {
-  const headers: Record<string, string> = {};
-  if (call.origin !== null) headers.origin = call.origin ?? base;
-  if (call.cookie) headers.cookie = call.cookie;
-  if (call.body !== undefined || call.raw !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: call.raw ?? (call.body === undefined ? undefined : JSON.stringify(call.body)) });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers, setCookie: res.headers.get('set-cookie') ?? '' };
-}
+/** The class-mode client of every class test (tests/support/classroom.ts), against this file's server. */
+const api = (method: string, path: string, opts: CallOptions = {}) => call({ url: base, origin: base }, method, path, opts);
 const cookiePair = (setCookie: string) => setCookie.split(';')[0]!;
 
 async function loginCookie(): Promise<string> {
