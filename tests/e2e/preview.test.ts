@@ -7,16 +7,18 @@
  * shows "기다리는 중" and then the page, and once its container is removed
  * says so with what to do; the WordPress stand-in (published
  * with `-p 80`, a port the engine picks) opens from the dock's 포트 list
- * through its redirect; and a page served from the reader's sandbox whose
- * script tries the lab's cookie and `/lab/session` gets neither (the lab
- * server logs the refused `Origin: null`). Built site + real lab server +
- * real sandbox + Chromium.
+ * through its redirect, with its stylesheet (a root-relative URL: placed by
+ * the Referer the preview's own origin sends); and a page served from the
+ * reader's sandbox whose script tries the lab's cookie, `/lab/session` and
+ * a tossed `lab_session` cookie of another path gets none of them (the lab
+ * server logs the refused preview origin and counts the tossed cookie).
+ * Built site + real lab server + real sandbox + Chromium.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { LAB_SESSION_PATH } from '../../lab-server/src/protocol.ts';
+import { LAB_SESSION_PATH, LAB_WS_PATH } from '../../lab-server/src/protocol.ts';
 import { ko } from '../../src/lab-client/messages.ko.ts';
 import { FRAME_SANDBOX } from '../../src/lab-client/preview-panel.ts';
 import {
@@ -106,10 +108,11 @@ test('nginx -p 8080:80: 미리보기 shows "Welcome to nginx!" under the snippet
   const panel = `${wrapper} .lab-preview[data-lab-preview="8080"]`;
   const frame = await frameShowing(panel, 'Welcome to nginx!');
   assert.equal(await page.locator(`${panel} iframe`).getAttribute('sandbox'), FRAME_SANDBOX);
-  assert.doesNotMatch(FRAME_SANDBOX, /allow-same-origin/);
   assert.equal(await page.locator(`${panel} [role="status"]`).textContent(), ko.preview.ready(8080));
   const previewOrigin = new URL(frame.url()).origin;
   assert.notEqual(previewOrigin, lab.url, 'the preview is served from another origin');
+  // Its own origin, not an opaque one (an opaque origin sends no Referer and no cookie: root-relative assets 404).
+  assert.equal(await frame.evaluate(() => self.origin), previewOrigin);
 
   // 새 탭에서 열기: a plain link with a ticket of its own; it holds a fresh one after the click.
   const link = page.locator(`${panel} .lab-preview__tab`);
@@ -177,20 +180,27 @@ test('a port whose program is not listening yet: "기다리는 중…" first, th
   assert.equal(await page.locator(`${panel} .lab-preview__tab`).isVisible(), false);
 });
 
-test("a previewed page's script reads no lab cookie and cannot call /lab/session", async () => {
-  const cookiesBefore = await reader.cookies(lab.url);
-  assert.ok(
-    cookiesBefore.some((c) => c.name.startsWith('lab_')),
-    `the reader has a lab cookie to steal: ${cookiesBefore.map((c) => c.name)}`,
-  );
-  // A page the sandbox serves that tries both, and writes what it got into its body.
+test("a previewed page's script reads no lab cookie, cannot call /lab/session, and cannot take the session by tossing a cookie", async () => {
+  const labCookies = async () =>
+    (await reader.cookies(`${lab.url}${LAB_WS_PATH}`)).filter((c) => c.name.startsWith('lab_')).map((c) => `${c.name}=${c.value}; ${c.path}`);
+  const before = await labCookies();
+  const session = before.find((c) => c.startsWith('lab_session=') && c.endsWith('; /lab'));
+  assert.ok(session, `the reader has a lab session cookie to steal: ${before}`);
+  // A page the sandbox serves that tries all three, and writes what it got into its body.
   const probe = `<!doctype html><title>probe</title><pre id="out">running</pre><script>
 const out = {};
 try { out.cookie = 'read: ' + document.cookie; } catch (e) { out.cookie = 'blocked: ' + e.name; }
 const call = (method) => fetch(${JSON.stringify(lab.url + LAB_SESSION_PATH)}, { method, credentials: 'include' })
   .then((r) => r.text().then((t) => 'status ' + r.status + ' ' + t.slice(0, 200)), (e) => 'blocked: ' + e.name);
-Promise.all([call('POST'), call('GET')]).then(([post, get]) => {
-  out.post = post; out.get = get;
+// Cookies are not isolated by port: this lands in the lab host's jar, sent before the real one to /lab/ws.
+document.cookie = 'lab_session=tossed; path=${LAB_WS_PATH}';
+const socket = () => new Promise((resolve) => {
+  const ws = new WebSocket(${JSON.stringify(lab.url.replace(/^http/, 'ws') + LAB_WS_PATH)});
+  ws.onopen = () => resolve('open');
+  ws.onclose = (e) => resolve('closed ' + e.code);
+});
+Promise.all([call('POST'), call('GET'), socket()]).then(([post, get, ws]) => {
+  out.post = post; out.get = get; out.ws = ws;
   document.getElementById('out').textContent = 'done ' + JSON.stringify(out);
 });
 </script>`;
@@ -201,19 +211,29 @@ Promise.all([call('POST'), call('GET')]).then(([post, get]) => {
   );
   const panel = await previewFromDock(8081);
   const frame = await frameShowing(panel, 'done ');
+  const previewOrigin = new URL(frame.url()).origin;
   const out = JSON.parse((await frame.locator('#out').innerText()).replace(/^done /, '')) as Record<string, string>;
-  assert.doesNotMatch(out.cookie!, /lab_/, 'no lab cookie in the preview');
-  assert.match(out.cookie!, /^blocked: SecurityError$|^read: $/, out.cookie);
+  assert.doesNotMatch(out.cookie!, /lab_/, `no lab cookie in the preview: ${out.cookie}`);
   for (const call of [out.post!, out.get!]) assert.doesNotMatch(call, /^status 2/, `the lab answered the preview: ${call}`);
-  // The lab server saw the POST and refused it for its origin ("null": an opaque, sandboxed origin).
+  assert.notEqual(out.ws, 'open', 'the lab WebSocket refused the preview');
+  // The lab server saw the POST and refused it for its origin: the preview's own.
   const log = readFileSync(lab.logFile, 'utf8');
-  assert.match(log, /"origin":"null"[^\n]*session request refused: origin|session request refused: origin[^\n]*"origin":"null"/);
-  const cookiesAfter = await reader.cookies(lab.url);
-  assert.deepEqual(
-    cookiesAfter.filter((c) => c.name.startsWith('lab_')).map((c) => [c.name, c.value]),
-    cookiesBefore.filter((c) => c.name.startsWith('lab_')).map((c) => [c.name, c.value]),
-    'the lab session is unchanged',
+  const refused = log.split('\n').filter((l) => l.includes('session request refused: origin'));
+  assert.ok(
+    refused.some((l) => l.includes(`"origin":"${previewOrigin}"`)),
+    `refused for ${previewOrigin}: ${refused.join('\n')}`,
   );
+  // The tossed cookie is in the browser, sent with the reader's own to /lab/ws: the lab counted and logged it, read as no session.
+  const after = await labCookies();
+  assert.ok(after.includes(session), 'the real session cookie is untouched');
+  assert.ok(after.includes(`lab_session=tossed; ${LAB_WS_PATH}`), `the toss landed: ${after}`);
+  assert.match(log, /cookie sent twice/);
+  const metrics = await (await fetch(`${lab.url}/metrics`)).text();
+  assert.ok(Number(/^lab_rejected_total\{reason="cookie-tossed"\} (\d+)/m.exec(metrics)?.[1]) >= 1, 'counted as cookie-tossed');
+  // The reader's next 실행 still runs in the same sandbox (the probe's file is still there).
+  await shell('test -s probe/index.html', 'same-sandbox');
+  // While the tossed cookie lives, a new WebSocket of this reader is refused too (no session, never the page's): the next test's page needs one.
+  await reader.clearCookies({ name: 'lab_session', path: LAB_WS_PATH });
 });
 
 test("the WordPress stand-in (published with -p 80) opens from the dock's 포트 list, through its redirect", async () => {
@@ -232,12 +252,26 @@ test("the WordPress stand-in (published with -p 80) opens from the dock's 포트
   });
   const port = Number(await row.getAttribute('data-lab-port'));
   assert.ok(port > 0, `wp_client1 publishes a port: ${port}`);
+  const sheets: Array<{ status: number; type: string }> = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.endsWith('/wp-admin/css/install.css')) sheets.push({ status: r.status(), type: r.headers()['content-type'] ?? '' });
+  });
   await row.locator('[data-lab-preview-open]').click();
   const frame = await frameShowing(`.lab-dock .lab-preview[data-lab-preview="${port}"]`, 'WordPress');
   assert.equal(await frame.title(), 'WordPress › Installation');
   // It got there by the app's own redirect (302 to an absolute URL built from Host, placed under the preview's capability).
   assert.match(new URL(frame.url()).pathname, /^\/[A-Za-z0-9_-]{43}\/wp-admin\/install\.php$/);
   assert.match(await frame.locator('body').innerText(), /Database: connected to mysql/);
+  // Its stylesheet, linked at the root (`/wp-admin/css/install.css`), loaded: 307 by its Referer, then 200 text/css, applied.
+  await frame.waitForFunction(
+    () => [...document.styleSheets].some((s) => s.href?.includes('/wp-admin/css/install.css') && s.cssRules.length > 0),
+    undefined,
+    { timeout: 30_000 },
+  );
+  assert.ok(
+    sheets.some((s) => s.status === 200 && s.type.startsWith('text/css')),
+    JSON.stringify(sheets),
+  );
   // The list's 새 탭: its own tab, cut off from the lab page.
   const [tab] = await Promise.all([reader.waitForEvent('page'), row.locator('[data-lab-preview-tab]').click()]);
   await tab.waitForURL((url) => url.protocol.startsWith('http') && !url.pathname.startsWith('/__lab/'), { timeout: 30_000 });
