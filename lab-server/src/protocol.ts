@@ -324,10 +324,11 @@ export type CheckResponse = z.infer<typeof CheckResponse>;
  * ticket that sets the preview origin's owner cookie and redirects to the
  * capability path; use it once (iframe src or new tab), and POST again for
  * another view (each POST mints a new ticket, the capability stays).
- * Every preview response is sandboxed (`Content-Security-Policy: sandbox`
- * without allow-same-origin): an iframe showing it needs no `sandbox`
- * attribute of its own, but may add one (`allow-scripts allow-forms
- * allow-popups allow-modals allow-downloads`).
+ * The preview origin is the isolation boundary (another origin than the
+ * lab's; its responses say `frame-ancestors <the lab>`): an iframe showing
+ * it that adds a `sandbox` attribute must include allow-same-origin (the
+ * preview's own origin, not the lab's), or the app's same-origin Referer and
+ * owner cookie are lost and its root-relative requests are 404s.
  */
 export const LAB_PREVIEW_PATH = '/lab/preview';
 export const PreviewPort = z.number().int().min(1).max(65535);

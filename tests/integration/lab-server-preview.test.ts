@@ -186,7 +186,7 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.match(html, /WordPress &rsaquo; Installation/);
     const css = /href="([^"]+install\.css[^"]*)"/.exec(html)?.[1];
     assert.ok(css?.startsWith(`${preview}/wp-admin/css/install.css`), css);
-    // The browser asks for it at the root, from the installer page (Referer, our unsafe-url policy): 307 under the capability.
+    // The browser asks for it at the root, from the installer page (its same-origin Referer): 307 under the capability.
     const referer = `${preview}${cap}wp-admin/install.php`;
     const root = await get(css!, { headers: { referer, cookie: a.owner, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'style' } });
     assert.equal(root.status, 307);
