@@ -9,21 +9,17 @@
  * pool holds a sandbox; each session is ended right after. The server (its
  * own LAB_INSTANCE) removes every sandbox when it stops, on Ctrl-C too.
  */
-import { startLabServer, removeOwned, sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { BenchServer } from './lifecycle.ts';
 import { LabTerminal, endSession, newSession } from '../tests/support/terminal.ts';
 import { summary } from './stats.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
 
 let server: LabServer | undefined;
-async function cleanup() {
-  const s = server;
-  server = undefined;
-  if (!s) return;
-  await s.stop('SIGTERM', 60_000);
-  removeOwned(s.instance);
-}
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+/** Its server, stopped with its sandboxes removed at the end and on Ctrl-C (lifecycle.ts). */
+const lab = new BenchServer();
+const cleanup = () => lab.stop();
 
 async function poolReady(): Promise<void> {
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
@@ -35,7 +31,7 @@ async function poolReady(): Promise<void> {
 
 async function main() {
   // No pre-pull: its CPU would be part of the next sample (bench:sandbox measures it).
-  server = await startLabServer({ env: { LAB_WARM_POOL: '1', LAB_PREPULL: 'off' } });
+  server = await lab.start({ env: { LAB_WARM_POOL: '1', LAB_PREPULL: 'off' } });
   const steps: Record<'post' | 'open' | 'attached' | 'firstByte' | 'prompt' | 'total', number[]> = {
     post: [],
     open: [],

@@ -23,7 +23,8 @@
  * sandboxes, each wait has a time limit, and the server (its own
  * LAB_INSTANCE) removes every sandbox when it stops, on Ctrl-C too.
  */
-import { startLabServer, removeOwned, sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { BenchServer } from './lifecycle.ts';
 import { LabTerminal, newSession } from '../tests/support/terminal.ts';
 import { summary } from './stats.ts';
 
@@ -39,14 +40,9 @@ const mib = (b: number) => `${(b / 1024 ** 2).toFixed(1)} MiB`;
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 
 let server: LabServer | undefined;
-async function cleanup() {
-  if (!server) return;
-  const s = server;
-  server = undefined;
-  await s.stop('SIGTERM', 60_000);
-  removeOwned(s.instance);
-}
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+/** Its server, stopped with its sandboxes removed at the end and on Ctrl-C (lifecycle.ts). */
+const lab = new BenchServer();
+const cleanup = () => lab.stop();
 
 /** The server's /metrics as name{labels} -> value. */
 async function scrape(): Promise<Map<string, number>> {
@@ -118,7 +114,7 @@ async function phase(): Promise<() => Promise<{ lagP50: number; lagP99: number; 
 }
 
 async function main() {
-  server = await startLabServer({
+  server = await lab.start({
     env: {
       LAB_WARM_POOL: '0',
       LAB_MAX_SESSIONS: String(S + 2),

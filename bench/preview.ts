@@ -18,7 +18,8 @@
  */
 import { request, Agent } from 'node:http';
 import { UPSTREAM_KEEPALIVE_MS } from '../lab-server/src/preview/proxy.ts';
-import { removeOwned, sleep, startLabServer, type LabServer } from '../tests/support/lab-server.ts';
+import { sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { BenchServer } from './lifecycle.ts';
 import { previewUrl, redeemTicket, requestPreview } from '../tests/support/preview.ts';
 import { openTerminal } from '../tests/support/terminal.ts';
 import Docker from 'dockerode';
@@ -32,14 +33,9 @@ const COLD = Number(process.env.BENCH_COLD ?? 5);
 const BIG = 10 * 1024 * 1024;
 
 let server: LabServer | undefined;
-async function cleanup() {
-  const s = server;
-  server = undefined;
-  if (!s) return;
-  await s.stop('SIGTERM', 60_000);
-  removeOwned(s.instance);
-}
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+/** Its server, stopped with its sandboxes removed at the end and on Ctrl-C (lifecycle.ts). */
+const lab = new BenchServer();
+const cleanup = () => lab.stop();
 
 const browser = new Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -80,7 +76,7 @@ const execs = async () =>
 const mbps = (bytes: number, ms: number) => bytes / 1024 / 1024 / (ms / 1000);
 
 async function main() {
-  server = await startLabServer({ env: { LAB_WARM_POOL: '0' } });
+  server = await lab.start({ env: { LAB_WARM_POOL: '0' } });
   const { cookie, term } = await openTerminal(server);
   await term.run(
     'docker run -d --name web -p 8080:80 nginx >/dev/null && until curl -sf localhost:8080 >/dev/null; do sleep 0.2; done && ' +
