@@ -114,6 +114,18 @@ type Headers = Record<string, string | string[]>;
 
 const megabytes = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
 
+/** Where a preview request goes upstream: always 127.0.0.1:<the grant's port> in the grant's sandbox, never a name the request chose. */
+function upstreamTarget(req: IncomingMessage, grant: Grant<unknown>, path: string, origin: string, upgrade: boolean) {
+  return {
+    host: '127.0.0.1',
+    port: grant.port,
+    method: req.method,
+    path,
+    setHost: false,
+    headers: upstreamRequestHeaders(req.headers, { host: new URL(origin).host, capability: grant.capability, previewOrigin: origin, upgrade }),
+  };
+}
+
 export class PreviewProxy<S extends SessionLike> {
   private readonly deps: PreviewProxyDeps<S>;
   private readonly sessions = new Map<string, PerSession>();
@@ -335,20 +347,7 @@ export class PreviewProxy<S extends SessionLike> {
       return this.sendProblem(req, res, 'too-large', ancestors, grant.port, true);
     }
     const { agent } = this.perSession(grant);
-    const upstream: ClientRequest = httpRequest({
-      agent,
-      host: '127.0.0.1',
-      port: grant.port,
-      method: req.method,
-      path: rest,
-      setHost: false,
-      headers: upstreamRequestHeaders(req.headers, {
-        host: new URL(origin).host,
-        capability: grant.capability,
-        previewOrigin: origin,
-        upgrade: false,
-      }),
-    });
+    const upstream: ClientRequest = httpRequest({ ...upstreamTarget(req, grant, rest, origin, false), agent });
     let answered = false;
     const firstByte = setTimeout(() => {
       if (answered) return;
@@ -445,17 +444,7 @@ export class PreviewProxy<S extends SessionLike> {
     socket.once('close', () => entry.upgrades.delete(socket));
     this.deps.metrics.previewConnections.inc();
     const upstream = httpRequest({
-      host: '127.0.0.1',
-      port: grant.port,
-      method: req.method,
-      path: rest,
-      setHost: false,
-      headers: upstreamRequestHeaders(req.headers, {
-        host: new URL(origin).host,
-        capability: grant.capability,
-        previewOrigin: origin,
-        upgrade: true,
-      }),
+      ...upstreamTarget(req, grant, rest, origin, true),
       createConnection: (_options, oncreate) => {
         this.deps.ports.openPort(sandbox, grant.port).then(
           (stream) => oncreate(null, stream),
