@@ -41,7 +41,10 @@ describe('the built site under its CSP', () => {
       await page.locator('button[data-lab-run]').first().click();
       await page.locator('.xterm').first().waitFor({ timeout: 30_000 });
       await page.locator('site-search button').first().click();
-      await page.keyboard.type('docker');
+      // Type into the dialog's input once it is there: keys pressed before it takes focus went to the open terminal.
+      const input = page.locator('#starlight__search input');
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill('docker');
       await page.locator('.pagefind-ui__result').first().waitFor({ timeout: 15_000 });
       t.diagnostic(`CSP violations: ${violations.length}`);
       assert.deepEqual(violations, []);
