@@ -6,19 +6,20 @@
  * Korean sentence the page shows (ko.classroom.errors per error code).
  */
 import type { z } from 'zod';
-import { HttpError } from '../../lab-server/src/protocol.ts';
+import { refusalText, requestJson, type RefusalTexts } from '../lab-client/lab-fetch.ts';
 import { ko } from '../lab-client/messages.ko.ts';
 
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; code: string | null; message: string };
 
-/** The Korean text for a failed answer: by error code, else by status. */
+/** The Korean text for a failed answer: by error code, else by status (0: not reached). */
 export function failureText(status: number, code: string | null): string {
-  const byCode = code === null ? undefined : (ko.classroom.errors as Record<string, string | undefined>)[code];
-  if (byCode) return byCode;
-  if (status === 0) return ko.classroom.unreachable;
-  if (status === 429) return ko.classroom.errors['rate-limited']!;
-  return ko.classroom.failedRequest(status);
+  return refusalText(status, code, REFUSALS);
 }
+const REFUSALS: RefusalTexts = {
+  byCode: ko.classroom.errors,
+  byStatus: { 0: ko.classroom.unreachable, 429: ko.classroom.errors['rate-limited'] },
+  fallback: ko.classroom.failedRequest,
+};
 
 export interface CallOptions<T> {
   method?: 'GET' | 'POST';
@@ -29,35 +30,13 @@ export interface CallOptions<T> {
 }
 
 export async function call<T = undefined>(url: string, options: CallOptions<T> = {}): Promise<ApiResult<T>> {
-  const { method = options.body === undefined ? 'GET' : 'POST', body, schema } = options;
-  const fetchImpl = options.fetchImpl ?? fetch.bind(globalThis);
-  let response: Response;
-  try {
-    response = await fetchImpl(url, {
-      method,
-      credentials: 'include',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    return { ok: false, status: 0, code: null, message: failureText(0, null) };
-  }
-  let json: unknown = undefined;
-  if (response.status !== 204) {
-    try {
-      json = await response.json();
-    } catch {
-      // a proxy's HTML page, or an empty body: judged by status
-    }
-  }
-  if (response.ok) {
-    if (!schema) return { ok: true, status: response.status, data: undefined as T };
-    const parsed = schema.safeParse(json);
-    if (parsed.success) return { ok: true, status: response.status, data: parsed.data };
-    return { ok: false, status: response.status, code: 'internal', message: failureText(response.status, 'internal') };
-  }
-  const error = HttpError.safeParse(json);
-  // Read as a plain string: a code newer than this page still gets its status's text.
-  const code = error.success ? error.data.error : typeof (json as { error?: unknown })?.error === 'string' ? (json as { error: string }).error : null;
-  return { ok: false, status: response.status, code, message: failureText(response.status, code) };
+  const { method, body, schema } = options;
+  const answer = await requestJson(url, { method, json: body }, options.fetchImpl ?? fetch.bind(globalThis));
+  if (!answer) return { ok: false, status: 0, code: null, message: failureText(0, null) };
+  const { status } = answer;
+  if (!answer.ok) return { ok: false, status, code: answer.code, message: failureText(status, answer.code) };
+  if (!schema) return { ok: true, status, data: undefined as T };
+  const parsed = schema.safeParse(answer.body);
+  if (parsed.success) return { ok: true, status, data: parsed.data };
+  return { ok: false, status, code: 'internal', message: failureText(status, 'internal') };
 }

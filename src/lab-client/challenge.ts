@@ -15,47 +15,28 @@
  * The session part (open the dock, make sure a session and a ready sandbox
  * exist) is PageLab.check in index.ts, the same path as 실행.
  */
-import { CheckResponse, HttpError } from '../../lab-server/src/protocol.ts';
+import { CheckResponse } from '../../lab-server/src/protocol.ts';
+import { refusalText, requestJson, type RefusalTexts } from './lab-fetch.ts';
 import { ko } from './messages.ko.ts';
 
 export type CheckResult = { kind: 'passed'; message: string } | { kind: 'failed'; message: string } | { kind: 'error'; message: string };
 
 /** POSTs the check request and turns any answer (or none) into what the reader is shown. */
 export async function requestCheck(url: string, challenge: string, fetchImpl: typeof fetch): Promise<CheckResult> {
-  let response: Response;
-  try {
-    response = await fetchImpl(url, {
-      method: 'POST',
-      credentials: 'include',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ challenge }),
-    });
-  } catch {
-    return { kind: 'error', message: ko.challenge.unreachable };
-  }
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch {
-    // a proxy's HTML error page: judged by status below
-  }
-  if (response.ok) {
-    const parsed = CheckResponse.safeParse(body);
-    if (!parsed.success) return { kind: 'error', message: ko.challenge.failedRequest(response.status) };
-    const { passed, message, exitCode } = parsed.data;
-    if (passed) return { kind: 'passed', message: message.trim() };
-    if (exitCode === null) return { kind: 'failed', message: [message.trim(), ko.challenge.timedOut].filter(Boolean).join('\n') };
-    return { kind: 'failed', message: message.trim() || ko.challenge.noMessage };
-  }
-  const error = HttpError.safeParse(body);
-  // Read as a plain string: codes newer than this page are still told apart by status.
-  const code = error.success ? error.data.error : ((body as { error?: unknown } | null)?.error ?? null);
-  return { kind: 'error', message: httpErrorText(response.status, typeof code === 'string' ? code : null) };
+  const answer = await requestJson(url, { json: { challenge } }, fetchImpl);
+  if (!answer) return { kind: 'error', message: ko.challenge.unreachable };
+  if (!answer.ok) return { kind: 'error', message: httpErrorText(answer.status, answer.code) };
+  const parsed = CheckResponse.safeParse(answer.body);
+  if (!parsed.success) return { kind: 'error', message: ko.challenge.failedRequest(answer.status) };
+  const { passed, message, exitCode } = parsed.data;
+  if (passed) return { kind: 'passed', message: message.trim() };
+  if (exitCode === null) return { kind: 'failed', message: [message.trim(), ko.challenge.timedOut].filter(Boolean).join('\n') };
+  return { kind: 'failed', message: message.trim() || ko.challenge.noMessage };
 }
 
-/** Korean text per refusal code (protocol.ts ErrorCode) the check endpoint answers with. */
-const TEXT_BY_CODE: ReadonlyMap<string, string> = new Map(
-  Object.entries({
+/** Korean text per refusal code (protocol.ts ErrorCode) the check endpoint answers with; the status decides when the code is unknown. */
+const REFUSALS: RefusalTexts = {
+  byCode: {
     'unknown-challenge': ko.challenge.unknown,
     'sandbox-not-ready': ko.challenge.notReady,
     'check-running': ko.challenge.busy,
@@ -63,19 +44,14 @@ const TEXT_BY_CODE: ReadonlyMap<string, string> = new Map(
     'session-expired': ko.challenge.noSession,
     'rate-limited': ko.error.rateLimited,
     'forbidden-origin': ko.error.forbiddenOrigin,
-  }),
-);
-/** When the code is unknown (a newer server, a proxy's page), the status decides. */
-const TEXT_BY_STATUS: ReadonlyMap<number, string> = new Map([
-  [401, ko.challenge.noSession],
-  [404, ko.challenge.unknown],
-  [409, ko.challenge.notReady],
-  [429, ko.challenge.busy],
-]);
+  },
+  byStatus: { 401: ko.challenge.noSession, 404: ko.challenge.unknown, 409: ko.challenge.notReady, 429: ko.challenge.busy },
+  fallback: ko.challenge.failedRequest,
+};
 
 /** The Korean text for a refused check (protocol.ts ErrorCode; status when the code is unknown). */
 export function httpErrorText(status: number, code: string | null): string {
-  return (code !== null ? TEXT_BY_CODE.get(code) : undefined) ?? TEXT_BY_STATUS.get(status) ?? ko.challenge.failedRequest(status);
+  return refusalText(status, code, REFUSALS);
 }
 
 export type CheckState = 'checking' | 'passed' | 'failed' | 'error';

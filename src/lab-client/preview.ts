@@ -22,8 +22,9 @@
  * its containers, so those mean the container is gone or publishes another
  * port, and the reader is told how to find out.
  */
-import { HttpError, PreviewList, PreviewOpened, type PublishedPort, type PreviewState } from '../../lab-server/src/protocol.ts';
+import { PreviewList, PreviewOpened, type PublishedPort, type PreviewState } from '../../lab-server/src/protocol.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { refusalText, requestJson, type RefusalTexts } from './lab-fetch.ts';
 import { ko } from './messages.ko.ts';
 
 /** How long a preview waits for a port to answer (or the sandbox to boot) before saying what to check. */
@@ -43,26 +44,22 @@ export type OpenAnswer =
 
 export type ListAnswer = { kind: 'ports'; ports: PublishedPort[] } | { kind: 'error'; message: string };
 
-/** Korean text per refusal code of LAB_PREVIEW_PATH (protocol.ts ErrorCode). */
-const TEXT_BY_CODE: ReadonlyMap<string, string> = new Map(
-  Object.entries({
+/** Korean text per refusal code of LAB_PREVIEW_PATH (protocol.ts ErrorCode); the status decides when the code is unknown. */
+const REFUSALS: RefusalTexts = {
+  byCode: {
     'sandbox-not-ready': ko.preview.notReady,
     'no-session': ko.preview.noSession,
     'session-expired': ko.preview.noSession,
     'rate-limited': ko.error.rateLimited,
     'forbidden-origin': ko.error.forbiddenOrigin,
-  }),
-);
-const TEXT_BY_STATUS: ReadonlyMap<number, string> = new Map([
-  [401, ko.preview.noSession],
-  [404, ko.preview.noSession],
-  [409, ko.preview.notReady],
-  [429, ko.error.rateLimited],
-]);
+  },
+  byStatus: { 401: ko.preview.noSession, 404: ko.preview.noSession, 409: ko.preview.notReady, 429: ko.error.rateLimited },
+  fallback: ko.preview.failedRequest,
+};
 
 /** The Korean text for a refused request, and whether asking again by itself makes sense. */
 export function refusal(status: number, code: string | null): { message: string; retry: boolean } {
-  const message = (code !== null ? TEXT_BY_CODE.get(code) : undefined) ?? TEXT_BY_STATUS.get(status) ?? ko.preview.failedRequest(status);
+  const message = refusalText(status, code, REFUSALS);
   return { message, retry: message === ko.preview.notReady };
 }
 
@@ -80,54 +77,25 @@ export function isPreviewUrl(url: string, origin: string, labOrigin: string): bo
   }
 }
 
-async function send(fetchImpl: typeof fetch, url: string, init: RequestInit): Promise<{ response: Response; body: unknown } | null> {
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { credentials: 'include', ...init, headers: { accept: 'application/json', ...init.headers } });
-  } catch {
-    return null;
-  }
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch {
-    // a proxy's HTML error page: judged by status
-  }
-  return { response, body };
-}
-
-function errorCode(body: unknown): string | null {
-  const parsed = HttpError.safeParse(body);
-  // Read as a plain string: codes newer than this page are still told apart by status.
-  const code = parsed.success ? parsed.data.error : (body as { error?: unknown } | null)?.error;
-  return typeof code === 'string' ? code : null;
-}
-
 /** POST { port }: a preview URL and what the server found on that port. */
 export async function requestPreview(url: string, port: number, labOrigin: string, fetchImpl: typeof fetch): Promise<OpenAnswer> {
-  const answer = await send(fetchImpl, url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ port }),
-  });
+  const answer = await requestJson(url, { json: { port } }, fetchImpl);
   if (!answer) return { kind: 'error', message: ko.preview.unreachable, retry: false };
-  const { response, body } = answer;
-  if (!response.ok) return { kind: 'error', ...refusal(response.status, errorCode(body)) };
-  const parsed = PreviewOpened.safeParse(body);
+  if (!answer.ok) return { kind: 'error', ...refusal(answer.status, answer.code) };
+  const parsed = PreviewOpened.safeParse(answer.body);
   if (!parsed.success || parsed.data.port !== port || !isPreviewUrl(parsed.data.url, parsed.data.origin, labOrigin)) {
-    return { kind: 'error', message: ko.preview.failedRequest(response.status), retry: false };
+    return { kind: 'error', message: ko.preview.failedRequest(answer.status), retry: false };
   }
   return { kind: 'opened', ...parsed.data };
 }
 
 /** GET: the ports the sandbox's containers publish, as its engine reports them. */
 export async function listPorts(url: string, fetchImpl: typeof fetch): Promise<ListAnswer> {
-  const answer = await send(fetchImpl, url, { method: 'GET' });
+  const answer = await requestJson(url, { method: 'GET' }, fetchImpl);
   if (!answer) return { kind: 'error', message: ko.preview.unreachable };
-  const { response, body } = answer;
-  if (!response.ok) return { kind: 'error', message: refusal(response.status, errorCode(body)).message };
-  const parsed = PreviewList.safeParse(body);
-  if (!parsed.success) return { kind: 'error', message: ko.preview.failedRequest(response.status) };
+  if (!answer.ok) return { kind: 'error', message: refusal(answer.status, answer.code).message };
+  const parsed = PreviewList.safeParse(answer.body);
+  if (!parsed.success) return { kind: 'error', message: ko.preview.failedRequest(answer.status) };
   const ports = [...parsed.data.ports].sort((a, b) => a.port - b.port);
   return { kind: 'ports', ports };
 }
