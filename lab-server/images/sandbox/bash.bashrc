@@ -57,15 +57,32 @@ alias grep='grep --color=auto'
 if [ -z "${LAB_NO_MOTD-}" ] && [ -z "${__LAB_MOTD_SHOWN-}" ]; then
   export __LAB_MOTD_SHOWN=1
   [ -r /etc/lab/motd ] && cat /etc/lab/motd
-  # The inner world has its own /run (the outer /run/lab/ready is not
-  # visible here): wait for the engine's socket instead.
-  if [ ! -S /var/run/docker.sock ]; then
+fi
+
+# The first shell starts as soon as the inner world exists, ~0.6 s before its
+# engine answers (lab-shell, LAB_SHELL_WAIT_S). Hold the first prompt until
+# the engine answers, so a snippet the page pastes at the prompt finds a
+# working `docker`. dockerd creates its socket early and answers on it once
+# initialised: a _ping blocks until then. The inner world has its own /run
+# (the outer /run/lab/ready is not visible here); the marker below is this
+# world's own, so later shells skip the wait without a fork.
+if [ ! -e /run/lab-engine-answered ]; then
+  __lab_ping() { curl -sf --max-time "$1" --unix-socket /var/run/docker.sock -o /dev/null http://docker/_ping; }
+  if __lab_ping 0.3; then
+    : > /run/lab-engine-answered
+  else
     printf 'Docker 엔진을 준비하는 중입니다'
-    for __i in $(seq 1 100); do
-      [ -S /var/run/docker.sock ] && break
-      printf '.'; sleep 0.1
+    for __i in $(seq 1 60); do
+      if __lab_ping 1; then
+        : > /run/lab-engine-answered
+        break
+      fi
+      printf '.'
+      # No socket yet: curl failed at once, so pace the retries.
+      [ -S /var/run/docker.sock ] || sleep 0.1
     done
     unset __i
     echo
   fi
+  unset -f __lab_ping
 fi

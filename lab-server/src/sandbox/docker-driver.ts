@@ -118,6 +118,8 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
    * first byte is the prompt it printed while waiting (docs/benchmarks.md).
    */
   private readonly spareShells = new Map<string, Promise<Shell>>();
+  /** Each booted sandbox's inner engine readiness (create starts the shell before it); never rejects. */
+  private readonly engines = new Map<string, Promise<void>>();
 
   constructor(opts: DockerDriverOptions) {
     this.opts = opts;
@@ -179,14 +181,41 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       onProgress('starting', 0.3);
       await container.start();
       onProgress('engine', 0.4);
-      await this.waitForEngine(container.id, onProgress, started, signal);
-      const handle: SandboxHandle = { id: sandboxId, containerId: container.id, createdAt: started, bootMs: Date.now() - started };
-      onProgress('shell', 0.95);
-      const spare = this.startShell(handle, SPARE_SHELL_SIZE.cols, SPARE_SHELL_SIZE.rows);
+      // The first shell starts now, not once the engine answers: lab-shell
+      // waits for the inner world (SANDBOX_SHELL.bootEnv), which exists ~0.6 s
+      // before the inner dockerd answers, and bash.bashrc holds its first
+      // prompt until the engine does. So a reader's boot is usable once the
+      // shell printed, and the engine finishes while they read the greeting.
+      const spare = this.startShell(container.id, SPARE_SHELL_SIZE.cols, SPARE_SHELL_SIZE.rows, [SANDBOX_SHELL.bootEnv]);
+      spare.catch(() => undefined);
       this.spareShells.set(sandboxId, spare);
-      await this.firstOutput(spare).catch((err) =>
-        this.log.warn({ sandbox: sandboxId, err }, 'spare shell failed; the first terminal starts its own'),
+      const engine = this.waitForEngine(container.id, onProgress, started, signal);
+      // Checks, port listings and the pre-pull wait for it (engineReady).
+      this.engines.set(
+        sandboxId,
+        engine.catch(() => undefined),
       );
+      const shellUp = this.firstOutput(spare).catch((err) => {
+        this.log.warn({ sandbox: sandboxId, err }, 'spare shell failed; the first terminal starts its own');
+        return engine;
+      });
+      // A reader's own boot is theirs as soon as either is there; a pool boot
+      // (nobody waiting) only once the engine answers, so the pool never holds
+      // a sandbox whose engine may still fail.
+      if (sessionLabel === undefined) await Promise.all([engine, shellUp]);
+      else await Promise.race([engine.then(() => shellUp), shellUp]);
+      const handle: SandboxHandle = { id: sandboxId, containerId: container.id, createdAt: started, bootMs: Date.now() - started };
+      if (sessionLabel !== undefined) {
+        engine.then(
+          () => this.log.info({ sandbox: sandboxId, ms: Date.now() - started }, 'inner engine ready'),
+          (err) => {
+            // The reader's shell is gone with it: the lab sees the sandbox stop and ends the session.
+            this.log.error({ sandbox: sandboxId, err }, 'inner engine failed after the shell started');
+            void this.destroy(sandboxId).catch(() => undefined);
+          },
+        );
+      }
+      onProgress('shell', 0.95);
       // Pool boots only (prepull.ts says why); not awaited: the sandbox is ready now and a reader may share the pull.
       const images = this.opts.sandbox.prepull;
       if (sessionLabel === undefined && images.length > 0) {
@@ -203,13 +232,16 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
   }
 
   /**
-   * Runs the readiness command until it succeeds. Each probe is one exec
-   * (~50 ms); progress creeps toward 0.9 so the page shows movement.
+   * Waits until the readiness file is there: one exec that polls inside the
+   * sandbox (SANDBOX_READY.waitCommand, up to waitS), again while the
+   * container runs and the boot timeout allows. Before, an exec per 50 ms
+   * probe: each cost the outer engine 100-200 ms on 2 cores during the boot
+   * it was waiting for, and the answer came ~half a period late.
    */
   private async waitForEngine(containerId: string, onProgress: ProgressFn, started: number, signal?: AbortSignal) {
     const deadline = started + this.opts.sandbox.bootTimeoutMs;
     let progress = 0.4;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       signal?.throwIfAborted();
       const info = await this.docker.getContainer(containerId).inspect();
       if (!info.State.Running) {
@@ -218,12 +250,18 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`inner Docker engine not ready after ${this.opts.sandbox.bootTimeoutMs} ms`);
-      const result = await runExec(this.docker, containerId, [...SANDBOX_READY.command], Math.min(left, 10_000)).catch(() => undefined);
+      const limit = Math.min(left, SANDBOX_READY.waitS * 1000 + 2000);
+      const result = await runExec(this.docker, containerId, [...SANDBOX_READY.waitCommand], limit).catch(() => undefined);
       if (result?.code === 0) return;
       progress = Math.min(0.9, progress + (0.9 - progress) * 0.25);
       onProgress('engine', progress);
-      await sleep(attempt < 40 ? SANDBOX_READY.pollIntervalMs : 200);
+      await sleep(SANDBOX_READY.pollIntervalMs);
     }
+  }
+
+  /** Resolves once the sandbox's inner engine answered (at once for a sandbox this driver did not boot, or whose boot failed). */
+  private async engineReady(sandboxId: string): Promise<void> {
+    await this.engines.get(sandboxId);
   }
 
   private async tail(containerId: string): Promise<string> {
@@ -268,11 +306,11 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       return shell;
     }
     shell?.close();
-    return this.startShell(sandbox, cols, rows);
+    return this.startShell(sandbox.containerId, cols, rows);
   }
 
-  private async startShell(sandbox: SandboxHandle, cols: number, rows: number): Promise<Shell> {
-    const container = this.docker.getContainer(sandbox.containerId);
+  private async startShell(containerId: string, cols: number, rows: number, env: readonly string[] = []): Promise<Shell> {
+    const container = this.docker.getContainer(containerId);
     const exec = await container.exec({
       Cmd: [...SANDBOX_SHELL.command],
       AttachStdin: true,
@@ -285,7 +323,7 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       DetachKeys: 'ctrl-^,ctrl-^,ctrl-^',
       User: SANDBOX_SHELL.user,
       WorkingDir: SANDBOX_SHELL.workingDir,
-      Env: [...SANDBOX_SHELL.env],
+      Env: [...SANDBOX_SHELL.env, ...env],
     });
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
     // API 1.41 has no ConsoleSize on exec start: size the TTY right after.
@@ -312,7 +350,8 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
   }
 
   /** A challenge check (check-exec.ts says how it is bounded). */
-  runCheck(sandbox: SandboxHandle, run: CheckRun): Promise<CheckOutcome> {
+  async runCheck(sandbox: SandboxHandle, run: CheckRun): Promise<CheckOutcome> {
+    await this.engineReady(sandbox.id);
     return runCheckExec(this.docker, sandbox.containerId, run);
   }
 
@@ -322,13 +361,15 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
   }
 
   /** The inner engine's published ports (port-exec.ts: `lab-port list`, bounded). */
-  listPorts(sandbox: SandboxHandle): Promise<PortListing> {
+  async listPorts(sandbox: SandboxHandle): Promise<PortListing> {
+    await this.engineReady(sandbox.id);
     return listPortsExec(this.docker, sandbox.containerId);
   }
 
   async destroy(sandboxId: string): Promise<void> {
     const n = this.naming;
     this.owners.delete(sandboxId);
+    this.engines.delete(sandboxId);
     void this.spareShells.get(sandboxId)?.then(
       (shell) => shell.close(),
       () => undefined,

@@ -15,7 +15,7 @@ export interface SandboxHandle {
   readonly id: string;
   readonly containerId: string;
   readonly createdAt: number;
-  /** Milliseconds from create() to inner Docker ready. */
+  /** Milliseconds from create() until usable: a session's boot once its shell printed (the engine may still be starting), a pool boot once inner Docker is ready too. */
   readonly bootMs: number;
 }
 

@@ -189,10 +189,16 @@ export function sandboxCreateSpec(diskVolume: string, usernsOwner: number = sand
 /**
  * Readiness: the entrypoint writes /run/lab/ready (outer /run, host root's)
  * once the inner engine's API answers when asked from inside the inner world
- * (measured: 1.0-1.5 s after start on an idle host). Poll with exec.
+ * (measured: 1.0-1.5 s after start on an idle host). `command` asks once;
+ * `waitCommand` is one exec that polls inside the sandbox (20 ms, at most
+ * `waitS`) and exits 0 once the file is there: an exec per 50 ms probe took
+ * 100-200 ms of the outer engine each on 2 cores, during the boot it delays.
  */
+const READY_WAIT_S = 5;
 export const SANDBOX_READY = {
   command: ['test', '-f', '/run/lab/ready'],
+  waitS: READY_WAIT_S,
+  waitCommand: ['sh', '-c', `i=0; until [ -f /run/lab/ready ]; do i=$((i + 1)); [ "$i" -le ${READY_WAIT_S * 50} ] || exit 1; sleep 0.02; done`],
   pollIntervalMs: 50,
   timeoutMs: 30_000,
 } as const;
@@ -208,6 +214,13 @@ export const SANDBOX_SHELL = {
   user: 'root',
   workingDir: '/root',
   env: ['TERM=xterm-256color', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'],
+  /**
+   * Added to the env of the shell a boot starts right after the container
+   * starts: lab-shell waits up to that many seconds for the inner world
+   * (every check still applies), and bash.bashrc holds the first prompt
+   * until the inner engine answers.
+   */
+  bootEnv: 'LAB_SHELL_WAIT_S=20',
 } as const;
 
 /** OSC 133 marks the sandbox's bash prints (ESC ] 133 ; X BEL). */
