@@ -3,7 +3,11 @@
  * lab server's own driver (same flags, limits, readiness check and spare
  * shell as a real session) on the real engine:
  *
- *   1. cold start: container create -> inner Docker ready (median, p90 of N);
+ *   1. cold start, one boot at a time, step by step (boot-timeline.ts): the
+ *      server's steps (volume, create, start, create() resolved), the
+ *      entrypoint's marks, the inner dockerd's log, and the reader's first
+ *      terminal: first byte, first prompt, and `docker version` typed at
+ *      that prompt answered (the reader's real wait); medians over N;
  *   2. density: N idle sandboxes side by side (booted two at a time, then
  *      left alone), each measured: memory (cgroup working set, plus its
  *      containerd shim outside the cgroup), idle CPU, tasks (pids), disk
@@ -15,7 +19,9 @@
  *      present, and against the first run after the pool's pre-pull
  *      (prepull.ts, LAB_PREPULL), with the disk the pre-pull costs.
  *
- * Env: BENCH_BOOTS (default 12), BENCH_IDLE (sandboxes kept idle, default
+ * Env: BENCH_PARTS (boot,idle,run: which of 1-3, idle and run go together;
+ * default all), BENCH_BOOTS
+ * (default 12), BENCH_IDLE (sandboxes kept idle, default
  * 20), BENCH_IDLE_WAIT (s, default 30), BENCH_RUNS (default 3), plus every
  * LAB_* variable of lab-server/src/config.ts (limits, runtime, image).
  * Everything it creates carries lab.owner=bench-<random> and is removed at
@@ -32,11 +38,14 @@ import { Naming, newSandboxId } from '../lab-server/src/sandbox/labels.ts';
 import { Mirror } from '../lab-server/src/sandbox/mirror.ts';
 import { sandboxDriverFromConfig } from '../lab-server/src/sandbox/docker-driver.ts';
 import { prepull } from '../lab-server/src/sandbox/prepull.ts';
-import { SANDBOX_READY, SANDBOX_SHELL, mirrorSpec } from '../lab-server/src/sandbox/spec.ts';
+import { OSC133, SANDBOX_READY, SANDBOX_SHELL, mirrorSpec } from '../lab-server/src/sandbox/spec.ts';
+import type { Shell } from '../lab-server/src/sandbox/driver.ts';
+import { READY_FILE_STEP, parseDockerdLog, parseMarks, relativeSteps, timelineTable } from './boot-timeline.ts';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { percentile } from './stats.ts';
 
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'boot,idle,run').split(',').map((p) => p.trim()));
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 12);
 const IDLE = Number(process.env.BENCH_IDLE ?? 20);
 const IDLE_WAIT_S = Number(process.env.BENCH_IDLE_WAIT ?? 30);
@@ -64,7 +73,11 @@ const live = new Set<string>();
 async function boot(): Promise<SandboxHandle> {
   const id = newSandboxId();
   live.add(id);
-  return driver.create(id, 'bench', () => undefined);
+  const s = await driver.create(id, 'bench', () => undefined);
+  // A session's boot is handed over once its shell printed; these rows need the engine itself.
+  const ready = await runExec(docker, s.containerId, [...SANDBOX_READY.waitCommand], 30_000);
+  if (ready.code !== 0) throw new Error(`sandbox ${id}: engine not ready`);
+  return s;
 }
 async function destroy(id: string) {
   await driver.destroy(id);
@@ -87,12 +100,18 @@ async function main() {
   if (problem) console.log(`warning: ${problem} (the pull benchmark needs the mirror)`);
 
   // 1. Cold start, one at a time (what a session waits for when the pool is empty).
-  const boots: number[] = [];
-  for (let i = 0; i < BOOTS; i++) {
-    const s = await boot();
-    boots.push(s.bootMs);
-    process.stdout.write(`  boot ${i + 1}/${BOOTS}: ${secs(s.bootMs)} s\n`);
-    await destroy(s.id);
+  const cold: ColdBoot[] = [];
+  for (let i = 0; PARTS.has('boot') && i < BOOTS; i++) {
+    const b = await coldBoot();
+    cold.push(b);
+    process.stdout.write(
+      `  boot ${i + 1}/${BOOTS}: usable ${b.usable} ms, first byte ${b.firstByte} ms, docker answered ${b.dockerAnswer} ms, engine ready ${b.engineReady} ms\n`,
+    );
+  }
+  if (PARTS.has('boot')) printCold(cold);
+  if (!PARTS.has('idle') && !PARTS.has('run')) {
+    console.log(JSON.stringify({ cold: coldJson(cold) }));
+    return;
   }
 
   // 2. Density: IDLE sandboxes side by side, two boots at a time, then left alone.
@@ -166,9 +185,6 @@ async function main() {
 
   console.log('\nresults');
   console.log(
-    `  cold start to inner Docker ready (n=${boots.length}): median ${secs(median(boots))} s, p90 ${secs(quantile(boots, 0.9))} s, min ${secs(Math.min(...boots))} s, max ${secs(Math.max(...boots))} s`,
-  );
-  console.log(
     `  idle sandbox (n=${IDLE}, after ${IDLE_WAIT_S} s; median): memory ${mib(median(workingSet))} MiB working set + ${mib(median(shim))} MiB shim, engine +${mib(Math.max(0, (hostAfter.engineRss - hostBefore.engineRss) / IDLE))} MiB; host MemAvailable -${mib(hostDelta)} MiB each; CPU ${(median(cpuShare) * 100).toFixed(2)}% of a core; ${median(tasks)} tasks; disk ${mib(median(disk))} MiB; ${answering}/${IDLE} answering`,
   );
   console.log(
@@ -184,7 +200,7 @@ async function main() {
   );
   console.log(
     JSON.stringify({
-      bootMs: { median: median(boots), p90: quantile(boots, 0.9), samples: boots },
+      cold: coldJson(cold),
       idle: {
         n: IDLE,
         workingSet: median(workingSet),
@@ -200,6 +216,121 @@ async function main() {
       prepull: { images: config.sandbox.prepull, ms: prepullMs, diskBytes: prepullDisk },
     }),
   );
+}
+
+interface ColdBoot {
+  /** Every step, ms after driver.create() was called. */
+  steps: [string, number][];
+  /** create() resolved: the sandbox is handed to the session. */
+  usable: number;
+  firstByte: number;
+  prompt: number;
+  /** `docker version` typed at the first prompt printed the server's version (the reader's first snippet done). */
+  dockerAnswer: number;
+  /** The entrypoint wrote /run/lab/ready (the old "cold start" row's end). */
+  engineReady: number;
+}
+
+const SERVER_STEPS = { volume: 'server: data volume created', created: 'server: container created', started: 'server: container started' } as const;
+
+/** One cold boot through the driver, then the reader's first terminal on it; the sandbox is removed at the end. */
+async function coldBoot(): Promise<ColdBoot> {
+  const id = newSandboxId();
+  live.add(id);
+  const t0 = Date.now();
+  const server = new Map<string, number>();
+  const at = (step: string) => server.has(step) || server.set(step, Date.now());
+  const s = await driver.create(id, 'bench', (phase, progress) => {
+    if (phase === 'creating' && progress > 0.1) at(SERVER_STEPS.volume);
+    else if (phase === 'starting') at(SERVER_STEPS.created);
+    else if (phase === 'engine') at(SERVER_STEPS.started);
+  });
+  const usable = Date.now();
+  server.set('server: create() resolved, shell handed to the session', usable);
+  const shell = await driver.openShell(s, 100, 30);
+  const reader = await firstTerminal(shell);
+  shell.close();
+  server.set('reader: first byte', reader.firstByte);
+  server.set('reader: first prompt', reader.prompt);
+  server.set('reader: `docker version` answered', reader.dockerAnswer);
+  const logs = await runExec(
+    docker,
+    s.containerId,
+    ['sh', '-c', "cat /var/log/lab/timeline 2>/dev/null; stat -c 'ready-file %.9Y' /run/lab/ready; head -c 262144 /var/log/lab/dockerd.log"],
+    30_000,
+  );
+  const marks = parseMarks(logs.stdout);
+  const steps = relativeSteps(t0, server, marks, parseDockerdLog(logs.stdout));
+  const engineReady = steps.find(([step]) => step === READY_FILE_STEP)?.[1] ?? NaN;
+  await destroy(id);
+  return {
+    steps,
+    usable: usable - t0,
+    firstByte: reader.firstByte - t0,
+    prompt: reader.prompt - t0,
+    dockerAnswer: reader.dockerAnswer - t0,
+    engineReady,
+  };
+}
+
+/** What a reader's page sees on its first terminal: the first byte, the first prompt, then a command typed at it answered. */
+function firstTerminal(shell: Shell): Promise<{ firstByte: number; prompt: number; dockerAnswer: number }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let firstByte = 0;
+    let prompt = 0;
+    const timer = setTimeout(() => reject(new Error(`no docker answer in 60 s; output: ${JSON.stringify(out.slice(-400))}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      const now = Date.now();
+      firstByte ||= now;
+      out += chunk.toString('utf8');
+      if (!prompt && out.includes(OSC133.promptEnd)) {
+        prompt = now;
+        out = '';
+        shell.stream.write("docker version --format 'server {{.Server.Version}}'\r");
+      } else if (prompt && /server \d/.test(out) && out.includes(OSC133.commandEndPrefix)) {
+        clearTimeout(timer);
+        shell.stream.off('data', onData);
+        resolve({ firstByte, prompt, dockerAnswer: now });
+      }
+    };
+    shell.stream.on('data', onData);
+  });
+}
+
+function printCold(cold: ColdBoot[]) {
+  if (cold.length === 0) return;
+  const col = (xs: number[]) => `median ${Math.round(median(xs))} ms, p95 ${Math.round(quantile(xs, 0.95))} ms`;
+  console.log(`\ncold boot timeline (n=${cold.length}; ms after driver.create(), median of each step; +ms: the median gap to the row before)`);
+  for (const row of timelineTable(
+    cold.map((b) => b.steps),
+    median,
+  )) {
+    console.log(
+      `  ${String(Math.round(row.at)).padStart(6)}  +${String(Math.round(row.gap)).padEnd(5)} ${row.step}${row.seen < cold.length ? ` (in ${row.seen} of ${cold.length})` : ''}`,
+    );
+  }
+  console.log(`  create -> shell handed to the session: ${col(cold.map((b) => b.usable))}`);
+  console.log(`  create -> reader's first byte: ${col(cold.map((b) => b.firstByte))}`);
+  console.log(`  create -> reader's first prompt: ${col(cold.map((b) => b.prompt))}`);
+  console.log(`  create -> \`docker version\` at that prompt answered: ${col(cold.map((b) => b.dockerAnswer))}`);
+  console.log(`  create -> inner Docker ready (/run/lab/ready; the earlier "cold start" row): ${col(cold.map((b) => b.engineReady))}`);
+}
+
+function coldJson(cold: ColdBoot[]) {
+  const pick = (f: (b: ColdBoot) => number) => ({ median: median(cold.map(f)), p95: quantile(cold.map(f), 0.95) });
+  return {
+    n: cold.length,
+    usable: pick((b) => b.usable),
+    firstByte: pick((b) => b.firstByte),
+    prompt: pick((b) => b.prompt),
+    dockerAnswer: pick((b) => b.dockerAnswer),
+    engineReady: pick((b) => b.engineReady),
+    timeline: timelineTable(
+      cold.map((b) => b.steps),
+      median,
+    ),
+  };
 }
 
 interface IdleSample {
