@@ -89,9 +89,12 @@ export interface SandboxPorts {
 
 export interface SandboxDriver {
   /**
-   * Creates and starts a sandbox and waits until its inner Docker engine
-   * answers. `sessionLabel` is the session's hash prefix, or undefined for a
-   * warm-pool sandbox (assigned later). On failure, whatever was created is
+   * Creates and starts a sandbox and waits until it is usable: a session's
+   * boot once its first shell printed (that shell holds its prompt until the
+   * inner engine answers; runCheck waits for the engine too), a warm-pool
+   * boot once its inner Docker engine answers. `sessionLabel` is the
+   * session's hash prefix, or undefined for a warm-pool sandbox (assigned
+   * later). On failure, whatever was created is
    * removed before the promise rejects.
    */
   create(sandboxId: string, sessionLabel: string | undefined, onProgress: ProgressFn, signal?: AbortSignal): Promise<SandboxHandle>;
