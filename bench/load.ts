@@ -9,11 +9,18 @@
  *   2. keystroke round trip (one byte typed, its echo back, timed on the
  *      socket's own message event) on a quiet probe terminal, first with
  *      nothing else running, then while T other terminals print (each a
- *      line every BENCH_PRINT_MS, like `docker logs -f` of a busy service);
+ *      line every BENCH_PRINT_MS, like `docker logs -f` of a busy service).
+ *      The printing terminals are read by another process (load-printers.ts
+ *      says why); the figure as first measured, with this process reading
+ *      them too, is printed beside it with this process's own event-loop
+ *      delay. Each phase also times the same echo without the lab server:
+ *      a raw TTY `docker exec` of `cat` (the pty echoes: dockerd and the
+ *      shim only) and of lab-shell (bash echoes) in the probe's sandbox;
  *   3. event-loop delay of the lab server during 2 (perf_hooks
  *      monitorEventLoopDelay, via prom-client's lab_nodejs_eventloop_lag_*:
  *      each /metrics scrape resets it, so a scrape before and after a phase
- *      gives that phase alone) and its CPU share;
+ *      gives that phase alone), its CPU share and garbage collections, and
+ *      the whole host's CPU use (/proc/stat) and load average;
  *   4. memory per flooding terminal: F terminals run `yes` while this client
  *      reads as fast as it can; RSS and heap against the idle figure.
  *
@@ -23,10 +30,19 @@
  * sandboxes, each wait has a time limit, and the server (its own
  * LAB_INSTANCE) removes every sandbox when it stops, on Ctrl-C too.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import Docker from 'dockerode';
+import { SANDBOX_SHELL } from '../lab-server/src/sandbox/spec.ts';
 import { sleep, type LabServer } from '../tests/support/lab-server.ts';
 import { BenchServer } from './lifecycle.ts';
+import type { PrintersReply, PrintersStart } from './load-printers.ts';
 import { LabTerminal, newSession } from '../tests/support/terminal.ts';
-import { summary } from './stats.ts';
+import { summary, type Summary } from './stats.ts';
 
 const S = Number(process.env.BENCH_SESSIONS ?? 25);
 const T = Number(process.env.BENCH_TERMINALS ?? 50);
@@ -42,7 +58,12 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 let server: LabServer | undefined;
 /** Its server, stopped with its sandboxes removed at the end and on Ctrl-C (lifecycle.ts). */
 const lab = new BenchServer();
-const cleanup = () => lab.stop();
+/** The printers process (printersElsewhere), ended with the bench whatever happens. */
+let printersChild: ChildProcess | undefined;
+const cleanup = () => {
+  printersChild?.kill();
+  return lab.stop();
+};
 
 /** The server's /metrics as name{labels} -> value. */
 async function scrape(): Promise<Map<string, number>> {
@@ -68,48 +89,193 @@ async function openSession(n: number): Promise<{ cookie: string; terms: LabTermi
   return { cookie: session.cookie, terms };
 }
 
-/** Keystroke round trips on `term`: one byte, timed to the next output message (Ctrl-U now and then). */
-async function keystrokes(term: LabTerminal, n: number): Promise<number[]> {
+/** One echo path: where a keystroke goes in, and a subscription to whatever comes back. */
+interface EchoPath {
+  type(bytes: string): void;
+  /** Calls `fn` for every output message; returns the unsubscribe. */
+  onOutput(fn: () => void): () => void;
+}
+
+/** The lab's path: a terminal's WebSocket, output being its binary messages. */
+const labPath = (term: LabTerminal): EchoPath => ({
+  type: (bytes) => term.type(bytes),
+  onOutput: (fn) => {
+    const listener = (_data: unknown, isBinary: boolean) => isBinary && fn();
+    term.ws.on('message', listener);
+    return () => term.ws.off('message', listener);
+  },
+});
+
+/** Keystroke round trips on `path`: one byte, timed to the next output message (Ctrl-U now and then). */
+async function keystrokes(path: EchoPath, n: number): Promise<number[]> {
   const out: number[] = [];
   let resolve: ((t: number) => void) | undefined;
-  const onMessage = (_data: unknown, isBinary: boolean) => {
-    if (isBinary && resolve) {
-      const r = resolve;
-      resolve = undefined;
-      r(performance.now());
-    }
-  };
-  term.ws.on('message', onMessage);
+  const off = path.onOutput(() => {
+    if (!resolve) return;
+    const r = resolve;
+    resolve = undefined;
+    r(performance.now());
+  });
   try {
     for (let i = 0; i < n + 20; i++) {
       const echoed = new Promise<number>((r) => (resolve = r));
       const t0 = performance.now();
-      term.type(i % 40 === 39 ? '\x15' : 'a');
+      path.type(i % 40 === 39 ? '\x15' : 'a');
       const t1 = await Promise.race([echoed, sleep(5000).then(() => NaN)]);
       if (Number.isNaN(t1)) throw new Error('no echo in 5 s');
       if (i >= 20) out.push(t1 - t0); // the first keystrokes warm up the path
+      // Let a late second chunk of this echo (Ctrl-U's erase) arrive before the next byte.
       await sleep(10);
     }
   } finally {
-    term.ws.off('message', onMessage);
-    term.type('\x15');
+    off();
+    path.type('\x15');
   }
   return out;
 }
 
-/** Event-loop delay and CPU over a phase: call at its start, await the result at its end. */
-async function phase(): Promise<() => Promise<{ lagP50: number; lagP99: number; lagMax: number; cpu: number }>> {
+/**
+ * The same echo without the lab server: a TTY exec hijacked straight from
+ * dockerode in the probe's sandbox (dockerd's exec stream, the containerd
+ * shim, the pty). `cat`: the kernel's line discipline echoes, nothing in the
+ * sandbox is scheduled; lab-shell: the reader's bash echoes (readline), as
+ * through the lab. Both demultiplexed by nobody (TTY: raw bytes).
+ */
+async function rawExec(containerId: string, shell: boolean): Promise<EchoPath & { close(): void }> {
+  const docker = new Docker();
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: shell ? [...SANDBOX_SHELL.command] : ['cat'],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: true,
+    User: 'root',
+    ...(shell ? { WorkingDir: SANDBOX_SHELL.workingDir, Env: [...SANDBOX_SHELL.env] } : {}),
+  });
+  const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
+  let text = '';
+  const collect = (c: Buffer) => (text += c.toString('latin1'));
+  stream.on('data', collect);
+  if (shell) {
+    const deadline = Date.now() + 30_000;
+    while (!text.includes('\x1b]133;B') && Date.now() < deadline) await sleep(50);
+    if (!text.includes('\x1b]133;B')) throw new Error(`raw lab-shell: no prompt in 30 s: ${JSON.stringify(text.slice(-300))}`);
+  }
+  stream.off('data', collect);
+  stream.resume();
+  return {
+    type: (bytes) => stream.write(bytes),
+    onOutput: (fn) => {
+      stream.on('data', fn);
+      return () => stream.off('data', fn);
+    },
+    close: () => stream.destroy(),
+  };
+}
+
+/** Round trips on a raw exec of `cat` (kernel echo) and of lab-shell (bash echo) in `containerId`. */
+async function rawBaselines(containerId: string): Promise<{ cat: Summary; shell: Summary }> {
+  const cat = await rawExec(containerId, false);
+  const catRtt = summary(await keystrokes(cat, KEYS));
+  cat.close();
+  const shell = await rawExec(containerId, true);
+  const shellRtt = summary(await keystrokes(shell, KEYS));
+  shell.close();
+  return { cat: catRtt, shell: shellRtt };
+}
+
+/** The sandbox containers of this bench's server (to tell which one a new session got). */
+async function sandboxContainers(): Promise<Set<string>> {
+  const filters = JSON.stringify({ label: [`lab.owner=${server!.instance}`, 'lab.kind=sandbox'] });
+  return new Set((await new Docker().listContainers({ filters })).map((c) => c.Id));
+}
+
+/** The host's CPU use (all cores, from /proc/stat) over a phase: call at its start, call the result at its end. */
+function hostCpu(): () => number {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3]! + f[4]!;
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  return () => {
+    const b = read();
+    return 1 - (b.idle - a.idle) / (b.total - a.total);
+  };
+}
+
+/** This bench process's own event-loop delay over a phase (1 ms resolution). */
+function benchLoop(): () => { p99: number; max: number } {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  return () => {
+    h.disable();
+    return { p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  };
+}
+
+/** Sum of every series of `name` (all label sets) in a scrape. */
+const total = (m: Map<string, number>, name: string, labels = '') =>
+  [...m].filter(([k]) => k === name || (k.startsWith(`${name}{`) && k.includes(labels))).reduce((n, [, v]) => n + v, 0);
+
+interface PhaseResult {
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  cpu: number;
+  /** The lab server's garbage collections in the phase: how many, their total, how many took over 10 ms. */
+  gc: { n: number; ms: number; over10ms: number };
+  /** The whole host's CPU use (0..1 of all cores) and load average at the end. */
+  hostCpu: number;
+  load1: number;
+}
+
+/** Event-loop delay, CPU and GC of the lab server over a phase: call at its start, await the result at its end. */
+async function phase(): Promise<() => Promise<PhaseResult>> {
   const before = await scrape(); // resets the event-loop histogram
   const t0 = performance.now();
+  const host = hostCpu();
   return async () => {
+    const hostShare = host();
     const after = await scrape();
     const cpu = (after.get('lab_process_cpu_seconds_total')! - before.get('lab_process_cpu_seconds_total')!) / ((performance.now() - t0) / 1000);
+    const gc = (m: Map<string, number>) => ({
+      n: total(m, 'lab_nodejs_gc_duration_seconds_count'),
+      s: total(m, 'lab_nodejs_gc_duration_seconds_sum'),
+      fast: total(m, 'lab_nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
+    });
+    const [g0, g1] = [gc(before), gc(after)];
     return {
       lagP50: after.get('lab_nodejs_eventloop_lag_p50_seconds')! * 1000,
       lagP99: after.get('lab_nodejs_eventloop_lag_p99_seconds')! * 1000,
       lagMax: after.get('lab_nodejs_eventloop_lag_max_seconds')! * 1000,
       cpu,
+      gc: { n: g1.n - g0.n, ms: (g1.s - g0.s) * 1000, over10ms: g1.n - g0.n - (g1.fast - g0.fast) },
+      hostCpu: hostShare,
+      load1: loadavg()[0]!,
     };
+  };
+}
+
+/** Hands the printing terminals to a child process (load-printers.ts says why); `stop` ends their loops. */
+async function printersElsewhere(terminals: PrintersStart['terminals']): Promise<{ stop(): Promise<number> }> {
+  const child = fork(new URL('./load-printers.ts', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  printersChild = child;
+  const reply = async (): Promise<PrintersReply> => {
+    const [m] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [{ error: 'printers process exited' }])])) as [
+      PrintersReply,
+    ];
+    if ('error' in m) throw new Error(`printers process: ${m.error}`);
+    return m;
+  };
+  child.send({ endpoint: { url: server!.url, origin: server!.origin }, terminals } satisfies PrintersStart);
+  await reply();
+  return {
+    stop: async () => {
+      child.send({ stop: true });
+      const m = await reply();
+      return 'bytes' in m ? m.bytes : 0;
+    },
   };
 }
 
@@ -150,40 +316,75 @@ async function main() {
   );
   json.idleSession = { rssBytes: perRss, heapBytes: perHeap, points };
 
-  // 2 + 3. Keystrokes on a quiet probe terminal, alone and with T printing terminals.
+  // 2 + 3. Keystrokes on a quiet probe terminal, alone and with T printing terminals;
+  // the same echo over raw exec streams in the probe's sandbox (no lab server).
+  const others = await sandboxContainers();
   const probe = (await openSession(1)).terms[0]!;
+  const probeSandbox = [...(await sandboxContainers())].find((id) => !others.has(id))!;
   const quietEnd = await phase();
-  const quiet = summary(await keystrokes(probe, KEYS));
+  const quiet = summary(await keystrokes(labPath(probe), KEYS));
   const quietLoop = await quietEnd();
+  const quietRaw = await rawBaselines(probeSandbox);
   for (const s of sessions) for (let i = 1; i < perSession; i++) s.terms.push(await attachTerminal(s.cookie, `t${i}`));
   const printers = sessions.flatMap((s) => s.terms).slice(0, T);
   for (const term of printers)
     term.type(`while :; do echo "$(date +%T.%N) service log line: GET /api/items 200 $RANDOM"; sleep ${PRINT_MS / 1000}; done\r`);
   await sleep(3000);
+  // 2a. As first measured: this process reads the printing terminals too.
+  const sharedEnd = await phase();
+  const sharedBench = benchLoop();
+  const shared = summary(await keystrokes(labPath(probe), KEYS));
+  const sharedBenchLoop = sharedBench();
+  const sharedLoop = await sharedEnd();
+  const printedHere = printers.reduce((n, t) => n + t.bytes.length, 0);
+  // 2b. A reader's browser is not in the same event loop as 50 others: the printers are read by another process.
+  const names = sessions.flatMap((s) => s.terms.map((_, i) => ({ cookie: s.cookie, name: i === 0 ? 'main' : `t${i}` }))).slice(0, T);
+  const elsewhere = await printersElsewhere(names);
+  await sleep(1000);
   const busyEnd = await phase();
-  const busy = summary(await keystrokes(probe, KEYS));
+  const busyBench = benchLoop();
+  const busy = summary(await keystrokes(labPath(probe), KEYS));
+  const busyBenchLoop = busyBench();
   const busyLoop = await busyEnd();
-  const printed = printers.reduce((n, t) => n + t.bytes.length, 0);
-  lines.push(`keystroke round trip, quiet server (n=${quiet.n}): p50 ${ms(quiet.median)}, p99 ${ms(quiet.p99)}, max ${ms(quiet.max)}`);
+  const rawEnd = await phase();
+  const busyRaw = await rawBaselines(probeSandbox);
+  const rawLoop = await rawEnd();
+  const printed = printedHere + (await elsewhere.stop());
+
+  const rtt = (x: Summary) => `p50 ${ms(x.median)}, p99 ${ms(x.p99)}, max ${ms(x.max)}`;
+  const host = (p: PhaseResult) => `host CPU ${(p.hostCpu * 100).toFixed(0)}% of all cores, load ${p.load1.toFixed(1)}`;
+  lines.push(`keystroke round trip, quiet server (n=${quiet.n}): ${rtt(quiet)}  (${host(quietLoop)})`);
   lines.push(
-    `keystroke round trip, ${printers.length} terminals printing (n=${busy.n}): p50 ${ms(busy.median)}, p99 ${ms(busy.p99)}, max ${ms(busy.max)}  target p99 <= 5 ms: ${busy.p99 <= 5 ? 'met' : 'MISSED'}`,
+    `  without the lab server, raw docker exec in the same sandbox: cat (tty echo) ${rtt(quietRaw.cat)}; lab-shell (bash echo) ${rtt(quietRaw.shell)}`,
   );
   lines.push(
-    `event-loop delay, quiet: p50 ${ms(quietLoop.lagP50)}, p99 ${ms(quietLoop.lagP99)}, max ${ms(quietLoop.lagMax)}; with ${printers.length} printing: p50 ${ms(busyLoop.lagP50)}, p99 ${ms(busyLoop.lagP99)}, max ${ms(busyLoop.lagMax)}; server CPU ${(busyLoop.cpu * 100).toFixed(0)}% of a core (${(printed / 1024).toFixed(0)} KiB printed in all)`,
+    `keystroke round trip, ${printers.length} terminals printing, read by another process (n=${busy.n}): ${rtt(busy)}  target p99 <= 5 ms: ${busy.p99 <= 5 ? 'met' : 'MISSED'}  (${host(busyLoop)})`,
   );
-  json.keystroke = { quiet, busy, printers: printers.length };
-  json.eventLoop = { quiet: quietLoop, busy: busyLoop };
-  for (const term of printers) term.type('\x03');
-  await sleep(2000);
+  lines.push(
+    `  without the lab server, same load: cat (tty echo) ${rtt(busyRaw.cat)}; lab-shell (bash echo) ${rtt(busyRaw.shell)}  (${host(rawLoop)})`,
+  );
+  lines.push(
+    `  as first measured, the printers read by this process too (n=${shared.n}): ${rtt(shared)}; this process's event-loop delay p99 ${ms(sharedBenchLoop.p99)}, max ${ms(sharedBenchLoop.max)} (alone: p99 ${ms(busyBenchLoop.p99)}, max ${ms(busyBenchLoop.max)})`,
+  );
+  const loop = (p: PhaseResult) =>
+    `p50 ${ms(p.lagP50)}, p99 ${ms(p.lagP99)}, max ${ms(p.lagMax)}, CPU ${(p.cpu * 100).toFixed(0)}% of a core, GC ${p.gc.n} (${ms(p.gc.ms)} in all, ${p.gc.over10ms} over 10 ms)`;
+  lines.push(
+    `lab server event loop, quiet: ${loop(quietLoop)}; with ${printers.length} printing: ${loop(busyLoop)} (${(printed / 1024).toFixed(0)} KiB printed in all)`,
+  );
+  json.keystroke = { quiet, quietRaw, busy, busyRaw, shared, printers: printers.length };
+  json.eventLoop = { quiet: quietLoop, busy: busyLoop, shared: sharedLoop, raw: rawLoop, bench: { shared: sharedBenchLoop, alone: busyBenchLoop } };
+  await sleep(1000);
 
   // 4. Memory per flooding terminal.
   const idle = await memory();
-  const flooders = sessions.slice(0, F).map((s) => s.terms[0]!);
+  // Their sockets in this process were replaced by the printers process's: attach again.
+  const flooders = await Promise.all(sessions.slice(0, F).map((s) => attachTerminal(s.cookie, 'main')));
   const floodEnd = await phase();
   for (const term of flooders) term.type('yes "$(printf %070d 0)"\r');
   await sleep(FLOOD_S * 1000);
-  const flooding = await memory();
+  // This order: every /metrics scrape resets the event-loop histogram, so memory() first would leave the phase's end an empty one.
   const floodLoop = await floodEnd();
+  const flooding = await memory();
   for (const term of flooders) term.type('\x03');
   const perFloodRss = (flooding.rss - idle.rss) / F;
   const perFloodHeap = (flooding.heap - idle.heap) / F;
