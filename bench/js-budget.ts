@@ -1,11 +1,14 @@
 /**
  * JavaScript budget of the built site: how much JavaScript (gzip) each page
- * loads before the reader's first 실행 click. Counted: every <script> in the
- * page (inline ones by their own text, external ones by file) plus, for
- * module scripts, their static imports, transitively. Not counted: dynamic
- * import() targets, which load on demand (the terminal on 실행, Pagefind's
- * search UI when search is opened). The browser test (tests/site/browser.test.ts)
- * checks this figure against what Chromium actually fetches before a click.
+ * needs before it settles, i.e. before the reader's first 실행 can matter.
+ * Counted: every <script> in the page (inline ones by their own text,
+ * external ones by file) plus, for module scripts, their static imports,
+ * transitively. Not counted: dynamic import() targets, which load later:
+ * the terminal (src/lab-client) once the page has settled (after `load`, in
+ * the first idle period: src/lab-client/preload.ts), on intent or on 실행,
+ * as issue 12 asks; Pagefind's search UI when search is opened. The browser
+ * test (tests/site/browser.test.ts) checks this figure against what Chromium
+ * actually fetches before the page's `lab:idle-preload` mark.
  *
  *   npm run budget:js            table for every page, then the lesson maximum
  *   npm run budget:js -- --json  machine-readable
@@ -98,7 +101,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ budgetBytes: BUDGET_BYTES, maxLessonGzip: worst.gzip, pages }, null, 2));
   } else {
-    console.log('JavaScript loaded before the first 실행 click (gzip, level 6):\n');
+    console.log('JavaScript loaded before the page settles (the terminal preloads after; gzip, level 6):\n');
     for (const p of pages) console.log(`  ${kb(p.gzip).padStart(8)}  ${p.page}  (${p.scripts.length} scripts, ${kb(p.bytes)} raw)`);
     console.log(`\n  scripts of ${worst.page}:`);
     for (const s of worst.scripts) console.log(`  ${kb(s.gzip).padStart(8)}  ${s.name}`);

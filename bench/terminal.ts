@@ -10,16 +10,21 @@
  * - first click after a page load, the session exists (a new tab);
  * - new reader, warm pool (LAB_WARM_POOL=1; waits until the pool holds one);
  * - new reader, no pool: the sandbox boots on the click (LAB_WARM_POOL=0).
- * Rows 2-4 twice: a click right after the pointer arrives, and after the
- * pointer rested BENCH_HOVER_MS on 실행 first (a person's hover; the page
- * starts loading the terminal code on it). For those rows the breakdown
- * (client code evaluated, styles ready, session response) is printed too.
+ * Rows 2-4 in up to three ways: a click right after the `load` event, the
+ * pointer moved onto 실행 and pressed at once (nothing had time to happen
+ * before it); after the pointer rested BENCH_HOVER_MS on 실행 first (a
+ * person's hover; the page starts preparing the terminal on it); and (rows
+ * 2 and 3) after the reader read for BENCH_READ_MS after `load`, then clicked
+ * without a hover (a reader reads before the first 실행: the page prepares
+ * the terminal once it has settled; docs/benchmarks.md, Method, says why
+ * 1 s). For those rows the breakdown (client code evaluated, styles ready,
+ * session response, ...) is printed too; for row 1, when the paste left the page.
  *
  * Then, in the open tab: keystroke round trip (p50, p99), flood throughput
  * into the page, Ctrl-C during a flood to the next prompt.
  *
- * Env: BENCH_PARTS (open,reload,cold,pool), BENCH_OPEN (20), BENCH_RELOAD (10), BENCH_POOL (8), BENCH_COLD (6)
- * samples; BENCH_HOVER_MS (250). Sandboxes are removed at the end, on
+ * Env: BENCH_PARTS (open,flood,reload,cold,pool), BENCH_OPEN (20), BENCH_RELOAD (10), BENCH_POOL (8), BENCH_COLD (6)
+ * samples; BENCH_HOVER_MS (250), BENCH_READ_MS (1000). Sandboxes are removed at the end, on
  * Ctrl-C too (each lab server has its own LAB_INSTANCE).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -39,8 +44,19 @@ const N_RELOAD = Number(process.env.BENCH_RELOAD ?? 10);
 const N_POOL = Number(process.env.BENCH_POOL ?? 8);
 const N_COLD = Number(process.env.BENCH_COLD ?? 6);
 const HOVER_MS = Number(process.env.BENCH_HOVER_MS ?? 250);
-/** Which parts run: open (open terminal, keystrokes, floods, Ctrl-C), reload, cold, pool. */
-const parts = new Set((process.env.BENCH_PARTS ?? 'open,reload,cold,pool').split(','));
+const READ_MS = Number(process.env.BENCH_READ_MS ?? 1000);
+/** How a reader comes to the click: right after load, after a hover, after reading (docs/benchmarks.md, Method). */
+interface Approach {
+  hoverMs: number;
+  readMs: number;
+}
+const AT_ONCE: Approach = { hoverMs: 0, readMs: 0 };
+const HOVER: Approach = { hoverMs: HOVER_MS, readMs: 0 };
+const READ: Approach = { hoverMs: 0, readMs: READ_MS };
+const approachKey = (a: Approach) => (a.readMs ? `read${a.readMs}` : `hover${a.hoverMs}`);
+const approachLabel = (a: Approach) => (a.readMs ? `, click ${a.readMs} ms after load` : a.hoverMs ? `, ${a.hoverMs} ms hover` : '');
+/** Which parts run: open (open terminal, keystrokes), flood (floods and Ctrl-C in the open terminal), reload, cold, pool. */
+const parts = new Set((process.env.BENCH_PARTS ?? 'open,flood,reload,cold,pool').split(','));
 
 const snippet = findSnippet(/busybox:1\.29\b[^\n]*\becho\b/);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +70,10 @@ interface Click {
   terminalCreated?: number;
   sessionResponse?: number;
   attached?: number;
+  /** The page's idle preload began (src/scripts/run-buttons.ts), negative when before the click. */
+  idlePreload?: number;
+  /** Terminal already open: the paste and its Enter were handed to the socket. */
+  pasteSent?: number;
 }
 
 async function newReaderContext(browser: Browser): Promise<BrowserContext> {
@@ -77,11 +97,20 @@ async function openPage(context: BrowserContext): Promise<Page> {
   return page;
 }
 
-/** A real click on the snippet's 실행 (after resting the pointer `hoverMs` on it); times from the click event. */
-async function clickRun(page: Page, hoverMs: number, terminalOpen: boolean): Promise<Click> {
+/**
+ * A real click on the snippet's 실행 (after resting the pointer `hoverMs` on
+ * it, or `readMs` after the page's load event); times from the click event.
+ */
+async function clickRun(page: Page, { hoverMs, readMs }: Approach, terminalOpen: boolean): Promise<Click> {
   const button = page.locator('button[data-lab-run]').nth(await buttonIndex(page));
   await button.scrollIntoViewIfNeeded();
   if (terminalOpen) await page.evaluate(() => void ((globalThis as { __next?: Promise<number> }).__next = globalThis.__lab!.nextOutput()));
+  if (readMs > 0) {
+    const sinceLoad = await page.evaluate(
+      () => performance.now() - (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+    );
+    await sleep(Math.max(0, readMs - sinceLoad));
+  }
   if (hoverMs > 0) {
     await button.hover();
     await sleep(hoverMs);
@@ -99,7 +128,7 @@ async function clickRun(page: Page, hoverMs: number, terminalOpen: boolean): Pro
       if (performance.now() > deadline) throw new Error('snippet not done in 240 s');
       await new Promise((r) => setTimeout(r, 5));
     }
-    const mark = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+    const mark = (name: string) => performance.getEntriesByName(name).at(-1)?.startTime;
     const session = performance.getEntriesByType('resource').find((e) => e.name.includes('/lab/session')) as PerformanceResourceTiming | undefined;
     const rel = (t: number | undefined) => (t === undefined ? undefined : t - clickAt);
     globalThis.__clickAt = undefined;
@@ -111,6 +140,8 @@ async function clickRun(page: Page, hoverMs: number, terminalOpen: boolean): Pro
       terminalCreated: rel(mark('lab:terminal-created')),
       attached: rel(mark('lab:attached')),
       sessionResponse: rel(session?.responseEnd),
+      idlePreload: rel(mark('lab:idle-preload')),
+      pasteSent: terminalOpen ? rel(mark('lab:paste-sent')) : undefined,
     };
   }, terminalOpen);
 }
@@ -141,12 +172,13 @@ const row = (label: string, xs: number[], target?: number) => {
   const verdict = target === undefined ? '' : `  target p95 <= ${target} ms: ${s.p95 <= target ? 'met' : 'MISSED'}`;
   return `${label.padEnd(58)} median ${fmt(s.median)}, p95 ${fmt(s.p95)} (n=${s.n}, min ${fmt(s.min)}, max ${fmt(s.max)})${verdict}`;
 };
-const breakdown = (clicks: Click[]) => {
+const breakdown = (clicks: Click[], terminalOpen = false) => {
   const med = (pick: (c: Click) => number | undefined) => {
     const xs = clicks.map(pick).filter((x): x is number => x !== undefined);
     return xs.length ? fmt(summary(xs).median) : '-';
   };
-  return `    where (median, from the click): client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
+  if (terminalOpen) return `    where (median, from the click): paste sent ${med((c) => c.pasteSent)}, first byte ${med((c) => c.firstByte)}`;
+  return `    where (median, from the click): idle preload began ${med((c) => c.idlePreload)}, client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
 };
 
 let lab: Lab | undefined;
@@ -178,15 +210,16 @@ try {
   if (parts.has('open')) {
     const reader = await newReaderContext(browser);
     const first = await openPage(reader);
-    await clickRun(first, 0, false); // boots the reader's sandbox; not a sample of these rows
+    await clickRun(first, AT_ONCE, false); // boots the reader's sandbox; not a sample of these rows
     await waitForPrompt(first);
 
     const open: Click[] = [];
     for (let i = 0; i < N_OPEN; i++) {
-      open.push(await clickRun(first, 0, true));
+      open.push(await clickRun(first, AT_ONCE, true));
       await waitForPrompt(first);
     }
     record('openTerminal', 'click -> first output, terminal already open', open, 50);
+    results.push(breakdown(open, true));
 
     // Keystroke round trip at the prompt: one byte in, its echo out.
     await waitForPrompt(first);
@@ -207,48 +240,50 @@ try {
     results.push(`keystroke round trip, one terminal (n=${keys.length}): p50 ${fmt(percentile(keys, 50))}, p99 ${fmt(percentile(keys, 99))}`);
     json.keystroke = { p50: percentile(keys, 50), p99: percentile(keys, 99) };
 
-    // Flood into the page: short lines (yes: y\r\n, the worst case for a
-    // terminal, one scroll per 3 bytes) and 80-column lines (like base64 or logs).
-    for (const [label, command] of [
-      ['yes', 'yes | head -c 67108864'],
-      ['80-col lines', 'yes "$(printf %078d 0)" | head -c 67108864'],
-    ] as const) {
-      await waitForPrompt(first);
-      const flood = await first.evaluate(async (command) => {
-        const lab = globalThis.__lab!;
-        const before = lab.received();
-        lab.input(`${command}\r`);
-        const start = await lab.nextOutput();
-        while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
-        while (lab.shellState() !== 'input') await new Promise((r) => setTimeout(r, 5));
-        const seconds = (performance.now() - start) / 1000;
-        return { bytes: lab.received() - before, seconds, renderer: lab.renderer() };
-      }, command);
-      results.push(
-        `flood into the page, ${label} (${flood.renderer}): ${(flood.bytes / 1e6 / flood.seconds).toFixed(1)} MB/s (${(flood.bytes / 1e6).toFixed(0)} MB in ${flood.seconds.toFixed(1)} s)`,
-      );
-    }
-
-    // Ctrl-C in a flood: from the key to the prompt drawn after it.
-    const interrupts: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      await waitForPrompt(first);
-      interrupts.push(
-        await first.evaluate(async () => {
+    if (parts.has('flood')) {
+      // Flood into the page: short lines (yes: y\r\n, the worst case for a
+      // terminal, one scroll per 3 bytes) and 80-column lines (like base64 or logs).
+      for (const [label, command] of [
+        ['yes', 'yes | head -c 67108864'],
+        ['80-col lines', 'yes "$(printf %078d 0)" | head -c 67108864'],
+      ] as const) {
+        await waitForPrompt(first);
+        const flood = await first.evaluate(async (command) => {
           const lab = globalThis.__lab!;
-          lab.input('yes\r');
+          const before = lab.received();
+          lab.input(`${command}\r`);
+          const start = await lab.nextOutput();
           while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
-          await new Promise((r) => setTimeout(r, 2000));
-          const prompt = lab.nextPrompt();
-          const t0 = performance.now();
-          lab.input('\x03');
-          return (await prompt) - t0;
-        }),
+          while (lab.shellState() !== 'input') await new Promise((r) => setTimeout(r, 5));
+          const seconds = (performance.now() - start) / 1000;
+          return { bytes: lab.received() - before, seconds, renderer: lab.renderer() };
+        }, command);
+        results.push(
+          `flood into the page, ${label} (${flood.renderer}): ${(flood.bytes / 1e6 / flood.seconds).toFixed(1)} MB/s (${(flood.bytes / 1e6).toFixed(0)} MB in ${flood.seconds.toFixed(1)} s)`,
+        );
+      }
+
+      // Ctrl-C in a flood: from the key to the prompt drawn after it.
+      const interrupts: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        await waitForPrompt(first);
+        interrupts.push(
+          await first.evaluate(async () => {
+            const lab = globalThis.__lab!;
+            lab.input('yes\r');
+            while (lab.shellState() !== 'running') await new Promise((r) => setTimeout(r, 5));
+            await new Promise((r) => setTimeout(r, 2000));
+            const prompt = lab.nextPrompt();
+            const t0 = performance.now();
+            lab.input('\x03');
+            return (await prompt) - t0;
+          }),
+        );
+      }
+      results.push(
+        `Ctrl-C in a yes flood -> prompt (n=${interrupts.length}): median ${fmt(percentile(interrupts, 50))}, max ${fmt(Math.max(...interrupts))}`,
       );
     }
-    results.push(
-      `Ctrl-C in a yes flood -> prompt (n=${interrupts.length}): median ${fmt(percentile(interrupts, 50))}, max ${fmt(Math.max(...interrupts))}`,
-    );
     await endSession(first);
     await reader.close();
   }
@@ -257,16 +292,16 @@ try {
     // The rows above left the terminal's buffer full of flood output (a new tab would replay it): a new reader.
     const again = await newReaderContext(browser);
     const boot = await openPage(again);
-    await clickRun(boot, 0, false);
+    await clickRun(boot, AT_ONCE, false);
     await boot.close();
-    for (const hover of [0, HOVER_MS]) {
+    for (const approach of [AT_ONCE, HOVER, READ]) {
       const reload: Click[] = [];
       for (let i = 0; i < N_RELOAD; i++) {
         const tab = await openPage(again);
-        reload.push(await clickRun(tab, hover, false));
+        reload.push(await clickRun(tab, approach, false));
         await tab.close();
       }
-      record(`pageLoad_hover${hover}`, `click -> first output, after page load, session exists${hover ? `, ${hover} ms hover` : ''}`, reload, 150);
+      record(`pageLoad_${approachKey(approach)}`, `click -> first output, after page load, session exists${approachLabel(approach)}`, reload, 150);
       results.push(breakdown(reload));
     }
 
@@ -276,17 +311,17 @@ try {
 
   // B. New readers without a pool: each click boots a sandbox.
   if (parts.has('cold')) {
-    for (const hover of [0, HOVER_MS]) {
+    for (const approach of [AT_ONCE, HOVER]) {
       const cold: Click[] = [];
       for (let i = 0; i < N_COLD; i++) {
         const context = await newReaderContext(browser);
         const page = await openPage(context);
-        cold.push(await clickRun(page, hover, false));
+        cold.push(await clickRun(page, approach, false));
         await endSession(page);
         await context.close();
         await sleep(1500); // the previous sandbox's removal is not part of the next boot
       }
-      record(`cold_hover${hover}`, `click -> first output, new reader, sandbox boots${hover ? `, ${hover} ms hover` : ''}`, cold, 1200);
+      record(`cold_${approachKey(approach)}`, `click -> first output, new reader, sandbox boots${approachLabel(approach)}`, cold, 1200);
       results.push(breakdown(cold));
     }
   }
@@ -296,17 +331,17 @@ try {
   // C. New readers served from the warm pool.
   if (parts.has('pool')) {
     lab = await startLab({ LAB_WARM_POOL: '1' });
-    for (const hover of [0, HOVER_MS]) {
+    for (const approach of [AT_ONCE, HOVER, READ]) {
       const pooled: Click[] = [];
       for (let i = 0; i < N_POOL; i++) {
         await poolReady();
         const context = await newReaderContext(browser);
         const page = await openPage(context);
-        pooled.push(await clickRun(page, hover, false));
+        pooled.push(await clickRun(page, approach, false));
         await endSession(page);
         await context.close();
       }
-      record(`warmPool_hover${hover}`, `click -> first output, new reader, warm pool${hover ? `, ${hover} ms hover` : ''}`, pooled, 300);
+      record(`warmPool_${approachKey(approach)}`, `click -> first output, new reader, warm pool${approachLabel(approach)}`, pooled, 300);
       results.push(breakdown(pooled));
     }
   }

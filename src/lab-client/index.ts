@@ -1,6 +1,8 @@
 /**
- * The one client entry point the 실행 buttons call (via dynamic import, so
- * nothing here, xterm included, loads before the first click).
+ * The one client entry point the 실행 buttons call (via dynamic import: nothing
+ * here, xterm included, is part of the page's own JavaScript; the page loads
+ * it once it has settled or on intent and calls prepare(), see
+ * src/scripts/run-buttons.ts).
  *
  *   const { runSnippet } = await import('../lab-client/index.ts');
  *   await runSnippet({ code, snippetId, lesson, snippet });
@@ -119,8 +121,12 @@ export class PageLab {
   readonly connection: LabConnection;
   readonly endpoints: LabEndpoints = labEndpoints(configuredLabUrl(), location.href);
   readonly tracker = new CommandTracker();
-  /** Class mode: whether this reader joined a class (then: 도움 요청, progress reports). */
-  readonly membership = new ClassMembership(this.endpoints.sessionUrl);
+  /**
+   * Class mode: whether this reader joined a class (then: 도움 요청, progress
+   * reports). Asked on the first open, not when the page prepares the
+   * terminal at idle (prepare()): a reader who only reads sends nothing to the lab.
+   */
+  private classMembership: ClassMembership | null = null;
   readonly flow: OutputFlow;
   readonly acks: OutputAcks;
   /** Port preview (issue 11): 미리보기 under snippets that publish ports, and the dock's 포트 list. */
@@ -158,7 +164,7 @@ export class PageLab {
         },
         shown: () => this.terminal.fit(),
         modeChanged: (mode) => {
-          if (mode !== 'closed') this.connection.start();
+          if (mode !== 'closed') this.connect();
         },
         screenReader: (on) => this.terminal.setScreenReaderMode(on),
         ports: (open) => (open ? this.portList.load() : this.portList.hide()),
@@ -221,9 +227,6 @@ export class PageLab {
       takeWebSocket,
     );
     this.flow = new OutputFlow((type) => this.connection.sendControl({ type }));
-    void this.membership.checked.then((member) => {
-      if (member) this.dock.enableHelp(async (text) => ((r) => (r.ok ? null : r.message))(await this.membership.help(text)));
-    });
     this.acks = new OutputAcks((processed) => this.connection.sendControl({ type: 'ack', processed }), Limits.ackEveryBytes);
   }
 
@@ -261,13 +264,29 @@ export class PageLab {
     this.terminal.write(`\r\n\x1b[2m[${text}]\x1b[0m\r\n`);
   }
 
+  private membership(): ClassMembership {
+    if (!this.classMembership) {
+      const membership = (this.classMembership = new ClassMembership(this.endpoints.sessionUrl));
+      void membership.checked.then((member) => {
+        if (member) this.dock.enableHelp(async (text) => ((r) => (r.ok ? null : r.message))(await membership.help(text)));
+      });
+    }
+    return this.classMembership;
+  }
+
   open(): void {
     if (this.dock.mode !== 'open') this.dock.setMode('open');
-    this.connection.start();
+    this.connect();
   }
 
   restore(): void {
     this.dock.restore();
+    this.connect();
+  }
+
+  /** The first connection of the page also asks whether the reader is in a class. */
+  private connect(): void {
+    this.membership();
     this.connection.start();
   }
 
@@ -305,7 +324,7 @@ export class PageLab {
     showCheck(element, result.kind, result.message);
     if (result.kind === 'passed') recordSnippetPass(lesson, challengeKey(challenge));
     if (result.kind === 'passed' || result.kind === 'failed')
-      this.membership.report(lesson, challengeKey(challenge), result.kind === 'passed' ? 'ok' : 'fail');
+      this.membership().report(lesson, challengeKey(challenge), result.kind === 'passed' ? 'ok' : 'fail');
   }
 
   /** The dock must not cover the snippet the reader just clicked (its status shows there). */
@@ -360,6 +379,7 @@ export class PageLab {
     if (!this.terminal.inputLineEmpty()) this.connection.sendInput(encoder.encode('\x05\x15'));
     this.terminal.paste(code.replace(/\s+$/, ''));
     this.connection.sendInput(encoder.encode('\r'));
+    performance.mark('lab:paste-sent');
     if (canHover()) this.terminal.term.focus();
     this.startTimer = setTimeout(() => {
       const id = this.tracker.disarm();
@@ -429,7 +449,7 @@ export class PageLab {
       showOutcome(snippet, outcome);
       if (isDone(outcome)) recordSnippetPass(lesson, snippetId);
       const result = progressResult(outcome);
-      if (result) this.membership.report(lesson, snippetId, result);
+      if (result) this.membership().report(lesson, snippetId, result);
       // It ran (even if not as the lesson expects): what it publishes can be looked at.
       this.previews.snippetRan(snippet);
       this.portList.snippetRan();
@@ -451,7 +471,12 @@ export class PageLab {
   /** Resolves when bash waits at a prompt and xterm has parsed all output so far. */
   private async waitIdle(): Promise<void> {
     for (;;) {
-      await new Promise<void>((resolve) => this.terminal.write('', resolve));
+      // Output still being parsed may hold the prompt's marks: wait for xterm's
+      // write round. Nothing pending (a click at a quiet prompt): the state is
+      // current, and the round would cost a timer that waits behind the frame
+      // the click started (measured at load ~10: the paste left 22 ms after
+      // the click with the round, 14 ms without).
+      if (this.flow.pending > 0) await new Promise<void>((resolve) => this.terminal.write('', resolve));
       if (this.isIdle()) return;
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
@@ -553,16 +578,30 @@ function sessionFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Res
 }
 
 let lab: PageLab | null = null;
-async function getLab(): Promise<PageLab> {
-  if (!lab) startSessionEarly();
-  await loadLabStyles();
+/** The page's one PageLab, created once the styles are in (xterm measures its cells with them). */
+function pageLab(): PageLab {
   if (!lab) {
     performance.mark('lab:styles-ready');
     lab = new PageLab();
     performance.mark('lab:terminal-created');
+    installTestHooks(lab);
   }
-  installTestHooks(lab);
   return lab;
+}
+async function getLab(): Promise<PageLab> {
+  if (!lab) startSessionEarly();
+  await loadLabStyles();
+  return pageLab();
+}
+
+/**
+ * Makes the terminal ready before the first click (src/scripts/run-buttons.ts
+ * calls it at idle and on intent): styles, font and xterm in a closed dock.
+ * No session request and no socket: viewing a page never allocates a sandbox.
+ */
+export async function prepare(): Promise<void> {
+  await loadLabStyles();
+  pageLab();
 }
 
 export async function runSnippet(request: RunRequest): Promise<void> {

@@ -20,18 +20,24 @@
  *   each page carries (`data-lab-lessons`, src/components/PageTitle.astro).
  *   Re-read after each run, on the `storage` event (other tabs) and on the
  *   `lab:progress` event the client dispatches on window.
- * - Starts fetching the terminal code when a reader shows intent: the
- *   pointer over a 실행 or 확인 button, or a finger on it (touchstart comes
- *   ~100 ms before the click). Measured (docs/benchmarks.md): loading and
- *   starting the client is most of a first click's wait once the server has
- *   the shell ready. Nothing loads for a reader who only reads, so the
- *   budget before the first 실행 (bench/js-budget.ts) is unchanged; keyboard
- *   focus does not count as intent (Tab walks through every button).
+ * - Prepares the terminal before the click (prefetchLab: the terminal code,
+ *   its styles and font, and the xterm instance, but no session and no
+ *   socket): once the page has settled (after `load`, in the first idle
+ *   period) on pages with 실행/확인 buttons, unless the reader saves data or
+ *   is on a 2G-class link (src/lab-client/preload.ts), and at the latest when
+ *   a reader shows intent: the pointer over a 실행 or 확인 button, or a
+ *   finger on it (touchstart comes ~100 ms before the click). Measured
+ *   (docs/benchmarks.md): loading and starting the client was most of a
+ *   first click's wait once the server has the shell ready. The budget
+ *   before the first 실행 (bench/js-budget.ts) counts what the page loads
+ *   before it settles; keyboard focus does not count as intent (Tab walks
+ *   through every button).
  * - Reopens the terminal dock on load when the previous page of this tab had
  *   it open (sessionStorage, read by the dependency-free dock-state module),
  *   so moving between lessons keeps the reader's terminal.
  */
 import { shouldRestoreDock } from '../lab-client/dock-state.ts';
+import { idlePreloadAllowed, whenSettled, type NetworkHints } from '../lab-client/preload.ts';
 import { challengeKey, countDone, pageProgressIds, progressKey, readProgress } from '../lab-client/progress.ts';
 
 interface RunRequestLike {
@@ -171,14 +177,34 @@ function onClick(event: MouseEvent): void {
 }
 
 document.addEventListener('click', onClick);
-/** Intent: fetch (and evaluate) the terminal code before the click; the click then only waits for what is left. */
+
+const LAB_BUTTONS = 'button[data-lab-run], button[data-lab-check]';
+let prefetched = false;
+/**
+ * The one way the terminal is made ready before a click (idle time and
+ * intent both call it): load and evaluate the client, then let it load its
+ * styles and font and create xterm (prepare(): no session, no socket). The
+ * click then only waits for what is left.
+ */
+function prefetchLab(): void {
+  if (prefetched) return;
+  prefetched = true;
+  loadLabClient()
+    .then((client) => client.prepare())
+    .catch(() => (prefetched = false)); // retried by the next intent or the click, which reports a failure
+}
 function onIntent(event: Event): void {
-  if (labClient || !(event.target instanceof Element)) return;
-  if (!event.target.closest('button[data-lab-run], button[data-lab-check]')) return;
-  loadLabClient().catch(() => undefined); // a failed prefetch is retried by the click, which reports it
+  if (!prefetched && event.target instanceof Element && event.target.closest(LAB_BUTTONS)) prefetchLab();
 }
 document.addEventListener('pointerover', onIntent, { passive: true });
 document.addEventListener('touchstart', onIntent, { passive: true });
+const network = (navigator as Navigator & { connection?: NetworkHints }).connection;
+if (idlePreloadAllowed(document.querySelectorAll(LAB_BUTTONS).length, network)) {
+  whenSettled(window, () => {
+    performance.mark('lab:idle-preload'); // the budget (tests/site) counts the JavaScript fetched before this
+    prefetchLab();
+  });
+}
 window.addEventListener('storage', (event) => {
   if (event.key === null || event.key.startsWith(progressKey(''))) renderProgress();
 });
