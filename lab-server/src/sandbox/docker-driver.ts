@@ -77,7 +77,7 @@ export function sandboxDriverFromConfig(opts: DockerDriverOptions): DockerSandbo
 const SPARE_SHELL_SIZE = { cols: 80, rows: 24 } as const;
 /** A pre-pull that takes longer is given up (the mirror is local: nginx takes 1-3 s). */
 const PREPULL_TIMEOUT_MS = 120_000;
-/** Longest a boot waits for the spare shell's first byte (it takes 40-250 ms; a slow host must not hold the sandbox back). */
+/** Longest a boot waits for the spare shell's first byte (started with the container, it printed 0.3-0.7 s later at load 11; a slow host must not hold the sandbox back). */
 const SPARE_SHELL_WAIT_MS = 2000;
 
 const isNotFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
@@ -111,7 +111,7 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
   /** User-namespace owner uid of each sandbox this driver created and has not destroyed. */
   private readonly owners = new Map<string, number>();
   /**
-   * A shell started as soon as the sandbox is ready, for its first terminal.
+   * A shell started with the container (see create), for its first terminal.
    * Starting one (exec create + start + resize, then lab-shell: perl, nsenter,
    * bash -l) took 230-320 ms from hello to the first byte with a warm-pool
    * sandbox on the 2-core bench machine; with the shell already there the
