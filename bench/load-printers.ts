@@ -11,8 +11,9 @@
  * IPC: the parent sends { endpoint, terminals: [{ cookie, name }] }; this
  * process attaches to each (the parent's socket on that terminal is closed
  * with Replaced), reads everything it gets and answers { ready }. On
- * { stop } it sends Ctrl-C to each terminal, waits for their prompts, closes
- * the sockets and answers { stopped, bytes } (output received), then exits.
+ * { stop } it sends Ctrl-C to each terminal until its prompt is back, closes
+ * the sockets and answers { stopped, bytes (output received), running
+ * (loops still printing) }, then exits.
  */
 import { LabTerminal, type LabEndpoint } from '../tests/support/terminal.ts';
 
@@ -20,7 +21,7 @@ export interface PrintersStart {
   endpoint: LabEndpoint;
   terminals: { cookie: string; name: string }[];
 }
-export type PrintersReply = { ready: number } | { stopped: true; bytes: number } | { error: string };
+export type PrintersReply = { ready: number } | { stopped: true; bytes: number; running: number } | { error: string };
 
 const send = (m: PrintersReply) => process.send!(m);
 let terms: LabTerminal[] = [];
@@ -48,11 +49,19 @@ async function start({ endpoint, terminals }: PrintersStart) {
   send({ ready: terms.length });
 }
 
+/** Ctrl-C to every loop not yet back at a prompt, again every 2 s (a key can land between two commands), at most 5 times. */
 async function stop() {
-  for (const term of terms) term.type('\x03');
-  await Promise.all(terms.map((t) => t.waitFor(() => t.text.includes('\x1b]133;B'), 10_000, 'prompt after Ctrl-C')));
+  const from = terms.map((t) => t.text.length);
+  const atPrompt = (i: number) => terms[i]!.text.includes('\x1b]133;B', from[i]);
+  for (let round = 0; round < 5; round++) {
+    const left = terms.filter((_, i) => !atPrompt(i));
+    if (left.length === 0) break;
+    for (const term of left) term.type('\x03');
+    await Promise.all(left.map((t) => t.waitFor(() => atPrompt(terms.indexOf(t)), 2000, 'prompt').catch(() => undefined)));
+  }
+  const running = terms.filter((_, i) => !atPrompt(i)).length;
   const bytes = terms.reduce((n, t) => n + t.bytes.length, 0);
   await Promise.all(terms.map((t) => t.close()));
-  send({ stopped: true, bytes });
+  send({ stopped: true, bytes, running });
   process.disconnect();
 }

@@ -106,32 +106,29 @@ const labPath = (term: LabTerminal): EchoPath => ({
   },
 });
 
-/** Keystroke round trips on `path`: one byte, timed to the next output message (Ctrl-U now and then). */
-async function keystrokes(path: EchoPath, n: number): Promise<number[]> {
-  const out: number[] = [];
-  let resolve: ((t: number) => void) | undefined;
-  const off = path.onOutput(() => {
-    if (!resolve) return;
-    const r = resolve;
-    resolve = undefined;
-    r(performance.now());
-  });
-  try {
-    for (let i = 0; i < n + 20; i++) {
-      const echoed = new Promise<number>((r) => (resolve = r));
+/**
+ * Keystroke round trips on each path, taken in turn (path 1, 2, 3, 1, 2, …)
+ * so that every path sees the same load on a shared host: one byte, timed
+ * to the next output message (Ctrl-U now and then).
+ */
+async function keystrokes(paths: EchoPath[], n: number): Promise<Summary[]> {
+  const out = paths.map(() => [] as number[]);
+  for (let i = 0; i < n + 20; i++) {
+    for (const [k, path] of paths.entries()) {
+      let off = () => undefined as void;
+      const echoed = new Promise<number>((r) => (off = path.onOutput(() => r(performance.now()))));
       const t0 = performance.now();
       path.type(i % 40 === 39 ? '\x15' : 'a');
       const t1 = await Promise.race([echoed, sleep(5000).then(() => NaN)]);
+      off();
       if (Number.isNaN(t1)) throw new Error('no echo in 5 s');
-      if (i >= 20) out.push(t1 - t0); // the first keystrokes warm up the path
+      if (i >= 20) out[k]!.push(t1 - t0); // the first keystrokes warm up the path
       // Let a late second chunk of this echo (Ctrl-U's erase) arrive before the next byte.
       await sleep(10);
     }
-  } finally {
-    off();
-    path.type('\x15');
   }
-  return out;
+  for (const path of paths) path.type('\x15');
+  return out.map(summary);
 }
 
 /**
@@ -173,15 +170,17 @@ async function rawExec(containerId: string, shell: boolean): Promise<EchoPath & 
   };
 }
 
-/** Round trips on a raw exec of `cat` (kernel echo) and of lab-shell (bash echo) in `containerId`. */
-async function rawBaselines(containerId: string): Promise<{ cat: Summary; shell: Summary }> {
+/** The lab's probe terminal and, in turn with it, raw execs of `cat` and lab-shell in its sandbox. */
+async function probeAndRaw(probe: LabTerminal, containerId: string): Promise<{ lab: Summary; cat: Summary; shell: Summary }> {
   const cat = await rawExec(containerId, false);
-  const catRtt = summary(await keystrokes(cat, KEYS));
-  cat.close();
   const shell = await rawExec(containerId, true);
-  const shellRtt = summary(await keystrokes(shell, KEYS));
-  shell.close();
-  return { cat: catRtt, shell: shellRtt };
+  try {
+    const [lab, catRtt, shellRtt] = await keystrokes([labPath(probe), cat, shell], KEYS);
+    return { lab: lab!, cat: catRtt!, shell: shellRtt! };
+  } finally {
+    cat.close();
+    shell.close();
+  }
 }
 
 /** The sandbox containers of this bench's server (to tell which one a new session got). */
@@ -202,6 +201,29 @@ function hostCpu(): () => number {
     const b = read();
     return 1 - (b.idle - a.idle) / (b.total - a.total);
   };
+}
+
+/** CPU seconds used so far by this server's running sandboxes (cgroup v1 cpuacct, or v2 cpu.stat; NaN when neither is readable). */
+async function sandboxCpu(): Promise<number> {
+  let sum = 0;
+  for (const id of await sandboxContainers()) {
+    const read = (file: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const v1 = read(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`);
+    const v2 =
+      v1 === undefined
+        ? (read(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`) ?? read(`/sys/fs/cgroup/docker/${id}/cpu.stat`))
+        : undefined;
+    if (v1 !== undefined) sum += Number(v1) / 1e9;
+    else if (v2 !== undefined) sum += Number(/usage_usec (\d+)/.exec(v2)?.[1]) / 1e6;
+    else return NaN;
+  }
+  return sum;
 }
 
 /** This bench process's own event-loop delay over a phase (1 ms resolution). */
@@ -225,8 +247,9 @@ interface PhaseResult {
   cpu: number;
   /** The lab server's garbage collections in the phase: how many, their total, how many took over 10 ms. */
   gc: { n: number; ms: number; over10ms: number };
-  /** The whole host's CPU use (0..1 of all cores) and load average at the end. */
+  /** The whole host's CPU use (0..1 of all cores), the part this server's sandboxes used (in cores), and the load average at the end. */
   hostCpu: number;
+  sandboxCores: number;
   load1: number;
 }
 
@@ -235,8 +258,10 @@ async function phase(): Promise<() => Promise<PhaseResult>> {
   const before = await scrape(); // resets the event-loop histogram
   const t0 = performance.now();
   const host = hostCpu();
+  const sandboxes = await sandboxCpu();
   return async () => {
     const hostShare = host();
+    const sandboxCores = (await sandboxCpu()) - sandboxes;
     const after = await scrape();
     const cpu = (after.get('lab_process_cpu_seconds_total')! - before.get('lab_process_cpu_seconds_total')!) / ((performance.now() - t0) / 1000);
     const gc = (m: Map<string, number>) => ({
@@ -252,6 +277,7 @@ async function phase(): Promise<() => Promise<PhaseResult>> {
       cpu,
       gc: { n: g1.n - g0.n, ms: (g1.s - g0.s) * 1000, over10ms: g1.n - g0.n - (g1.fast - g0.fast) },
       hostCpu: hostShare,
+      sandboxCores: sandboxCores / ((performance.now() - t0) / 1000),
       load1: loadavg()[0]!,
     };
   };
@@ -274,7 +300,9 @@ async function printersElsewhere(terminals: PrintersStart['terminals']): Promise
     stop: async () => {
       child.send({ stop: true });
       const m = await reply();
-      return 'bytes' in m ? m.bytes : 0;
+      if (!('bytes' in m)) throw new Error(`printers process: unexpected ${JSON.stringify(m)}`);
+      if (m.running > 0) console.log(`  warning: ${m.running} printing loops did not stop on Ctrl-C`);
+      return m.bytes;
     },
   };
 }
@@ -291,8 +319,9 @@ async function main() {
       LOG_LEVEL: 'info',
     },
   });
-  console.log(`load bench: ${S} sessions, ${T} printing terminals (a line every ${PRINT_MS} ms each), ${F} floods of ${FLOOD_S} s`);
-  const lines: string[] = [];
+  console.log(
+    `load bench (LAB_INSTANCE ${server.instance}): ${S} sessions, ${T} printing terminals (a line every ${PRINT_MS} ms each), ${F} floods of ${FLOOD_S} s`,
+  );
   const json: Record<string, unknown> = {};
 
   // 1. Memory per idle session.
@@ -322,9 +351,8 @@ async function main() {
   const probe = (await openSession(1)).terms[0]!;
   const probeSandbox = [...(await sandboxContainers())].find((id) => !others.has(id))!;
   const quietEnd = await phase();
-  const quiet = summary(await keystrokes(labPath(probe), KEYS));
+  const quiet = await probeAndRaw(probe, probeSandbox);
   const quietLoop = await quietEnd();
-  const quietRaw = await rawBaselines(probeSandbox);
   for (const s of sessions) for (let i = 1; i < perSession; i++) s.terms.push(await attachTerminal(s.cookie, `t${i}`));
   const printers = sessions.flatMap((s) => s.terms).slice(0, T);
   for (const term of printers)
@@ -333,7 +361,7 @@ async function main() {
   // 2a. As first measured: this process reads the printing terminals too.
   const sharedEnd = await phase();
   const sharedBench = benchLoop();
-  const shared = summary(await keystrokes(labPath(probe), KEYS));
+  const [shared] = await keystrokes([labPath(probe)], KEYS);
   const sharedBenchLoop = sharedBench();
   const sharedLoop = await sharedEnd();
   const printedHere = printers.reduce((n, t) => n + t.bytes.length, 0);
@@ -343,42 +371,39 @@ async function main() {
   await sleep(1000);
   const busyEnd = await phase();
   const busyBench = benchLoop();
-  const busy = summary(await keystrokes(labPath(probe), KEYS));
+  const busy = await probeAndRaw(probe, probeSandbox);
   const busyBenchLoop = busyBench();
   const busyLoop = await busyEnd();
-  const rawEnd = await phase();
-  const busyRaw = await rawBaselines(probeSandbox);
-  const rawLoop = await rawEnd();
   const printed = printedHere + (await elsewhere.stop());
 
   const rtt = (x: Summary) => `p50 ${ms(x.median)}, p99 ${ms(x.p99)}, max ${ms(x.max)}`;
-  const host = (p: PhaseResult) => `host CPU ${(p.hostCpu * 100).toFixed(0)}% of all cores, load ${p.load1.toFixed(1)}`;
-  lines.push(`keystroke round trip, quiet server (n=${quiet.n}): ${rtt(quiet)}  (${host(quietLoop)})`);
+  const host = (p: PhaseResult) =>
+    `host CPU ${(p.hostCpu * 100).toFixed(0)}% of all cores, this server's sandboxes ${p.sandboxCores.toFixed(2)} cores, load ${p.load1.toFixed(1)}`;
+  lines.push(`keystroke round trip, quiet server (n=${quiet.lab.n}): ${rtt(quiet.lab)}  (${host(quietLoop)})`);
   lines.push(
-    `  without the lab server, raw docker exec in the same sandbox: cat (tty echo) ${rtt(quietRaw.cat)}; lab-shell (bash echo) ${rtt(quietRaw.shell)}`,
+    `  without the lab server, raw docker exec in the same sandbox, in turn with those: cat (tty echo) ${rtt(quiet.cat)}; lab-shell (bash echo) ${rtt(quiet.shell)}`,
   );
   lines.push(
-    `keystroke round trip, ${printers.length} terminals printing, read by another process (n=${busy.n}): ${rtt(busy)}  target p99 <= 5 ms: ${busy.p99 <= 5 ? 'met' : 'MISSED'}  (${host(busyLoop)})`,
+    `keystroke round trip, ${printers.length} terminals printing, read by another process (n=${busy.lab.n}): ${rtt(busy.lab)}  target p99 <= 5 ms: ${busy.lab.p99 <= 5 ? 'met' : 'MISSED'}  (${host(busyLoop)})`,
   );
+  lines.push(`  without the lab server, in turn with those: cat (tty echo) ${rtt(busy.cat)}; lab-shell (bash echo) ${rtt(busy.shell)}`);
   lines.push(
-    `  without the lab server, same load: cat (tty echo) ${rtt(busyRaw.cat)}; lab-shell (bash echo) ${rtt(busyRaw.shell)}  (${host(rawLoop)})`,
-  );
-  lines.push(
-    `  as first measured, the printers read by this process too (n=${shared.n}): ${rtt(shared)}; this process's event-loop delay p99 ${ms(sharedBenchLoop.p99)}, max ${ms(sharedBenchLoop.max)} (alone: p99 ${ms(busyBenchLoop.p99)}, max ${ms(busyBenchLoop.max)})`,
+    `  as first measured, the printers read by this process too (n=${shared!.n}): ${rtt(shared!)} (${host(sharedLoop)}); this process's event-loop delay p99 ${ms(sharedBenchLoop.p99)}, max ${ms(sharedBenchLoop.max)} (alone: p99 ${ms(busyBenchLoop.p99)}, max ${ms(busyBenchLoop.max)})`,
   );
   const loop = (p: PhaseResult) =>
     `p50 ${ms(p.lagP50)}, p99 ${ms(p.lagP99)}, max ${ms(p.lagMax)}, CPU ${(p.cpu * 100).toFixed(0)}% of a core, GC ${p.gc.n} (${ms(p.gc.ms)} in all, ${p.gc.over10ms} over 10 ms)`;
   lines.push(
     `lab server event loop, quiet: ${loop(quietLoop)}; with ${printers.length} printing: ${loop(busyLoop)} (${(printed / 1024).toFixed(0)} KiB printed in all)`,
   );
-  json.keystroke = { quiet, quietRaw, busy, busyRaw, shared, printers: printers.length };
-  json.eventLoop = { quiet: quietLoop, busy: busyLoop, shared: sharedLoop, raw: rawLoop, bench: { shared: sharedBenchLoop, alone: busyBenchLoop } };
+  json.keystroke = { quiet, busy, shared, printers: printers.length };
+  json.eventLoop = { quiet: quietLoop, busy: busyLoop, shared: sharedLoop, bench: { shared: sharedBenchLoop, alone: busyBenchLoop } };
   await sleep(1000);
 
   // 4. Memory per flooding terminal.
+  // A terminal of their own at a clean prompt (the printing ones are in the printers process), attached before the idle figure.
+  const flooders = await Promise.all(sessions.slice(0, F).map((s) => attachTerminal(s.cookie, 'flood')));
+  await sleep(1000);
   const idle = await memory();
-  // Their sockets in this process were replaced by the printers process's: attach again.
-  const flooders = await Promise.all(sessions.slice(0, F).map((s) => attachTerminal(s.cookie, 'main')));
   const floodEnd = await phase();
   for (const term of flooders) term.type('yes "$(printf %070d 0)"\r');
   await sleep(FLOOD_S * 1000);
@@ -393,9 +418,15 @@ async function main() {
   );
   json.flood = { rssBytes: perFloodRss, heapBytes: perFloodHeap, eventLoop: floodLoop };
 
+  report(json);
+}
+
+/** Every result line so far (a later phase may fail: what was measured is still printed). */
+const lines: string[] = [];
+function report(json?: Record<string, unknown>) {
   console.log('\nresults');
   for (const line of lines) console.log(`  ${line}`);
-  console.log(JSON.stringify(json));
+  if (json) console.log(JSON.stringify(json));
 }
 
 /** A terminal of the session, attached and at a prompt (the first one waits for the sandbox to boot). */
@@ -409,6 +440,7 @@ async function attachTerminal(cookie: string, name: string): Promise<LabTerminal
 
 main()
   .catch((err) => {
+    if (lines.length > 0) report();
     console.error(err);
     process.exitCode = 1;
   })
