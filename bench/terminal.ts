@@ -18,13 +18,16 @@
  * without a hover (a reader reads before the first 실행: the page prepares
  * the terminal once it has settled; docs/benchmarks.md, Method, says why
  * 1 s). For those rows the breakdown (client code evaluated, styles ready,
- * session response, ...) is printed too; for row 1, when the paste left the page.
+ * session response, hello sent, ...) is printed too. Row 1 twice, alternating:
+ * Playwright's click (mousedown and mouseup back to back) and a click held
+ * BENCH_PRESS_MS as a person's is; its breakdown says when the click's
+ * listeners ran and when the paste left the page.
  *
  * Then, in the open tab: keystroke round trip (p50, p99), flood throughput
  * into the page, Ctrl-C during a flood to the next prompt.
  *
  * Env: BENCH_PARTS (open,flood,reload,cold,pool), BENCH_OPEN (20), BENCH_RELOAD (10), BENCH_POOL (8), BENCH_COLD (6)
- * samples; BENCH_HOVER_MS (250), BENCH_READ_MS (1000). Sandboxes are removed at the end, on
+ * samples; BENCH_HOVER_MS (250), BENCH_READ_MS (1000), BENCH_PRESS_MS (80). Sandboxes are removed at the end, on
  * Ctrl-C too (each lab server has its own LAB_INSTANCE).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -37,6 +40,8 @@ declare global {
   var __lab: LabTestHooks | undefined;
   // eslint-disable-next-line no-var
   var __clickAt: number | undefined;
+  // eslint-disable-next-line no-var
+  var __clickDispatchedAt: number | undefined;
 }
 
 const N_OPEN = Number(process.env.BENCH_OPEN ?? 20);
@@ -45,14 +50,21 @@ const N_POOL = Number(process.env.BENCH_POOL ?? 8);
 const N_COLD = Number(process.env.BENCH_COLD ?? 6);
 const HOVER_MS = Number(process.env.BENCH_HOVER_MS ?? 250);
 const READ_MS = Number(process.env.BENCH_READ_MS ?? 1000);
-/** How a reader comes to the click: right after load, after a hover, after reading (docs/benchmarks.md, Method). */
+const PRESS_MS = Number(process.env.BENCH_PRESS_MS ?? 80);
+/**
+ * How a reader comes to the click: right after load, after a hover, after
+ * reading; and how long the button is held (Playwright's default 0 ms, or a
+ * person's press: the terminal-open row only). docs/benchmarks.md, Method.
+ */
 interface Approach {
   hoverMs: number;
   readMs: number;
+  pressMs?: number;
 }
 const AT_ONCE: Approach = { hoverMs: 0, readMs: 0 };
 const HOVER: Approach = { hoverMs: HOVER_MS, readMs: 0 };
 const READ: Approach = { hoverMs: 0, readMs: READ_MS };
+const PRESS: Approach = { hoverMs: 0, readMs: 0, pressMs: PRESS_MS };
 const approachKey = (a: Approach) => (a.readMs ? `read${a.readMs}` : `hover${a.hoverMs}`);
 const approachLabel = (a: Approach) => (a.readMs ? `, click ${a.readMs} ms after load` : a.hoverMs ? `, ${a.hoverMs} ms hover` : '');
 /** Which parts run: open (open terminal, keystrokes), flood (floods and Ctrl-C in the open terminal), reload, cold, pool. */
@@ -74,6 +86,10 @@ interface Click {
   idlePreload?: number;
   /** Terminal already open: the paste and its Enter were handed to the socket. */
   pasteSent?: number;
+  /** The click's listeners began (after its timestamp: the page was busy, e.g. with the mousedown's focus change). */
+  dispatched?: number;
+  /** The page's WebSocket said hello (the last one: its connection of this click). */
+  helloSent?: number;
 }
 
 async function newReaderContext(browser: Browser): Promise<BrowserContext> {
@@ -83,7 +99,9 @@ async function newReaderContext(browser: Browser): Promise<BrowserContext> {
     document.addEventListener(
       'click',
       (e) => {
-        if ((e.target as Element | null)?.closest?.('button[data-lab-run]')) globalThis.__clickAt = e.timeStamp;
+        if (!(e.target as Element | null)?.closest?.('button[data-lab-run]')) return;
+        globalThis.__clickAt = e.timeStamp;
+        globalThis.__clickDispatchedAt = performance.now(); // the click's listeners run (later than its timestamp when the page is busy)
       },
       true,
     ),
@@ -101,7 +119,7 @@ async function openPage(context: BrowserContext): Promise<Page> {
  * A real click on the snippet's 실행 (after resting the pointer `hoverMs` on
  * it, or `readMs` after the page's load event); times from the click event.
  */
-async function clickRun(page: Page, { hoverMs, readMs }: Approach, terminalOpen: boolean): Promise<Click> {
+async function clickRun(page: Page, { hoverMs, readMs, pressMs = 0 }: Approach, terminalOpen: boolean): Promise<Click> {
   const button = page.locator('button[data-lab-run]').nth(await buttonIndex(page));
   await button.scrollIntoViewIfNeeded();
   if (terminalOpen) await page.evaluate(() => void ((globalThis as { __next?: Promise<number> }).__next = globalThis.__lab!.nextOutput()));
@@ -115,7 +133,7 @@ async function clickRun(page: Page, { hoverMs, readMs }: Approach, terminalOpen:
     await button.hover();
     await sleep(hoverMs);
   }
-  await button.click();
+  await button.click({ delay: pressMs });
   return page.evaluate(async (terminalOpen) => {
     const deadline = performance.now() + 240_000;
     while (globalThis.__clickAt === undefined || !globalThis.__lab || (!terminalOpen && globalThis.__lab.firstOutputAt() === 0)) {
@@ -141,6 +159,8 @@ async function clickRun(page: Page, { hoverMs, readMs }: Approach, terminalOpen:
       attached: rel(mark('lab:attached')),
       sessionResponse: rel(session?.responseEnd),
       idlePreload: rel(mark('lab:idle-preload')),
+      dispatched: rel(globalThis.__clickDispatchedAt),
+      helloSent: terminalOpen ? undefined : rel(mark('lab:hello-sent')),
       pasteSent: terminalOpen ? rel(mark('lab:paste-sent')) : undefined,
     };
   }, terminalOpen);
@@ -177,8 +197,9 @@ const breakdown = (clicks: Click[], terminalOpen = false) => {
     const xs = clicks.map(pick).filter((x): x is number => x !== undefined);
     return xs.length ? fmt(summary(xs).median) : '-';
   };
-  if (terminalOpen) return `    where (median, from the click): paste sent ${med((c) => c.pasteSent)}, first byte ${med((c) => c.firstByte)}`;
-  return `    where (median, from the click): idle preload began ${med((c) => c.idlePreload)}, client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
+  if (terminalOpen)
+    return `    where (median, from the click): click listeners ran ${med((c) => c.dispatched)}, paste sent ${med((c) => c.pasteSent)}, first byte ${med((c) => c.firstByte)}`;
+  return `    where (median, from the click): idle preload began ${med((c) => c.idlePreload)}, client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, hello sent ${med((c) => c.helloSent)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
 };
 
 let lab: Lab | undefined;
@@ -213,13 +234,19 @@ try {
     await clickRun(first, AT_ONCE, false); // boots the reader's sandbox; not a sample of these rows
     await waitForPrompt(first);
 
+    // Alternating, so both rows see the same load.
     const open: Click[] = [];
+    const pressed: Click[] = [];
     for (let i = 0; i < N_OPEN; i++) {
       open.push(await clickRun(first, AT_ONCE, true));
+      await waitForPrompt(first);
+      pressed.push(await clickRun(first, PRESS, true));
       await waitForPrompt(first);
     }
     record('openTerminal', 'click -> first output, terminal already open', open, 50);
     results.push(breakdown(open, true));
+    record(`openTerminal_press${PRESS_MS}`, `click -> first output, terminal already open, ${PRESS_MS} ms press`, pressed, 50);
+    results.push(breakdown(pressed, true));
 
     // Keystroke round trip at the prompt: one byte in, its echo out.
     await waitForPrompt(first);

@@ -330,6 +330,7 @@ export class LabConnection {
       this.lastMessageAt = Date.now();
       const { cols, rows } = this.size();
       this.sendControl({ type: 'hello', terminal: this.terminal, cols, rows, resumeFrom: this.cursor.resumeFrom });
+      performance.mark('lab:hello-sent'); // bench/terminal.ts: where a first click's time goes
       this.startKeepalive(ws);
     };
     // A socket opened before this connection took it: its open event is gone, the hello goes now.
