@@ -38,6 +38,7 @@ import { runExec } from './exec.ts';
 import { prepull } from './prepull.ts';
 import { listPortsExec, openPortExec, type ExecSocket } from './port-exec.ts';
 import { raiseHostInotifyLimits } from './host-limits.ts';
+import { hostVolumeDeps, hostVolumeUsage } from './volume-usage.ts';
 import { LABEL_KIND, LABEL_SANDBOX, Naming, POOL_SESSION } from './labels.ts';
 import type {
   CheckOutcome,
@@ -118,6 +119,8 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
    * first byte is the prompt it printed while waiting (docs/benchmarks.md).
    */
   private readonly spareShells = new Map<string, Promise<Shell>>();
+  /** Data volume mount points as the engine reports them (diskUsage on the host). */
+  private readonly hostVolumes = hostVolumeDeps((name) => this.docker.getVolume(name).inspect());
   /** Each booted sandbox's inner engine readiness (create starts the shell before it); never rejects. */
   private readonly engines = new Map<string, Promise<void>>();
 
@@ -433,6 +436,14 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
    */
   async diskUsage(sandbox: SandboxHandle): Promise<DiskUsage> {
     const loop = this.opts.volumes.mode === 'loop';
+    if (loop) {
+      // statfs on the host when the volume is mounted here: no exec (volume-usage.ts says why).
+      const [host, info] = await Promise.all([
+        hostVolumeUsage(this.naming.dataVolume(sandbox.id), this.hostVolumes),
+        this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
+      ]);
+      if (host) return { data: host.used, dataLimit: host.size, rootfs: (info as unknown as { SizeRw?: number }).SizeRw ?? 0 };
+    }
     const cmd = loop ? ['df', '-kP', SANDBOX_DISK_DIR] : ['du', '-sxk', SANDBOX_DISK_DIR];
     const [out, info] = await Promise.all([
       runExec(this.docker, sandbox.containerId, cmd, 30_000),
