@@ -1,6 +1,7 @@
 /**
  * The disk limit, checked for each assigned sandbox in turn (one at a time:
- * a check is an exec in the sandbox). What is hard-limited (a loop data
+ * in watch mode a check is an exec of du in the sandbox; a loop volume is
+ * read on the host, sandbox/volume-usage.ts). What is hard-limited (a loop data
  * volume) only earns a warning near full, since the reader then gets "no
  * space left on device" and can prune; what is not (a plain data volume, the
  * sandbox's writable layer) ends the session at the limit. README: disk limit.
