@@ -13,7 +13,6 @@
  */
 import {
   CloseCode,
-  HttpError,
   LAB_SUBPROTOCOL,
   QueuedResponse,
   Limits,
@@ -38,6 +37,7 @@ import {
 } from './close-policy.ts';
 import type { LabEndpoints } from './config.ts';
 import { InputQueue } from './flow.ts';
+import { requestJson } from './lab-fetch.ts';
 import { OutputCursor } from './output-cursor.ts';
 
 export type { RetryReason, StopReason } from './close-policy.ts';
@@ -282,29 +282,12 @@ export class LabConnection {
   }
 
   private async requestSession(): Promise<'ok' | QueuedResponse | SessionStop | RetryReason> {
-    let response: Response;
-    try {
-      response = await this.fetchImpl(this.endpoints.sessionUrl, {
-        method: 'POST',
-        credentials: 'include',
-        headers: { accept: 'application/json' },
-      });
-    } catch {
-      return 'unreachable';
-    }
-    let body: unknown = null;
-    try {
-      body = await response.json();
-    } catch {
-      // a proxy's HTML error page: judged by status below
-    }
-    if (response.ok && SessionResponse.safeParse(body).success) return 'ok';
-    const queued = response.status === 202 ? QueuedResponse.safeParse(body) : null;
+    const answer = await requestJson(this.endpoints.sessionUrl, { method: 'POST' }, this.fetchImpl);
+    if (!answer) return 'unreachable';
+    if (answer.ok && SessionResponse.safeParse(answer.body).success) return 'ok';
+    const queued = answer.status === 202 ? QueuedResponse.safeParse(answer.body) : null;
     if (queued?.success) return queued.data;
-    const error = HttpError.safeParse(body);
-    // Read as a plain string: codes newer than this page are still told apart by status.
-    const code: string | null = error.success ? error.data.error : (((body as { error?: unknown } | null)?.error as string | undefined) ?? null);
-    return decideSessionFailure(response.status, code);
+    return decideSessionFailure(answer.status, answer.code);
   }
 
   private openSocket(generation: number): void {
