@@ -293,6 +293,9 @@ export const EnvSchema = z
         description: 'e.g. `sysbox-runc` on hosts that have it; `/healthz` is 503 while the engine lacks it (checked against `docker info`)',
       }),
     LAB_WARM_POOL: int(1, 0, 100).describe('booted sandboxes waiting for sessions'),
+    LAB_WARM_POOL_REFILL_DELAY: duration('2s').describe(
+      "after a reader takes a warm sandbox, its replacement boots this much later (a boot would share the CPU with that reader's first seconds); 0 = at once",
+    ),
     LAB_BOOT_CONCURRENCY: int(2, 1, 64).describe('boots at once (session boots go first)'),
     LAB_PREPULL: z
       .string()
@@ -477,6 +480,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       egress: e.LAB_EGRESS,
       runtime: e.LAB_RUNTIME,
       warmPool: e.LAB_WARM_POOL,
+      warmPoolRefillDelayMs: e.LAB_WARM_POOL_REFILL_DELAY,
       bootConcurrency: e.LAB_BOOT_CONCURRENCY,
       prepull: e.LAB_PREPULL,
       bootTimeoutMs: e.LAB_BOOT_TIMEOUT,

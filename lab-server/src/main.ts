@@ -113,7 +113,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const driver = sandboxDriverFromConfig({ docker, naming, sandbox: config.sandbox, volumes, egress, log: log.child({ part: 'driver' }) });
   const pool: SandboxPool = new SandboxPool(
     driver,
-    { target: config.sandbox.warmPool, concurrency: config.sandbox.bootConcurrency, bootTimeoutMs: config.sandbox.bootTimeoutMs },
+    {
+      target: config.sandbox.warmPool,
+      concurrency: config.sandbox.bootConcurrency,
+      bootTimeoutMs: config.sandbox.bootTimeoutMs,
+      refillDelayMs: config.sandbox.warmPoolRefillDelayMs,
+    },
     log.child({ part: 'pool' }),
     { onBooted: (s) => metrics.bootSeconds.observe(s.bootMs / 1000), onAcquire: (source) => metrics.sandboxAcquired.inc({ source }) },
   );

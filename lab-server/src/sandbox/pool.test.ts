@@ -71,6 +71,40 @@ test('the warm pool fills, a session takes the ready sandbox, and the pool refil
   assert.ok(!pool.ownedIds().has(got.id));
 });
 
+test('with a refill delay, the replacement of a taken sandbox boots only after it', async () => {
+  const driver = new ScriptedDriver();
+  const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000, refillDelayMs: 80 }, log);
+  pool.refill();
+  await tick();
+  driver.created[0]!.finish();
+  await tick();
+  await pool.acquire('s1', () => undefined);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(driver.created.length, 1, 'no boot while the first reader starts');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(driver.created.length, 2, 'the refill started once the delay passed');
+  assert.equal(driver.created[1]!.session, undefined);
+  await pool.stop(Date.now());
+});
+
+test('a second reader within the refill delay boots their own at once, and the refill starts with it (a burst)', async () => {
+  const driver = new ScriptedDriver();
+  const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000, refillDelayMs: 60_000 }, log);
+  pool.refill();
+  await tick();
+  driver.created[0]!.finish();
+  await tick();
+  await pool.acquire('s1', () => undefined);
+  const second = pool.acquire('s2', () => undefined);
+  await tick();
+  assert.deepEqual(
+    driver.created.slice(1).map((c) => c.session),
+    ['s2', undefined],
+  );
+  await pool.stop(Date.now());
+  await assert.rejects(second, /aborted/, 'stop aborts the boot in flight');
+});
+
 test('a session takes over a refill boot in flight instead of starting a second one', async () => {
   const driver = new ScriptedDriver();
   const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000 }, log);

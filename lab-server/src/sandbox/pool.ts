@@ -26,6 +26,14 @@ export interface PoolOptions {
   target: number;
   concurrency: number;
   bootTimeoutMs: number;
+  /**
+   * After a session takes a ready sandbox, the refill starts this much later
+   * (LAB_WARM_POOL_REFILL_DELAY; 0: at once). A boot keeps both cores of a
+   * 2-core host busy for about a second: started at the take, it shares them
+   * with that reader's first output and first snippet. A reader arriving
+   * within the delay boots their own sandbox at once, as with an empty pool.
+   */
+  refillDelayMs?: number;
 }
 
 export interface PoolHooks {
@@ -70,6 +78,8 @@ export class SandboxPool {
   private readonly sessionQueue: Array<() => void> = [];
   private stopped = false;
   private refillFailures = 0;
+  /** The refill waiting out refillDelayMs after a take, if any. */
+  private delayedRefill: ReturnType<typeof setTimeout> | null = null;
   /** Aborts boots in flight at shutdown (their partial objects are removed by the driver). */
   private readonly abort = new AbortController();
 
@@ -101,7 +111,7 @@ export class SandboxPool {
       if (await this.driver.isRunning(sandbox).catch(() => false)) {
         this.log.info({ sandbox: sandbox.id, session: sessionLabel }, 'sandbox taken from the warm pool');
         this.hooks.onAcquire?.('warm');
-        this.refill();
+        this.refillAfterTake();
         return sandbox;
       }
       this.log.warn({ sandbox: sandbox.id }, 'pooled sandbox died; discarding');
@@ -154,6 +164,18 @@ export class SandboxPool {
       if (surplus.length > 0) this.hooks.onChange?.();
     }
     this.refill();
+  }
+
+  /** The refill after a ready sandbox was taken: once refillDelayMs has passed (one timer for takes in a row). */
+  private refillAfterTake(): void {
+    const delay = this.opts.refillDelayMs ?? 0;
+    if (delay <= 0) return this.refill();
+    if (this.delayedRefill !== null) return;
+    this.delayedRefill = setTimeout(() => {
+      this.delayedRefill = null;
+      this.refill();
+    }, delay);
+    this.delayedRefill.unref?.();
   }
 
   /** Boots sandboxes in the background until the pool holds `target` (ready or booting). */
@@ -251,6 +273,7 @@ export class SandboxPool {
    */
   async stop(deadline: number): Promise<void> {
     this.stopped = true;
+    if (this.delayedRefill !== null) clearTimeout(this.delayedRefill);
     this.abort.abort(new Error('shutting down'));
     for (const waiter of this.sessionQueue.splice(0)) waiter();
     const pooled = this.ready.splice(0);
