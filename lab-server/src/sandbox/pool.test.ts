@@ -71,14 +71,20 @@ test('the warm pool fills, a session takes the ready sandbox, and the pool refil
   assert.ok(!pool.ownedIds().has(got.id));
 });
 
-test('with a refill delay, the replacement of a taken sandbox boots only after it', async () => {
+/** A pool of one with the given refill delay, whose ready sandbox a first reader has just taken. */
+async function warmSandboxTaken(refillDelayMs: number) {
   const driver = new ScriptedDriver();
-  const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000, refillDelayMs: 80 }, log);
+  const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000, refillDelayMs }, log);
   pool.refill();
   await tick();
   driver.created[0]!.finish();
   await tick();
   await pool.acquire('s1', () => undefined);
+  return { driver, pool };
+}
+
+test('with a refill delay, the replacement of a taken sandbox boots only after it', async () => {
+  const { driver, pool } = await warmSandboxTaken(80);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(driver.created.length, 1, 'no boot while the first reader starts');
   await new Promise((r) => setTimeout(r, 80));
@@ -88,13 +94,7 @@ test('with a refill delay, the replacement of a taken sandbox boots only after i
 });
 
 test('a second reader within the refill delay boots their own at once, and the refill starts with it (a burst)', async () => {
-  const driver = new ScriptedDriver();
-  const pool = new SandboxPool(driver, { target: 1, concurrency: 2, bootTimeoutMs: 60_000, refillDelayMs: 60_000 }, log);
-  pool.refill();
-  await tick();
-  driver.created[0]!.finish();
-  await tick();
-  await pool.acquire('s1', () => undefined);
+  const { driver, pool } = await warmSandboxTaken(60_000);
   const second = pool.acquire('s2', () => undefined);
   await tick();
   assert.deepEqual(
