@@ -436,31 +436,32 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
    */
   async diskUsage(sandbox: SandboxHandle): Promise<DiskUsage> {
     const loop = this.opts.volumes.mode === 'loop';
-    if (loop) {
-      // statfs on the host when the volume is mounted here: no exec (volume-usage.ts says why).
-      const [host, info] = await Promise.all([
-        hostVolumeUsage(this.naming.dataVolume(sandbox.id), this.hostVolumes),
-        this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
-      ]);
-      if (host) return { data: host.used, dataLimit: host.size, rootfs: (info as unknown as { SizeRw?: number }).SizeRw ?? 0 };
-    }
-    const cmd = loop ? ['df', '-kP', SANDBOX_DISK_DIR] : ['du', '-sxk', SANDBOX_DISK_DIR];
-    const [out, info] = await Promise.all([
-      runExec(this.docker, sandbox.containerId, cmd, 30_000),
+    // The writable layer from the engine (one inspect per check); the data
+    // volume by statfs on the host when it is mounted here (volume-usage.ts
+    // says why), else by an exec in the sandbox.
+    const [info, data] = await Promise.all([
       this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
+      (loop ? hostVolumeUsage(this.naming.dataVolume(sandbox.id), this.hostVolumes) : Promise.resolve(undefined)).then((host) =>
+        host ? { data: host.used, dataLimit: host.size } : this.volumeUsageByExec(sandbox.containerId, loop),
+      ),
     ]);
-    const rootfs = (info as unknown as { SizeRw?: number }).SizeRw ?? 0;
+    return { ...data, rootfs: (info as unknown as { SizeRw?: number }).SizeRw ?? 0 };
+  }
+
+  /** The data volume's usage asked inside the sandbox: `df` of a loop volume (its size is the limit), else `du`. */
+  private async volumeUsageByExec(containerId: string, loop: boolean): Promise<Omit<DiskUsage, 'rootfs'>> {
+    const out = await runExec(this.docker, containerId, loop ? ['df', '-kP', SANDBOX_DISK_DIR] : ['du', '-sxk', SANDBOX_DISK_DIR], 30_000);
     if (loop) {
       // Filesystem 1024-blocks Used Available Capacity Mounted-on
       const fields = out.stdout.trim().split('\n').at(-1)?.split(/\s+/) ?? [];
       const size = Number(fields[1]);
       const used = Number(fields[2]);
       if (!Number.isFinite(size) || !Number.isFinite(used)) throw new Error(`df failed: ${out.stderr.slice(0, 200)}`);
-      return { data: used * 1024, dataLimit: size * 1024, rootfs };
+      return { data: used * 1024, dataLimit: size * 1024 };
     }
     const kib = Number(/^(\d+)/.exec(out.stdout)?.[1] ?? NaN);
     if (!Number.isFinite(kib)) throw new Error(`du failed: ${out.stderr.slice(0, 200)}`);
-    return { data: kib * 1024, dataLimit: undefined, rootfs };
+    return { data: kib * 1024, dataLimit: undefined };
   }
 
   async listOwned(): Promise<OwnedObject[]> {
