@@ -320,7 +320,9 @@ test('a flood (yes) keeps the page responsive for 10 s and Ctrl-C brings the pro
       }),
   );
   assert.ok(stats.bytes > 5_000_000, `flood kept flowing: ${stats.bytes} bytes in 10 s`);
-  assert.ok(stats.maxGap < 500, `longest frame gap ${stats.maxGap.toFixed(0)} ms`);
+  // A freeze, not a hitch: without flow control the page stops painting for seconds. Hitches of
+  // 500-700 ms were seen with the page healthy at load 9 on 2 cores (timings live in bench:terminal).
+  assert.ok(stats.maxGap < 1500, `longest frame gap ${stats.maxGap.toFixed(0)} ms`);
   assert.ok(stats.maxPending < 4 * 1024 * 1024, `pending writes bounded: ${stats.maxPending}`);
 
   const atCtrlC = await probe(page, (l) => ({ received: l.received(), pending: l.pending() }));

@@ -263,6 +263,7 @@ describe('class mode: bad input and abuse', () => {
     assert.equal(await metric('lab_class_joins_total', { result: 'rate-limited' }), before429 + limited.length);
     assert.equal((await roster(cls.id)).learners.length, joined);
     // Logged, but not once per attempt: one line per client a minute.
+    assert.ok(await server.logged('further rate-limit refusals'), 'the refusals are logged');
     const logged = server.logs.filter((l) => l.includes('class request refused') && l.includes('"rate-limited"')).length;
     assert.ok(logged >= 1 && logged <= 2, `${logged} log lines for ${limited.length} refusals`);
     storeConsistent();

@@ -104,7 +104,7 @@ describe('lab server lifecycle', () => {
     assert.ok(await until(() => server.logs.some((l) => l.includes('"sandbox booted"')), 60_000));
     // The log line is the proof (timings live in bench:terminal, not in tests).
     const { term } = await openTerminal(server);
-    assert.ok(server.logs.some((l) => l.includes('sandbox taken from the warm pool')));
+    assert.ok(await server.logged('sandbox taken from the warm pool'));
     assert.match(await term.run('docker info --format "{{.ServerVersion}}"'), /rc=0$/);
     assert.ok(await until(() => ownedObjects(server.instance).containers.length === 2, 60_000), 'pool refilled');
     await term.close();

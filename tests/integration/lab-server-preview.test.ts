@@ -456,7 +456,7 @@ describe('port preview', { timeout: 600_000 }, () => {
       assert.equal(await term.closed, CLOSE_CODES.Unauthorized.code);
     }
     assert.equal((await count()) - before, 6);
-    assert.ok(server.logs.some((l) => l.includes('cookie sent twice')));
+    assert.ok(await server.logged('cookie sent twice'));
     // The reader's session is untouched: resumed, and its shell still runs in the same sandbox.
     const resumed = await fetch(new URL(LAB_SESSION_PATH, server.url), { method: 'POST', headers: { origin: server.origin, cookie: a.cookie } });
     assert.equal(resumed.status, 200);
@@ -474,6 +474,6 @@ describe('port preview', { timeout: 600_000 }, () => {
     assert.ok(Number(/^lab_preview_opens_total (\d+)/m.exec(metrics)?.[1]) >= 10);
     assert.ok(Number(/^lab_preview_bytes_total\{direction="down"\} (\d+)/m.exec(metrics)?.[1]) >= 10 * 1024 * 1024);
     assert.ok(Number(/^lab_preview_errors_total\{reason="not-found"\} (\d+)/m.exec(metrics)?.[1]) > 0);
-    assert.ok(server.logs.some((l) => l.includes('"msg":"preview opened"')));
+    assert.ok(await server.logged('"msg":"preview opened"'));
   });
 });

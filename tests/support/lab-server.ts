@@ -15,6 +15,9 @@
  *   removed when it exits) unless the caller names one.
  * - Every log line is kept in `logs` (tests read them), optionally copied to
  *   a file (e2e artifacts) and warnings echoed to stderr (the lesson runner).
+ *   A line logged while answering a request can reach `logs` after the
+ *   answer (the pipe and the socket are not ordered): `logged()` waits for
+ *   it. CI once read `logs` a moment too early (the warm-pool test, at load).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +75,8 @@ export interface LabServer {
   proc: ChildProcess;
   /** Every line the server printed (stdout and stderr), in order. */
   logs: string[];
+  /** The first line containing `text`, waiting up to `ms` (default 10 s) for it to arrive; undefined if it did not. */
+  logged(text: string, ms?: number): Promise<string | undefined>;
   /** Resolves with the exit code once the process is gone (-1 when killed by a signal). */
   exited: Promise<number | null>;
   /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after `killAfterMs` (default 60 s). */
@@ -101,8 +106,10 @@ export async function startLabServer(options: StartOptions = {}): Promise<LabSer
   let onListening: (url: string) => void = () => undefined;
   const listening = new Promise<string>((resolve) => (onListening = resolve));
 
+  const waiters = new Set<(line: string) => void>();
   const keep = (line: string) => {
     logs.push(line);
+    for (const waiter of waiters) waiter(line);
     if (options.logFile) appendFileSync(options.logFile, `${line}\n`);
     if (process.env.LAB_TEST_VERBOSE) process.stderr.write(`[${instance}] ${line}\n`);
     let entry: LogEntry | undefined;
@@ -128,6 +135,20 @@ export async function startLabServer(options: StartOptions = {}): Promise<LabSer
     });
     stream.on('end', () => buffered && keep(buffered));
   }
+
+  const logged = (text: string, ms = 10_000) =>
+    new Promise<string | undefined>((resolve) => {
+      const found = logs.find((l) => l.includes(text));
+      if (found !== undefined) return resolve(found);
+      const done = (line: string | undefined) => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(line);
+      };
+      const waiter = (line: string) => line.includes(text) && done(line);
+      const timer = setTimeout(() => done(undefined), ms);
+      waiters.add(waiter);
+    });
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 60_000) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -162,7 +183,7 @@ export async function startLabServer(options: StartOptions = {}): Promise<LabSer
       await sleep(250);
     }
     const parsed = new URL(url);
-    return { url, origin: parsed.origin, port: Number(parsed.port), instance, proc, logs, exited, stop };
+    return { url, origin: parsed.origin, port: Number(parsed.port), instance, proc, logs, logged, exited, stop };
   } catch (error) {
     await stop('SIGKILL');
     throw error;
