@@ -48,6 +48,8 @@ let store: SqliteStore;
 let lab: FakeClassroomLab;
 let routes: ClassroomRoutes;
 let metrics: Metrics;
+/** What the routes logged since the last setup(), as pino's JSON entries. */
+let logged: { level: number; msg: string; path?: string }[] = [];
 
 const policy = new OriginPolicy({ publicOrigin: undefined, allowedOrigins: [], trustedProxies: [] });
 /** The Origin guard ../http.ts lends, reduced to its rule: policy.check, 403 otherwise. */
@@ -67,7 +69,8 @@ async function setup(overrides: Partial<{ joinPerMinute: number; loginPerMinute:
   store = new SqliteStore(':memory:');
   lab = new FakeClassroomLab();
   metrics = new Metrics({ stats: () => ({ sessions: 0, sandboxes: { ready: 0, booting: 0, assigned: 0 }, terminalsAttached: 0, inputQueued: 0 }) });
-  const log = pino({ level: 'silent' });
+  logged = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   const auth = await AdminAuth.open(store, TOKEN, log);
   const classroom = {
     dbPath: ':memory:',
@@ -237,6 +240,13 @@ test('join: wrong code 404, bad names 400 (markup has its own code), then 201 wi
   const stranger = await api('GET', JOIN_API.me, { origin: null });
   assert.equal(stranger.status, 401);
   assert.equal(stranger.json.error, 'not-joined');
+  // Every reader's page asks this on its first terminal: a stranger is the normal answer, not a warning.
+  const warned = (path: string) => logged.filter((e) => e.level >= 40 && e.path === path).map((e) => e.msg);
+  assert.deepEqual(warned(JOIN_API.me), []);
+  assert.equal(await counter('lab_class_refused_total', { reason: 'not-joined' }), 1);
+  // The same refusal elsewhere (help without a learner cookie) is worth a warning.
+  assert.equal((await api('POST', LAB_HELP_PATH, { body: { text: '도와주세요' } })).status, 401);
+  assert.deepEqual(warned(LAB_HELP_PATH), ['class request refused']);
   // The token itself is nowhere in the store.
   const token = ok.cookie.split('=')[1]!;
   assert.ok(!JSON.stringify(await store.listLearners(cls.id)).includes(token));

@@ -618,7 +618,9 @@ export function createClassroomRoutes(deps: ClassroomHttpDeps): ClassroomRoutes 
       if (!(err instanceof Refusal)) throw err;
       metrics.classRefused.inc({ reason: err.code });
       const line = { path, method, client, status: err.status, error: err.code, detail: err.message };
-      if (err.code !== 'rate-limited') log.warn(line, 'class request refused');
+      // Every reader's page asks JOIN_API.me on its first terminal: not-joined there is the usual answer.
+      if (path === JOIN_API.me && err.code === 'not-joined') log.debug(line, 'class request refused');
+      else if (err.code !== 'rate-limited') log.warn(line, 'class request refused');
       else {
         const seen = floodLog.get(client);
         if (seen && now() - seen.at < MIN) seen.unlogged++;
