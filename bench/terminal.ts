@@ -30,6 +30,7 @@
  * samples; BENCH_HOVER_MS (250), BENCH_READ_MS (1000), BENCH_PRESS_MS (80). Sandboxes are removed at the end, on
  * Ctrl-C too (each lab server has its own LAB_INSTANCE).
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findSnippet, launchBrowser, startLab, waitForPrompt, type Lab } from '../tests/e2e/harness.ts';
 import type { LabTestHooks } from '../src/lab-client/test-hooks.ts';
@@ -90,6 +91,18 @@ interface Click {
   dispatched?: number;
   /** The page's WebSocket said hello (the last one: its connection of this click). */
   helloSent?: number;
+  /** Warm pool: the sandbox taken was still pulling the lesson images (LAB_PREPULL) when the reader took it. */
+  prepullRunning?: boolean;
+}
+
+/** Whether the sandbox of the last warm-pool take had not logged its pre-pull's end before the take (one log, in order). */
+function prepullRunningAtTake(logFile: string): boolean {
+  const lines = readFileSync(logFile, 'utf8').split('\n');
+  const taken = lines.findLastIndex((l) => l.includes('sandbox taken from the warm pool'));
+  if (taken < 0) return false;
+  const sandbox = (JSON.parse(lines[taken]!) as { sandbox: string }).sandbox;
+  const pulled = lines.findIndex((l) => l.includes(`"sandbox":"${sandbox}"`) && /pre-pull/.test(l));
+  return pulled < 0 || pulled > taken;
 }
 
 async function newReaderContext(browser: Browser): Promise<BrowserContext> {
@@ -192,14 +205,22 @@ const row = (label: string, xs: number[], target?: number) => {
   const verdict = target === undefined ? '' : `  target p95 <= ${target} ms: ${s.p95 <= target ? 'met' : 'MISSED'}`;
   return `${label.padEnd(58)} median ${fmt(s.median)}, p95 ${fmt(s.p95)} (n=${s.n}, min ${fmt(s.min)}, max ${fmt(s.max)})${verdict}`;
 };
+/** Where the time of these clicks went: the median of each mark, and the marks of the slowest click (an outlier's cause). */
 const breakdown = (clicks: Click[], terminalOpen = false) => {
   const med = (pick: (c: Click) => number | undefined) => {
     const xs = clicks.map(pick).filter((x): x is number => x !== undefined);
     return xs.length ? fmt(summary(xs).median) : '-';
   };
-  if (terminalOpen)
-    return `    where (median, from the click): click listeners ran ${med((c) => c.dispatched)}, paste sent ${med((c) => c.pasteSent)}, first byte ${med((c) => c.firstByte)}`;
-  return `    where (median, from the click): idle preload began ${med((c) => c.idlePreload)}, client code evaluated ${med((c) => c.clientLoaded)}, styles+font ready ${med((c) => c.stylesReady)}, terminal created ${med((c) => c.terminalCreated)}, session response ${med((c) => c.sessionResponse)}, hello sent ${med((c) => c.helloSent)}, attached ${med((c) => c.attached)}, first byte ${med((c) => c.firstByte)}, snippet done ${med((c) => c.done)}`;
+  const slowest = clicks.reduce((a, b) => (b.firstByte > a.firstByte ? b : a));
+  const one = (pick: (c: Click) => number | undefined) => {
+    const x = pick(slowest);
+    return x === undefined ? '-' : fmt(x);
+  };
+  const marks = (at: typeof med) =>
+    terminalOpen
+      ? `click listeners ran ${at((c) => c.dispatched)}, paste sent ${at((c) => c.pasteSent)}, first byte ${at((c) => c.firstByte)}`
+      : `idle preload began ${at((c) => c.idlePreload)}, client code evaluated ${at((c) => c.clientLoaded)}, styles+font ready ${at((c) => c.stylesReady)}, terminal created ${at((c) => c.terminalCreated)}, session response ${at((c) => c.sessionResponse)}, hello sent ${at((c) => c.helloSent)}, attached ${at((c) => c.attached)}, first byte ${at((c) => c.firstByte)}, snippet done ${at((c) => c.done)}`;
+  return `    where (median, from the click): ${marks(med)}\n    where (the slowest click): ${marks(one)}`;
 };
 
 let lab: Lab | undefined;
@@ -364,12 +385,18 @@ try {
         await poolReady();
         const context = await newReaderContext(browser);
         const page = await openPage(context);
-        pooled.push(await clickRun(page, approach, false));
+        const click = await clickRun(page, approach, false);
+        click.prepullRunning = prepullRunningAtTake(lab.logFile);
+        pooled.push(click);
         await endSession(page);
         await context.close();
       }
       record(`warmPool_${approachKey(approach)}`, `click -> first output, new reader, warm pool${approachLabel(approach)}`, pooled, 300);
       results.push(breakdown(pooled));
+      const during = pooled.filter((c) => c.prepullRunning);
+      results.push(
+        `    taken while its pre-pull still ran: ${during.length} of ${pooled.length}${during.length ? ` (their first byte: ${during.map((c) => fmt(c.firstByte)).join(', ')})` : ''}`,
+      );
     }
   }
 } finally {
