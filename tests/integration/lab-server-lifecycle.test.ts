@@ -2,14 +2,15 @@
  * Lifecycle against the real engine: nothing is orphaned after kill -9 and a
  * restart, idle and expired sessions are reaped, SIGTERM shuts down within
  * its bound and removes every sandbox, and the warm pool serves the first
- * session.
+ * session, pulls the lesson images while it waits and stops pulling when
+ * its sandbox goes.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { CloseCode } from '../../lab-server/src/protocol.ts';
 import { startTestServer } from './test-server.ts';
 import { docker, newInstance, ownedDisks, ownedObjects, removeOwned, sleep, type LabServer } from '../support/lab-server.ts';
-import { LabTerminal, healthz, newSession, openTerminal } from '../support/terminal.ts';
+import { LabTerminal, endSession, healthz, newSession, openTerminal } from '../support/terminal.ts';
 
 async function until(test: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -108,6 +109,34 @@ describe('lab server lifecycle', () => {
     assert.match(await term.run('docker info --format "{{.ServerVersion}}"'), /rc=0$/);
     assert.ok(await until(() => ownedObjects(server.instance).containers.length === 2, 60_000), 'pool refilled');
     await term.close();
+    await server.stop();
+  });
+
+  test('a pooled sandbox pulls the lesson images while it waits (LAB_PREPULL), so its reader finds them there', async () => {
+    const server = await start({ LAB_WARM_POOL: '1', LAB_PREPULL: 'busybox:1.29' });
+    assert.ok(await server.logged('lesson images pre-pulled', 120_000), 'the pooled sandbox pre-pulled');
+    const { term } = await openTerminal(server);
+    assert.ok(await server.logged('sandbox taken from the warm pool'));
+    assert.match(await term.run('docker image inspect -f "{{.Id}}" busybox:1.29 >/dev/null'), /rc=0$/);
+    // The inner engine's store is the sandbox's own: an image nobody pulled is not there.
+    assert.match(await term.run('docker image inspect nginx >/dev/null 2>&1'), /rc=1$/);
+    await term.close();
+    await server.stop();
+  });
+
+  test('a sandbox removed while it still pre-pulls ends the pull with it, without a warning', async () => {
+    // Two large images: the pull outlasts a reader who takes the sandbox and leaves at once.
+    const server = await start({ LAB_WARM_POOL: '1', LAB_PREPULL: 'wordpress:5.0.0-php7.2-apache,nginx', LOG_LEVEL: 'debug' });
+    assert.ok(await server.logged('"sandbox booted"', 120_000));
+    const { cookie, term } = await openTerminal(server);
+    const sandbox = (JSON.parse((await server.logged('sandbox taken from the warm pool'))!) as { sandbox: string }).sandbox;
+    const pulledBefore = (l: string) => l.includes('lesson images pre-pulled') && l.includes(sandbox);
+    assert.ok(!server.logs.some(pulledBefore), 'still pulling when the reader leaves');
+    await term.close();
+    assert.equal(await endSession(server, cookie), 204);
+    const ended = await server.logged('pre-pull ended with its sandbox', 60_000);
+    assert.ok(ended?.includes(sandbox), 'the pull ended with the sandbox');
+    assert.ok(!server.logs.some((l) => l.includes('pre-pull failed')), 'no warning for it');
     await server.stop();
   });
 

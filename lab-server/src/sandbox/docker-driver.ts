@@ -224,7 +224,11 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
       if (sessionLabel === undefined && images.length > 0) {
         prepull(this.docker, container.id, images, PREPULL_TIMEOUT_MS).then(
           (ms) => this.log.info({ sandbox: sandboxId, images, ms }, 'lesson images pre-pulled'),
-          (err) => this.log.warn({ sandbox: sandboxId, images, err }, 'pre-pull failed (the reader pulls on first use)'),
+          (err) =>
+            // A sandbox removed mid-pull (its reader left within seconds) kills the pull: not a failure worth a warning.
+            this.engines.has(sandboxId)
+              ? this.log.warn({ sandbox: sandboxId, images, err }, 'pre-pull failed (the reader pulls on first use)')
+              : this.log.debug({ sandbox: sandboxId, images, err }, 'pre-pull ended with its sandbox'),
         );
       }
       return handle;
