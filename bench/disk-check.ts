@@ -26,6 +26,7 @@ import { SANDBOX_DISK_DIR } from '../lab-server/src/sandbox/spec.ts';
 import { hostVolumeDeps, hostVolumeUsage } from '../lab-server/src/sandbox/volume-usage.ts';
 import { sleep } from '../tests/support/lab-server.ts';
 import { openTerminal } from '../tests/support/terminal.ts';
+import { containerCpuSeconds, keystrokes, labPath } from './keystrokes.ts';
 import { BenchServer } from './lifecycle.ts';
 import { summary, type Summary } from './stats.ts';
 
@@ -66,29 +67,15 @@ async function main() {
       .toString()
       .trim(),
   );
-  const cgroup = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
   const cpuMs = () => {
     const own = process.cpuUsage();
-    let sandbox = 0;
-    try {
-      sandbox = Number(readFileSync(cgroup, 'utf8')) / 1e6;
-    } catch {
-      // cgroup v2: the sandbox's own share is left out (the shim and its runc are still counted)
-    }
+    // Where the sandbox's cgroup is not readable, its own share is left out (the shim and its runc are still counted).
+    const sandbox = containerCpuSeconds(id) * 1000 || 0;
     return processCpuMs(dockerd) + processCpuMs(containerd) + processCpuMs(shim) + sandbox + (own.user + own.system) / 1000;
   };
 
-  const roundTrip = async () => {
-    const echoed = new Promise<number>((r) => term.ws.once('message', () => r(performance.now())));
-    const t0 = performance.now();
-    term.type('a');
-    const t1 = await Promise.race([echoed, sleep(5000).then(() => NaN)]);
-    if (Number.isNaN(t1)) throw new Error('no echo in 5 s');
-    await sleep(10);
-    return t1 - t0;
-  };
-  for (let i = 0; i < 20; i++) await roundTrip(); // warm-up
-  term.type('\x15');
+  const probe = labPath(term);
+  await keystrokes([probe], 0); // warm-up
 
   const kinds = ['exec', 'statfs', 'none'] as const;
   const samples = { exec: [] as number[], statfs: [] as number[], none: [] as number[] };
@@ -104,14 +91,10 @@ async function main() {
           done[kind]++;
         }
       })();
-      for (let i = 0; i < KEYS; i++) {
-        samples[kind].push(await roundTrip());
-        if (i % 40 === 39) term.type('\x15');
-      }
+      samples[kind].push(...(await keystrokes([probe], KEYS, 0))[0]!);
       running = false;
       await background;
       if (kind !== 'none') cpu[kind] += cpuMs() - c0;
-      term.type('\x15');
       await sleep(200);
     }
   }

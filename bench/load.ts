@@ -39,6 +39,7 @@ import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { SANDBOX_SHELL } from '../lab-server/src/sandbox/spec.ts';
 import { sleep, type LabServer } from '../tests/support/lab-server.ts';
+import { containerCpuSeconds, keystrokes, labPath, type EchoPath } from './keystrokes.ts';
 import { BenchServer } from './lifecycle.ts';
 import type { PrintersReply, PrintersStart } from './load-printers.ts';
 import { LabTerminal, newSession } from '../tests/support/terminal.ts';
@@ -89,48 +90,6 @@ async function openSession(n: number): Promise<{ cookie: string; terms: LabTermi
   return { cookie: session.cookie, terms };
 }
 
-/** One echo path: where a keystroke goes in, and a subscription to whatever comes back. */
-interface EchoPath {
-  type(bytes: string): void;
-  /** Calls `fn` for every output message; returns the unsubscribe. */
-  onOutput(fn: () => void): () => void;
-}
-
-/** The lab's path: a terminal's WebSocket, output being its binary messages. */
-const labPath = (term: LabTerminal): EchoPath => ({
-  type: (bytes) => term.type(bytes),
-  onOutput: (fn) => {
-    const listener = (_data: unknown, isBinary: boolean) => isBinary && fn();
-    term.ws.on('message', listener);
-    return () => term.ws.off('message', listener);
-  },
-});
-
-/**
- * Keystroke round trips on each path, taken in turn (path 1, 2, 3, 1, 2, …)
- * so that every path sees the same load on a shared host: one byte, timed
- * to the next output message (Ctrl-U now and then).
- */
-async function keystrokes(paths: EchoPath[], n: number): Promise<Summary[]> {
-  const out = paths.map(() => [] as number[]);
-  for (let i = 0; i < n + 20; i++) {
-    for (const [k, path] of paths.entries()) {
-      let off = () => undefined as void;
-      const echoed = new Promise<number>((r) => (off = path.onOutput(() => r(performance.now()))));
-      const t0 = performance.now();
-      path.type(i % 40 === 39 ? '\x15' : 'a');
-      const t1 = await Promise.race([echoed, sleep(5000).then(() => NaN)]);
-      off();
-      if (Number.isNaN(t1)) throw new Error('no echo in 5 s');
-      if (i >= 20) out[k]!.push(t1 - t0); // the first keystrokes warm up the path
-      // Let a late second chunk of this echo (Ctrl-U's erase) arrive before the next byte.
-      await sleep(10);
-    }
-  }
-  for (const path of paths) path.type('\x15');
-  return out.map(summary);
-}
-
 /**
  * The same echo without the lab server: a TTY exec hijacked straight from
  * dockerode in the probe's sandbox (dockerd's exec stream, the containerd
@@ -175,7 +134,7 @@ async function probeAndRaw(probe: LabTerminal, containerId: string): Promise<{ l
   const cat = await rawExec(containerId, false);
   const shell = await rawExec(containerId, true);
   try {
-    const [lab, catRtt, shellRtt] = await keystrokes([labPath(probe), cat, shell], KEYS);
+    const [lab, catRtt, shellRtt] = (await keystrokes([labPath(probe), cat, shell], KEYS)).map(summary);
     return { lab: lab!, cat: catRtt!, shell: shellRtt! };
   } finally {
     cat.close();
@@ -203,26 +162,10 @@ function hostCpu(): () => number {
   };
 }
 
-/** CPU seconds used so far by this server's running sandboxes (cgroup v1 cpuacct, or v2 cpu.stat; NaN when neither is readable). */
+/** CPU seconds used so far by this server's running sandboxes (NaN when their cgroups are not readable here). */
 async function sandboxCpu(): Promise<number> {
   let sum = 0;
-  for (const id of await sandboxContainers()) {
-    const read = (file: string) => {
-      try {
-        return readFileSync(file, 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
-    const v1 = read(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`);
-    const v2 =
-      v1 === undefined
-        ? (read(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`) ?? read(`/sys/fs/cgroup/docker/${id}/cpu.stat`))
-        : undefined;
-    if (v1 !== undefined) sum += Number(v1) / 1e9;
-    else if (v2 !== undefined) sum += Number(/usage_usec (\d+)/.exec(v2)?.[1]) / 1e6;
-    else return NaN;
-  }
+  for (const id of await sandboxContainers()) sum += containerCpuSeconds(id);
   return sum;
 }
 
@@ -361,7 +304,7 @@ async function main() {
   // 2a. As first measured: this process reads the printing terminals too.
   const sharedEnd = await phase();
   const sharedBench = benchLoop();
-  const [shared] = await keystrokes([labPath(probe)], KEYS);
+  const [shared] = (await keystrokes([labPath(probe)], KEYS)).map(summary);
   const sharedBenchLoop = sharedBench();
   const sharedLoop = await sharedEnd();
   const printedHere = printers.reduce((n, t) => n + t.bytes.length, 0);

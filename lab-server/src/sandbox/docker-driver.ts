@@ -445,11 +445,14 @@ export class DockerSandboxDriver implements SandboxDriver, SandboxPorts {
     // says why), else by an exec in the sandbox.
     const [info, data] = await Promise.all([
       this.docker.getContainer(sandbox.containerId).inspect({ size: true } as Docker.ContainerInspectOptions),
-      (loop ? hostVolumeUsage(this.naming.dataVolume(sandbox.id), this.hostVolumes) : Promise.resolve(undefined)).then((host) =>
-        host ? { data: host.used, dataLimit: host.size } : this.volumeUsageByExec(sandbox.containerId, loop),
-      ),
+      this.volumeUsage(sandbox, loop),
     ]);
     return { ...data, rootfs: (info as unknown as { SizeRw?: number }).SizeRw ?? 0 };
+  }
+
+  private async volumeUsage(sandbox: SandboxHandle, loop: boolean): Promise<Omit<DiskUsage, 'rootfs'>> {
+    const host = loop ? await hostVolumeUsage(this.naming.dataVolume(sandbox.id), this.hostVolumes) : undefined;
+    return host ? { data: host.used, dataLimit: host.size } : this.volumeUsageByExec(sandbox.containerId, loop);
   }
 
   /** The data volume's usage asked inside the sandbox: `df` of a loop volume (its size is the limit), else `du`. */
